@@ -1,0 +1,168 @@
+"""The native hot path: a small C library registered with Unicorn's C hook API.
+
+It is compiled for the host by the `ziglang` wheel's clang (no other compiler is
+assumed) when the package is installed (`python -m iss.native`) and, if the sources
+are newer than the library (an editable checkout), again on first use. The
+library does not link libunicorn; it receives the binding's own API functions.
+"""
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import unicorn
+from unicorn.unicorn_py3 import unicorn as _ucpy
+
+HERE = Path(__file__).resolve().parent
+SOURCES = sorted(HERE.glob("*.c"))
+HEADERS = sorted(HERE.glob("*.h"))
+UNICORN_INCLUDE = Path(unicorn.__file__).resolve().parent / "include"
+
+
+class NativeBuildError(RuntimeError):
+    pass
+
+
+class HartState(ctypes.Structure):
+    """Mirror of `struct iss_hart` in hart.h (same field order)."""
+
+    _fields_ = [
+        ("cycles", ctypes.c_uint64),
+        ("instret", ctypes.c_uint64),
+        ("budget", ctypes.c_uint64),
+        ("stop_reason", ctypes.c_uint32),
+        ("stop_pc", ctypes.c_uint32),
+        ("stop_info", ctypes.c_uint32),
+        ("hartid", ctypes.c_uint32),
+        ("code_base", ctypes.c_uint32),
+        ("code_halfwords", ctypes.c_uint32),
+        ("insn_prefix", ctypes.c_void_p),
+        ("cycle_prefix", ctypes.c_void_p),
+        ("block_start", ctypes.c_uint32),
+        ("block_end", ctypes.c_uint32),
+        ("tcdm", ctypes.c_void_p),
+        ("tcdm_base", ctypes.c_uint32),
+        ("tcdm_size", ctypes.c_uint32),
+        ("l2", ctypes.c_void_p),
+        ("l2_base", ctypes.c_uint32),
+        ("l2_size", ctypes.c_uint32),
+        ("isa", ctypes.c_void_p),
+    ]
+
+
+# enum iss_stop
+STOP_NONE, STOP_BUDGET, STOP_ILLEGAL, STOP_ECALL, STOP_EBREAK, STOP_SLOW, STOP_TRAP, STOP_FAULT = range(8)
+
+
+def _sources_digest() -> str:
+    h = hashlib.sha256()
+    for p in SOURCES + HEADERS:
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    h.update(str(UNICORN_INCLUDE).encode())
+    return h.hexdigest()[:16]
+
+
+def _library_path() -> Path:
+    suffix = sysconfig.get_config_var("SHLIB_SUFFIX") or ".so"
+    name = f"_iss_native_{_sources_digest()}{suffix}"
+    if os.access(HERE, os.W_OK):
+        return HERE / name
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "iss"
+    cache.mkdir(parents=True, exist_ok=True)
+    return cache / name
+
+
+def _zig_target() -> str:
+    import platform
+
+    arch = {"x86_64": "x86_64", "AMD64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}.get(
+        platform.machine(), platform.machine())
+    return f"{arch}-linux-gnu" if sys.platform.startswith("linux") else f"{arch}-macos"
+
+
+def build(verbose: bool = False) -> Path:
+    """Compile the helper with the wheel's zig; returns the library path."""
+    out = _library_path()
+    if out.exists():
+        return out
+    for stale in out.parent.glob("_iss_native_*"):
+        try:
+            stale.unlink()
+        except OSError:
+            pass
+    cache = out.parent / ".zig-cache"
+    env = dict(os.environ, ZIG_GLOBAL_CACHE_DIR=str(cache), ZIG_LOCAL_CACHE_DIR=str(cache))
+    tmp = out.with_suffix(out.suffix + f".{os.getpid()}.tmp")
+    cmd = [sys.executable, "-m", "ziglang", "cc", "-target", _zig_target(), "-O2", "-shared", "-fPIC",
+           "-fno-sanitize=undefined", "-Wall", "-Werror", f"-I{UNICORN_INCLUDE}", f"-I{HERE}",
+           "-o", str(tmp), *map(str, SOURCES)]
+    if verbose:
+        print(" ".join(cmd), file=sys.stderr)
+    try:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    except FileNotFoundError as e:
+        raise NativeBuildError(f"cannot run the zig compiler ({e}); is the 'ziglang' wheel installed?") from e
+    if proc.returncode != 0:
+        msg = (proc.stderr or proc.stdout).strip().splitlines()
+        first = msg[0] if msg else f"exit code {proc.returncode}"
+        raise NativeBuildError(
+            f"building the native helper with zig failed: {first} (full command: python -m iss.native --verbose)")
+    os.replace(tmp, out)  # atomic: concurrent builders (pytest-xdist) never see half a file
+    return out
+
+
+_lib = None
+
+
+def lib() -> ctypes.CDLL:
+    """The loaded helper, built if needed, with the Unicorn API handed over."""
+    global _lib
+    if _lib is None:
+        path = build()
+        so = ctypes.CDLL(str(path))
+        uclib = _ucpy.uclib
+
+        class Api(ctypes.Structure):
+            _fields_ = [(n, ctypes.c_void_p) for n in
+                        ("reg_read", "reg_write", "mem_read", "mem_write", "emu_stop")]
+
+        api = Api(*(ctypes.cast(getattr(uclib, "uc_" + n), ctypes.c_void_p).value for n, _ in Api._fields_))
+        so.iss_set_api(ctypes.byref(api))
+        _lib = so
+    return _lib
+
+
+def function_address(name: str) -> int:
+    return ctypes.cast(getattr(lib(), name), ctypes.c_void_p).value
+
+
+def add_hook(uc, hook_type: int, function: str, user_data: int, begin: int = 1, end: int = 0) -> int:
+    """Register a C function of the helper as a Unicorn hook; returns the hook handle.
+
+    `Uc.hook_add` would wrap a Python thunk; this goes straight to uc_hook_add.
+    `user_data` must stay alive as long as the engine (the caller holds it).
+    """
+    h = ctypes.c_size_t()
+    err = _ucpy.uclib.uc_hook_add(uc._uch, ctypes.byref(h), hook_type,
+                                  ctypes.c_void_p(function_address(function)),
+                                  ctypes.c_void_p(user_data), ctypes.c_uint64(begin), ctypes.c_uint64(end))
+    if err != 0:
+        raise unicorn.UcError(err)
+    return h.value
+
+
+def main(argv=None) -> int:
+    verbose = "--verbose" in (argv or sys.argv[1:])
+    try:
+        path = build(verbose=verbose)
+    except NativeBuildError as e:
+        print(f"iss: {e}", file=sys.stderr)
+        return 1
+    print(f"native helper: {path}")
+    return 0
