@@ -70,11 +70,77 @@ class EventUnitSection:
 
 
 @dataclass
+class DmaSection:
+    """Cluster DMA (mchan v7 style, iss/periph/dma.py). One engine serves the
+    commands in FIFO order; a transfer of lines l_1..l_n (one line for 1-D) keeps
+    the engine busy for sum_i ceil(l_i / bytes_per_cycle) cycles and completes
+    `latency` cycles after its last beat (the latency overlaps the next transfer)."""
+    bytes_per_cycle: int = 8
+    """Bytes moved per cycle (mchan: 64-bit AXI plug towards L2; chosen)."""
+    latency: int = 20
+    """Cycles from the last beat of a transfer to its completion event (L2 round
+    trip and event delivery; chosen: PULP L2 latencies are 10-20 cycles)."""
+    queue_depth: int = 16
+    """Commands queued or in flight; a core pushing one more stalls until one
+    completes (the PULP HAL: "typically 16 commands")."""
+
+
+@dataclass
+class ImaSection:
+    """In-memory accelerator (iss/periph/ima.py), defaults from GVSoC's ima_v1 and
+    the paper (IBM PCM 256x256 crossbar)."""
+    count: int = 1
+    """IMA instances: IMA 0 at cluster peripherals +0x1000 (the HWPE slot), IMA i
+    (i >= 1) at ACCEL_BASE + 0x100*i. The paper's end-to-end MobileNetV2 uses 34."""
+    eval_ns: float = 130.0
+    """One analog MVM (paper and GVSoC: 130 ns)."""
+    plot_write_ns: float = 1000.0
+    """Programming one SUBMIT_PLOT word (8 cells in parallel), GVSoC's default;
+    ~8x an MVM per word, far slower than inference as PCM programming is."""
+    stream_ports: int = 16
+    """32-bit streamer ports to the TCDM (GVSoC: 16 -> 64 bytes per cycle)."""
+    fifo_cycles: int = 2
+    """Streamer FIFO cycles added to each stream-in and stream-out (GVSoC: 2)."""
+    idle_cycles: int = 2
+    """Idle cycles before each job's stream-in (GVSoC: 2 between jobs)."""
+    pipeline: bool = True
+    """Overlap successive jobs (stream-in of job k+1 during the MVM of job k);
+    False runs them back to back as GVSoC's ima_v1 does."""
+    sigma_prog: float = 0.0
+    """PCM programming noise, a fraction of G_max, drawn once per programmed cell
+    (0: off; the paper's PCM shows a few percent)."""
+    sigma_read: float = 0.0
+    """PCM read noise, a fraction of G_max, drawn for every MVM (0: off)."""
+    seed: int = 0
+    """Seed of the noise generators (instance i uses seed + i)."""
+    event_line: int = 12
+    """Event-unit line every IMA raises at the end of its last job (broadcast)."""
+
+
+@dataclass
+class DwaSection:
+    """Digital depthwise 3x3 accelerator (iss/periph/dwa.py; its design is ours:
+    the paper does not publish it). A job costs
+    setup_cycles + max(ceil(MACs / macs_per_cycle), ceil(bytes / port_bytes))."""
+    macs_per_cycle: int = 144
+    """Multiply-accumulates per cycle (chosen: 16 channels x 9 taps)."""
+    port_bytes: int = 32
+    """Bytes per cycle on its TCDM port (chosen: 8 32-bit ports)."""
+    setup_cycles: int = 10
+    """Fixed cycles per job (register decode, line-buffer fill start)."""
+    event_line: int = 13
+    """Event-unit line raised at the end of a job (broadcast)."""
+
+
+@dataclass
 class Config:
     cluster: ClusterSection = field(default_factory=ClusterSection)
     memory: MemorySection = field(default_factory=MemorySection)
     scheduler: SchedulerSection = field(default_factory=SchedulerSection)
     event_unit: EventUnitSection = field(default_factory=EventUnitSection)
+    dma: DmaSection = field(default_factory=DmaSection)
+    ima: ImaSection = field(default_factory=ImaSection)
+    dwa: DwaSection = field(default_factory=DwaSection)
 
     def validate(self) -> "Config":
         c, m = self.cluster, self.memory
@@ -90,7 +156,29 @@ class Config:
             raise ConfigError(f"memory.l2_size must be a multiple of 4096 up to 64 MiB, got {m.l2_size}")
         if self.scheduler.quantum < 1:
             raise ConfigError(f"scheduler.quantum must be >= 1, got {self.scheduler.quantum}")
+        self._validate_accelerators()
         return self
+
+    def _validate_accelerators(self) -> None:
+        d, i, w = self.dma, self.ima, self.dwa
+        for name, value in (("dma.bytes_per_cycle", d.bytes_per_cycle), ("dma.queue_depth", d.queue_depth),
+                            ("ima.stream_ports", i.stream_ports), ("dwa.macs_per_cycle", w.macs_per_cycle),
+                            ("dwa.port_bytes", w.port_bytes)):
+            if value < 1:
+                raise ConfigError(f"{name} must be >= 1, got {value}")
+        for name, value in (("dma.latency", d.latency), ("ima.fifo_cycles", i.fifo_cycles),
+                            ("ima.idle_cycles", i.idle_cycles), ("dwa.setup_cycles", w.setup_cycles)):
+            if value < 0:
+                raise ConfigError(f"{name} must be >= 0, got {value}")
+        if not 0 <= i.count <= 255:
+            raise ConfigError(f"ima.count must be 0-255 (0x100-byte slots after ACCEL_BASE), got {i.count}")
+        if i.eval_ns <= 0 or i.plot_write_ns <= 0:
+            raise ConfigError("ima.eval_ns and ima.plot_write_ns must be positive")
+        if i.sigma_prog < 0 or i.sigma_read < 0:
+            raise ConfigError("ima.sigma_prog and ima.sigma_read must be >= 0")
+        for name, line in (("ima.event_line", i.event_line), ("dwa.event_line", w.event_line)):
+            if not 0 <= line < 32:
+                raise ConfigError(f"{name} must be an event line 0-31, got {line}")
 
     def ns_to_cycles(self, ns: float) -> int:
         """Cycles a phase of `ns` nanoseconds occupies: floor(ns / period) + 1, as
