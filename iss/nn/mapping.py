@@ -11,8 +11,9 @@ Conventions
   (:func:`iss.nn.ima_model.mvm_tiled`).
 * Packing: the tiles are 2-D bin-packed (no rotation: inputs must stay on
   rows) into 256x256 arrays with MaxRects (best-short-side-fit), trying a few
-  orderings (area / height / width decreasing) and keeping the one with the
-  fewest arrays.  A job reads only its window's rows and columns (GVSoC
+  orderings (area / height / width decreasing) plus seeded random
+  perturbations, keeping the one with the fewest arrays (stops at the area
+  lower bound).  A job reads only its window's rows and columns (GVSoC
   ``exec_job``), so tiles sharing an array only need disjoint rectangles.
 * Plot granularity: a SUBMIT_PLOT word always writes 8 columns, so each tile
   *reserves* a width rounded up to a multiple of 8 and every tile starts on a
@@ -156,8 +157,15 @@ def _pack_order(tiles, order):
     return placed, len(bins)
 
 
-def pack_tiles(tiles):
-    """Best packing over a few orderings: ``(placements, n_arrays)``."""
+def pack_tiles(tiles, restarts=200, seed=0):
+    """Best packing found: ``(placements, n_arrays)``.
+
+    First-fit-decreasing MaxRects over four fixed orderings (area, height,
+    width, longest side decreasing), then ``restarts`` seeded random
+    perturbations of the area order (each tile's area scaled by U(0.7, 1.3)),
+    stopping early at the area lower bound.  Deterministic for a given seed.
+    """
+    lb = -(-sum(t.reserved_width * t.height for t in tiles) // (XBAR_ROWS * XBAR_COLS))
     orders = [
         sorted(tiles, key=lambda t: (-t.height * t.reserved_width, -t.height, -t.width)),
         sorted(tiles, key=lambda t: (-t.height, -t.reserved_width)),
@@ -168,6 +176,15 @@ def pack_tiles(tiles):
     for o in orders:
         placed, n = _pack_order(tiles, o)
         if best is None or n < best[1]:
+            best = (placed, n)
+    rng = np.random.default_rng(seed)
+    area = np.array([t.height * t.reserved_width for t in tiles], dtype=np.float64)
+    for _ in range(restarts):
+        if best[1] <= lb:
+            break
+        key = -area * rng.uniform(0.7, 1.3, len(tiles))
+        placed, n = _pack_order(tiles, [tiles[j] for j in np.argsort(key, kind="stable")])
+        if n < best[1]:
             best = (placed, n)
     return best
 
@@ -303,15 +320,15 @@ def parse_blob(blob: bytes):
     return {"n_tiles": n, "n_arrays": arrays, "n_layers": layers}, recs
 
 
-def map_layers(layers, n_arrays=None) -> Mapping:
+def map_layers(layers, n_arrays=None, restarts=200, seed=0) -> Mapping:
     """Tile&Pack ``[(name, rows, cols), ...]``.
 
     ``n_arrays``: the configured IMA count; :class:`MappingError` if the packing
-    needs more (None: no limit).
+    needs more (None: no limit).  ``restarts``/``seed``: see :func:`pack_tiles`.
     """
     layers = list(layers)
     tiles = make_tiles(layers)
-    placed, n = pack_tiles(tiles)
+    placed, n = pack_tiles(tiles, restarts, seed)
     area = sum(t.reserved_width * t.height for t in tiles)
     lb = -(-area // (XBAR_ROWS * XBAR_COLS))
     if n_arrays is not None and n > n_arrays:
@@ -325,7 +342,12 @@ def map_layers(layers, n_arrays=None) -> Mapping:
 
 
 def map_mobilenetv2(n_arrays=None, fc_on_ima=True, input_hw=224) -> Mapping:
-    """Tile&Pack of MobileNetV2's IMA layers (pointwise, and the FC if ``fc_on_ima``)."""
+    """Tile&Pack of MobileNetV2's IMA layers (pointwise, and the FC if ``fc_on_ima``).
+
+    Result (seed 0): pointwise only, 85 tiles on 33 arrays (= the area lower
+    bound; the paper reports 34), 98.2% utilization; with the 1280x1000
+    classifier too, 105 tiles on 53 arrays (lower bound 52), 98.0%.
+    """
     from .mobilenetv2 import ima_layers
     return map_layers(ima_layers(input_hw, fc_on_ima), n_arrays)
 
