@@ -99,13 +99,14 @@ class _MaxRects:
         self.free = [(0, 0, w, h)]
 
     def find(self, w, h):
+        """Best free position for a w x h rectangle: ``(key, x, y)`` or None."""
         best = None
         for fx, fy, fw, fh in self.free:
             if w <= fw and h <= fh:
                 key = (min(fw - w, fh - h), max(fw - w, fh - h), fy, fx)
                 if best is None or key < best[0]:
                     best = (key, fx, fy)
-        return None if best is None else best[0], best
+        return best
 
     def place(self, x, y, w, h):
         new = []
@@ -144,9 +145,9 @@ def _pack_order(tiles, order):
         w, h = t.reserved_width, t.height
         best = None
         for bi, b in enumerate(bins):
-            key, hit = b.find(w, h)
-            if hit is not None and (best is None or (key, bi) < best[0]):
-                best = ((key, bi), bi, hit[1], hit[2])
+            hit = b.find(w, h)
+            if hit is not None and (best is None or (hit[0], bi) < best[0]):
+                best = ((hit[0], bi), bi, hit[1], hit[2])
         if best is None:
             bins.append(_MaxRects(XBAR_COLS, XBAR_ROWS))
             bi, x, y = len(bins) - 1, 0, 0

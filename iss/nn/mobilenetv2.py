@@ -262,7 +262,8 @@ def _w4(rng, shape):
     return rng.integers(-7, 8, size=shape).astype(np.int8)
 
 
-def _bias(rng, acc, axes):
+def _bias(rng, acc):
+    """Random int32 bias, ~N(0, (0.1 * per-channel std of acc)^2)."""
     std = np.std(acc.reshape(-1, acc.shape[-1]), axis=0) if acc.size else np.ones(acc.shape[-1])
     return np.rint(rng.normal(0.0, 1.0, acc.shape[-1]) * 0.1 * std).astype(np.int32)
 
@@ -294,7 +295,7 @@ def _make_core_linear(rng, x, cin, cout, relu, kind):
         w = _w8(rng, (cin, cout))
         acc0 = pointwise_acc(x, w)
         axes = (0,)
-    bias = _bias(rng, acc0, None)
+    bias = _bias(rng, acc0)
     acc = acc0 + bias
     rq = _core_requant(acc, w, bias, axes, relu)
     return CoreLinear(w, bias, rq), rq(acc)
@@ -333,7 +334,7 @@ def _make_linear(rng, x, cin, cout, relu, on_ima):
 def _make_dw(rng, x, c, stride):
     w = _w8(rng, (3, 3, c))
     acc0 = depthwise_acc(x, w, None, stride, 1)
-    bias = _bias(rng, acc0, None)
+    bias = _bias(rng, acc0)
     acc = acc0 + bias
     rq = _core_requant(acc, w, bias, (0, 1), True, per_channel=True)
     return Depthwise(w, bias, rq, stride), rq(acc)
@@ -345,7 +346,7 @@ def _make_add(a, b):
     raw = a.astype(np.float64) * sa + b.astype(np.float64) * sb
     g = TARGET / _pct(raw, False)
     sa, sb = sa * g, sb * g
-    m, shift = choose_mult_shift(max(sa, sb), mult_bits=14)
+    _, shift = choose_mult_shift(max(sa, sb), mult_bits=14)
     shift = int(shift)
     ma = max(int(round(sa * 2.0**shift)), 1)
     mb = max(int(round(sb * 2.0**shift)), 1)
