@@ -12,12 +12,13 @@ import numpy as np
 
 from .config import Config
 from .errors import MemoryFault
+from .periph.base import WAIT
 
 TCDM_BASE = 0x1000_0000
 CLUSTER_PERIPH_BASE = 0x1020_0000   # ctrl +0x000, timer +0x400, event unit +0x800, HWPE +0x1000, DMA +0x1800
 CLUSTER_PERIPH_SIZE = 0x4000
 DEMUX_BASE = 0x1020_4000            # core-private views: event unit +0x000, DMA +0x400
-DEMUX_SIZE = 0x800
+DEMUX_SIZE = 0x1000               # (Unicorn maps whole 4 KiB pages)
 ACCEL_BASE = 0x1021_0000            # further accelerator instances (multi-IMA), 0x100 apart
 ACCEL_SIZE = 0x1_0000
 L2_BASE = 0x1C00_0000
@@ -103,6 +104,27 @@ class Memory:
 
     def attach_private(self, offset: int, periph) -> None:
         self.private.append(Window(offset, periph))
+
+    def io_read(self, hart, addr: int, size: int):
+        """A hart's load from a peripheral window; may return WAIT (see periph/base.py)."""
+        w = self._io_window(hart, addr, size, "load from")
+        hart.retrying = hart.retry_addr == addr
+        value = w.periph.read(hart, addr - w.base if w in self.windows else addr - DEMUX_BASE - w.base, size)
+        hart.retry_addr = addr if value is WAIT else None
+        return value
+
+    def io_write(self, hart, addr: int, size: int, value: int):
+        w = self._io_window(hart, addr, size, "store to")
+        hart.retrying = hart.retry_addr == addr
+        r = w.periph.write(hart, addr - w.base if w in self.windows else addr - DEMUX_BASE - w.base, size, value)
+        hart.retry_addr = addr if r is WAIT else None
+        return r
+
+    def _io_window(self, hart, addr: int, size: int, what: str):
+        w = self.window_at(addr)
+        if w is None:
+            raise MemoryFault(f"{what} unmapped address 0x{addr:08x} ({size} bytes, no peripheral there)")
+        return w
 
     def window_at(self, addr: int):
         for w in self.windows:

@@ -1,0 +1,135 @@
+"""The `iss` command: compile firmware, run it on the simulated cluster, inspect ELFs.
+
+Argument parsing and output formatting only; the work is in the package.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import BuildError, IssError
+
+EPILOG = """examples:
+  iss cc app.c -o app.elf -O3          compile with the runtime (pmsis.h) for 8 cores
+  iss run app.elf                      run it; prints its output, exits with its exit code
+  iss run app.elf --cores 4 --config cluster.toml --max-cycles 100000000
+  iss info app.elf                     segments and symbols
+"""
+
+
+def _cmd_cc(args, extra) -> int:
+    from . import toolchain
+
+    bad = [e for e in extra if not e.startswith("-")]
+    if bad:
+        raise BuildError(f"unexpected argument {bad[0]}")
+    toolchain.compile(args.sources, args.output, opt=args.opt, include_dirs=args.include, defines=args.define,
+                      cores=args.cores, stack_size=args.stack_size, atomics=not args.no_atomics,
+                      extra_flags=extra, verbose=args.verbose)
+    return 0
+
+
+def _cmd_run(args, extra) -> int:
+    if extra:
+        raise IssError(f"unrecognized arguments: {' '.join(extra)}")
+    from .cluster import Cluster
+    from .config import Config
+
+    overrides = {}
+    if args.cores is not None:
+        overrides["cluster"] = {"cores": args.cores}
+    config = Config.load(args.config, **overrides)
+    cluster = Cluster(args.elf, config, echo=True)
+    result = cluster.run(max_cycles=args.max_cycles)
+    if args.stats:
+        print(f"[iss] exit code {result.exit_code}, {result.cycles} cycles, {result.instructions} instructions, "
+              f"{result.wall_seconds:.3f} s ({result.mips:.1f} MIPS)", file=sys.stderr)
+    return result.exit_code & 0xFF if result.exit_code >= 0 else 1
+
+
+def _cmd_info(args, extra) -> int:
+    from .elf import Program
+
+    prog = Program(args.elf)
+    print(f"{prog.path}: entry 0x{prog.entry:08x}")
+    print("segments:")
+    for s in prog.segments:
+        flags = ("r" + ("w" if s.writable else "-") + ("x" if s.executable else "-"))
+        print(f"  0x{s.vaddr:08x}  {s.memsz:8d} bytes ({len(s.data)} in file)  {flags}")
+    print("symbols:")
+    for sym in sorted(prog.symbols.values(), key=lambda s: s.addr):
+        if sym.kind != "notype" or args.all:
+            print(f"  0x{sym.addr:08x}  {sym.size:6d}  {sym.kind:6s}  {sym.name}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="iss", description="Simulator of a heterogeneous in-memory-computing "
+                                "PULP cluster: 8 RV32 CORE-V harts, shared TCDM, IMA and depthwise accelerators.",
+                                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"iss {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    cc = sub.add_parser("cc", help="compile C/assembly firmware with the runtime into an ELF",
+                        description="Compile and link firmware for the cluster with the ziglang wheel's clang. "
+                        "Links the start-up code, runtime (pmsis.h) and linker script. Other flags starting "
+                        "with '-' (e.g. -Wextra, -ffast-math) go to the compiler.")
+    cc.add_argument("sources", nargs="+", type=Path, help="C (.c) or assembly (.S) files")
+    cc.add_argument("-o", dest="output", type=Path, required=True, help="output ELF")
+    cc.add_argument("-O", dest="opt", default="2", choices=["0", "1", "2", "3", "s", "z"],
+                    help="optimisation level (default: 2)")
+    cc.add_argument("-I", dest="include", action="append", default=[], type=Path, help="include directory")
+    cc.add_argument("-D", dest="define", action="append", default=[], help="preprocessor define NAME[=VALUE]")
+    cc.add_argument("--cores", type=int, default=8, help="NUM_CORES the firmware is built for (default: 8)")
+    cc.add_argument("--stack-size", type=int, default=2048, help="stack bytes per core in TCDM (default: 2048)")
+    cc.add_argument("--no-atomics", action="store_true",
+                    help="build for the real CV32E40P, without the A extension (on by default so C11 atomics "
+                    "compile)")
+    cc.add_argument("-v", "--verbose", action="store_true", help="print the compiler command")
+    cc.set_defaults(func=_cmd_cc)
+
+    run = sub.add_parser("run", help="run an ELF on the simulated cluster",
+                         description="Run firmware until it ends the simulation (exit from main, or a write to "
+                         "the cluster controller's EOC register). Prints the firmware's output and exits with "
+                         "its exit code.")
+    run.add_argument("elf", type=Path)
+    run.add_argument("--cores", type=int, help="cores in the cluster (default: 8, or the config file's)")
+    run.add_argument("--max-cycles", type=int, default=None,
+                     help="stop with an error when a hart's clock passes this (default: scheduler.max_cycles "
+                     "of the configuration, 2e9; 0: no limit)")
+    run.add_argument("--config", type=Path, help="TOML file overriding configuration fields (see README)")
+    run.add_argument("--stats", action="store_true", help="print cycles, instructions and speed at the end")
+    run.set_defaults(func=_cmd_run)
+
+    info = sub.add_parser("info", help="list an ELF's segments and symbols")
+    info.add_argument("elf", type=Path)
+    info.add_argument("--all", action="store_true", help="also list untyped symbols (labels)")
+    info.set_defaults(func=_cmd_info)
+    return p
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    if args.command == "cc":
+        args.opt = "-O" + args.opt
+    try:
+        return args.func(args, extra)
+    except IssError as e:
+        cause = e.__cause__
+        if isinstance(e, BuildError) and cause is not None and str(cause):
+            print(str(cause), file=sys.stderr)
+        print(f"iss: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("iss: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

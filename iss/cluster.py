@@ -1,0 +1,208 @@
+"""A PULP cluster: harts, memories and peripherals put together, and the public
+Python API to run firmware on it.
+
+    from iss import Cluster
+    result = Cluster("app.elf").run()
+    print(result.exit_code, result.cycles, result.stdout)
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Config
+from .elf import Program
+from .errors import ElfError, SimulationError
+from .hart import CodeImage, Hart
+from .memory import (CLUSTER_PERIPH_BASE, CTRL_OFFSET, EU_OFFSET, SOC_PERIPH_BASE, STDOUT_OFFSET, Memory)
+from .periph.base import WAIT
+from .periph.cluster_ctrl import ClusterCtrl
+from .periph.event_unit import EventUnit
+from .periph.stdout import Stdout
+from .scheduler import Scheduler
+from .timing.core import instruction_cost
+
+
+@dataclass
+class HartStats:
+    hart: int
+    cycles: int
+    instructions: int
+    sleep_cycles: int
+    pc: int
+    state: str
+
+
+@dataclass
+class Result:
+    exit_code: int
+    cycles: int                 # the cluster's clock at the end (the furthest hart)
+    harts: list[HartStats]
+    stdout: list[str] = field(default_factory=list)
+    wall_seconds: float = 0.0
+
+    @property
+    def instructions(self) -> int:
+        return sum(h.instructions for h in self.harts)
+
+    @property
+    def mips(self) -> float:
+        return self.instructions / self.wall_seconds / 1e6 if self.wall_seconds else 0.0
+
+
+class TestPort:
+    """The bus initiator tests and tools use to access registers as a core would
+    (core `id`), at the cluster's current time."""
+
+    def __init__(self, cluster: "Cluster", core: int):
+        self.cluster = cluster
+        self.id = core
+        self.retry_addr = None
+        self.retrying = False
+
+    @property
+    def now(self) -> int:
+        return self.cluster.now
+
+    def sleep(self, waiting_for: str) -> None:
+        raise SimulationError(f"test port access as core {self.id} would block waiting for {waiting_for}")
+
+    def where(self) -> str:
+        return f"test port (core {self.id})"
+
+
+class Cluster:
+    def __init__(self, program: str | Path | Program | None = None, config: Config | None = None,
+                 echo: bool = False):
+        """`program`: an ELF path or a loaded Program (None: a cluster with no
+        harts, for driving peripherals from tests). `echo`: also print the
+        firmware's output lines as they come."""
+        self.config = (config or Config()).validate()
+        self.memory = Memory(self.config)
+        self.exit_code: int | None = None
+        self.exit_hart: int | None = None
+        self.stdout_lines: list[str] = []
+        self.activity: list[tuple[str, str, int, int]] = []
+        self.current: Hart | None = None
+        self._echo = echo
+        self.scheduler = Scheduler(self)
+        if program is not None and not isinstance(program, Program):
+            program = Program(program)
+        self.program = program
+        self.entry = program.entry if program else 0
+        if program:
+            self._load(program)
+
+        self.ctrl = ClusterCtrl(self)
+        self.event_unit = EventUnit(self)
+        self.stdout = Stdout(self, self._line)
+        self.memory.attach(CLUSTER_PERIPH_BASE + CTRL_OFFSET, self.ctrl)
+        self.memory.attach(CLUSTER_PERIPH_BASE + EU_OFFSET, self.event_unit)
+        self.memory.attach_private(0x000, self.event_unit)
+        self.memory.attach(SOC_PERIPH_BASE + STDOUT_OFFSET, self.stdout)
+
+        self.harts: list[Hart] = []
+        if program:
+            self.code = CodeImage(program, instruction_cost)
+            self.harts = [Hart(self, i, self.code) for i in range(self.config.cluster.cores)]
+
+    # -- set-up ----------------------------------------------------------------
+    def _load(self, program: Program) -> None:
+        for seg in program.segments:
+            if self.memory.region(seg.vaddr, max(seg.memsz, 1)) is None:
+                raise ElfError(f"{program.path}: segment at 0x{seg.vaddr:08x} ({seg.memsz} bytes) is outside "
+                               f"TCDM (0x{self.memory.tcdm_base:08x}, {self.memory.tcdm.size} bytes) and "
+                               f"L2 (0x{self.memory.l2_base:08x}, {self.memory.l2.size} bytes)")
+            view = self.memory.view(seg.vaddr, seg.memsz)
+            view[:len(seg.data)] = memoryview(seg.data)
+            view[len(seg.data):] = 0
+
+    def attach(self, base: int, periph) -> None:
+        """Place a peripheral's register window in the shared address map."""
+        self.memory.attach(base, periph)
+
+    def attach_private(self, offset: int, periph) -> None:
+        """Place a peripheral in every core's private (demux) window."""
+        self.memory.attach_private(offset, periph)
+
+    # -- services for peripherals ----------------------------------------------
+    @property
+    def now(self) -> int:
+        """Current cluster time: the running hart's clock, or the event being fired."""
+        return self.current.now if self.current is not None else self.scheduler.time
+
+    def schedule(self, at: int, fn) -> None:
+        self.scheduler.schedule(at, fn)
+
+    def record_activity(self, unit: str, label: str, start: int, end: int) -> None:
+        self.activity.append((unit, label, int(start), int(end)))
+
+    def finish(self, exit_code: int, hart=None) -> None:
+        if self.exit_code is None:
+            self.exit_code = exit_code & 0xFFFFFFFF
+            if self.exit_code >= 0x80000000:
+                self.exit_code -= 1 << 32
+            self.exit_hart = getattr(hart, "id", None)
+
+    def _line(self, text: str) -> None:
+        self.stdout_lines.append(text)
+        if self._echo:
+            print(text, flush=True)
+
+    # -- tests and tools ---------------------------------------------------------
+    def bus_read(self, addr: int, size: int = 4, core: int = 0) -> int:
+        """Read a peripheral register (or RAM) as core `core` would."""
+        r = self.memory.region(addr, size)
+        if r is not None:
+            buf, off = r
+            return int.from_bytes(buf[off:off + size].tobytes(), "little")
+        v = self.memory.io_read(TestPort(self, core), addr, size)
+        assert v is not WAIT
+        return v
+
+    def bus_write(self, addr: int, value: int, size: int = 4, core: int = 0) -> None:
+        r = self.memory.region(addr, size)
+        if r is not None:
+            buf, off = r
+            buf[off:off + size] = list((value & ((1 << (8 * size)) - 1)).to_bytes(size, "little"))
+            return
+        self.memory.io_write(TestPort(self, core), addr, size, value)
+
+    def advance(self, cycles: int) -> None:
+        """With no harts running: fire the peripheral events of the next `cycles`."""
+        end = self.scheduler.time + cycles
+        self.scheduler._fire_until(end)
+        self.scheduler.time = end
+
+    # -- running ---------------------------------------------------------------------
+    def run(self, max_cycles: int | None = None) -> Result:
+        """Run until the firmware ends the simulation (EOC). Raises a
+        SimulationError subclass for deadlocks, faults and the cycle limit."""
+        if not self.harts:
+            raise SimulationError("no program loaded")
+        limit = self.config.scheduler.max_cycles if max_cycles is None else max_cycles
+        t0 = time.perf_counter()
+        try:
+            self.scheduler.run(limit)
+        finally:
+            self.stdout.flush()
+            self.wall_seconds = time.perf_counter() - t0
+        return self.result()
+
+    def result(self) -> Result:
+        stats = [HartStats(h.id, h.cycles, h.instret, h.sleep_cycles, h.pc, h.state.value) for h in self.harts]
+        return Result(self.exit_code if self.exit_code is not None else -1,
+                      max((h.cycles for h in self.harts), default=0), stats, list(self.stdout_lines),
+                      getattr(self, "wall_seconds", 0.0))
+
+
+def run(program: str | Path, config: Config | None = None, echo: bool = False, **kw) -> Result:
+    """Load and run an ELF; returns the Result."""
+    return Cluster(program, config, echo=echo).run(**kw)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    r = run(sys.argv[1], echo=True)
+    sys.exit(r.exit_code)

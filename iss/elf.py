@@ -1,0 +1,168 @@
+"""Reading firmware: 32-bit RISC-V ELF segments, symbols and the DWARF line table.
+
+`Program.symbolize(pc)` gives `conv+0x1c (conv.c:42)`, the form every error,
+trace and profile uses.
+"""
+from __future__ import annotations
+
+import bisect
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from elftools.common.exceptions import ELFError as _PyElfError
+from elftools.elf.constants import P_FLAGS
+from elftools.elf.elffile import ELFFile
+
+from .errors import ElfError
+
+EM_RISCV = 243
+
+
+@dataclass
+class Segment:
+    vaddr: int
+    data: bytes        # file bytes
+    memsz: int         # bytes in memory (the rest beyond data is zero)
+    executable: bool
+    writable: bool
+
+
+@dataclass
+class Symbol:
+    name: str
+    addr: int
+    size: int
+    kind: str          # "func" | "object" | "notype"
+
+
+class Program:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            raise ElfError(f"{self.path}: no such file") from None
+        except IsADirectoryError:
+            raise ElfError(f"{self.path}: is a directory") from None
+        if raw[:4] != b"\x7fELF":
+            raise ElfError(f"{self.path}: not an ELF file")
+        if len(raw) < 52:
+            raise ElfError(f"{self.path}: truncated ELF ({len(raw)} bytes, header needs 52)")
+        if raw[4] != 1:
+            raise ElfError(f"{self.path}: 64-bit ELF; the cluster runs 32-bit RISC-V (RV32) code")
+        try:
+            elf = ELFFile(io.BytesIO(raw))
+            machine = elf.header["e_machine"]
+            if machine not in ("EM_RISCV", EM_RISCV):
+                raise ElfError(f"{self.path}: ELF for {machine}, not RISC-V")
+            self.entry = elf.header["e_entry"]
+            self.segments = self._segments(elf, len(raw))
+            self.symbols = self._symbols(elf)
+            self._lines_addr, self._lines = self._line_table(elf)
+            self.sections = {s.name: (s["sh_addr"], s["sh_size"]) for s in elf.iter_sections()
+                             if s["sh_addr"]}
+        except ElfError:
+            raise
+        except (_PyElfError, ValueError, KeyError, IndexError, AssertionError, OSError) as e:
+            raise ElfError(f"{self.path}: truncated or corrupt ELF ({e})") from None
+        funcs = sorted((s for s in self.symbols.values() if s.kind in ("func", "notype") and s.addr),
+                       key=lambda s: s.addr)
+        self._sym_addr = [s.addr for s in funcs]
+        self._sym = funcs
+        if not self.segments:
+            raise ElfError(f"{self.path}: no loadable segments")
+
+    # -- loading -----------------------------------------------------------
+    def _segments(self, elf: ELFFile, filesize: int) -> list[Segment]:
+        segs = []
+        for seg in elf.iter_segments():
+            if seg["p_type"] != "PT_LOAD" or seg["p_memsz"] == 0:
+                continue
+            off, filesz = seg["p_offset"], seg["p_filesz"]
+            if off + filesz > filesize:
+                raise ElfError(f"{self.path}: truncated ELF (segment at 0x{seg['p_vaddr']:x} "
+                               f"needs bytes up to {off + filesz}, file has {filesize})")
+            segs.append(Segment(seg["p_paddr"] or seg["p_vaddr"], seg.data(), seg["p_memsz"],
+                                bool(seg["p_flags"] & P_FLAGS.PF_X), bool(seg["p_flags"] & P_FLAGS.PF_W)))
+        return segs
+
+    def _symbols(self, elf: ELFFile) -> dict[str, Symbol]:
+        out: dict[str, Symbol] = {}
+        tab = elf.get_section_by_name(".symtab")
+        if tab is None:
+            return out
+        for s in tab.iter_symbols():
+            t = s["st_info"]["type"]
+            if not s.name or t not in ("STT_FUNC", "STT_OBJECT", "STT_NOTYPE") or s["st_shndx"] == "SHN_UNDEF":
+                continue
+            if s.name.startswith("$") or s.name.startswith(".L"):
+                continue  # mapping symbols and local labels
+            kind = {"STT_FUNC": "func", "STT_OBJECT": "object"}.get(t, "notype")
+            prev = out.get(s.name)
+            if prev is None or (prev.kind == "notype" and kind != "notype"):
+                out[s.name] = Symbol(s.name, s["st_value"], s["st_size"], kind)
+        return out
+
+    def _line_table(self, elf: ELFFile):
+        rows: dict[int, tuple[str, int]] = {}
+        if not elf.has_dwarf_info():
+            return [], []
+        dwarf = elf.get_dwarf_info()
+        for cu in dwarf.iter_CUs():
+            lp = dwarf.line_program_for_CU(cu)
+            if lp is None:
+                continue
+            files = lp["file_entry"]
+            version = lp["version"]
+            for entry in lp.get_entries():
+                st = entry.state
+                if st is None or st.end_sequence:
+                    continue
+                idx = st.file if version >= 5 else st.file - 1
+                name = files[idx].name.decode(errors="replace") if 0 <= idx < len(files) else "?"
+                rows[st.address] = (Path(name).name, st.line)
+        addrs = sorted(rows)
+        return addrs, [rows[a] for a in addrs]
+
+    # -- queries -----------------------------------------------------------
+    def symbol(self, name: str) -> Symbol:
+        try:
+            return self.symbols[name]
+        except KeyError:
+            raise ElfError(f"{self.path}: no symbol '{name}'") from None
+
+    def function_at(self, pc: int):
+        """(symbol, offset) of the function containing pc, or (None, 0)."""
+        i = bisect.bisect_right(self._sym_addr, pc) - 1
+        if i < 0:
+            return None, 0
+        s = self._sym[i]
+        if s.size and pc >= s.addr + s.size:
+            return None, 0
+        return s, pc - s.addr
+
+    def line_at(self, pc: int):
+        """(file, line) of the source of pc, or None."""
+        i = bisect.bisect_right(self._lines_addr, pc) - 1
+        if i < 0:
+            return None
+        fn, _ = self.function_at(pc)
+        if fn is not None and self._lines_addr[i] < fn.addr:
+            return None  # the nearest row belongs to the previous function
+        return self._lines[i]
+
+    def symbolize(self, pc: int) -> str:
+        sym, off = self.function_at(pc)
+        text = f"{sym.name}+0x{off:x}" if sym else "??"
+        line = self.line_at(pc)
+        if line:
+            text += f" ({line[0]}:{line[1]})"
+        return text
+
+    def code_range(self) -> tuple[int, int]:
+        """[start, end) covering every executable segment."""
+        ex = [s for s in self.segments if s.executable]
+        if not ex:
+            raise ElfError(f"{self.path}: no executable segment")
+        return min(s.vaddr for s in ex), max(s.vaddr + s.memsz for s in ex)

@@ -1,0 +1,317 @@
+"""One simulated core: a Unicorn engine against the cluster's shared memories.
+
+A hart runs a slice (until its cycle budget, a sleep, or an error) and says why
+it stopped; the scheduler decides what runs next. Cycles and instructions are
+charged per translated block by the native helper (iss/native), from the
+per-instruction cost table of the code (iss/timing.py).
+"""
+from __future__ import annotations
+
+import ctypes
+import enum
+from typing import TYPE_CHECKING
+
+import numpy as np
+from unicorn import (UC_ARCH_RISCV, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_INTR, UC_HOOK_MEM_FETCH_UNMAPPED,
+                     UC_HOOK_MEM_READ_UNMAPPED, UC_HOOK_MEM_WRITE_UNMAPPED, UC_MEM_FETCH_UNMAPPED,
+                     UC_MEM_WRITE_UNMAPPED, UC_MODE_RISCV32, UC_PROT_ALL, Uc, UcError)
+from unicorn.riscv_const import UC_RISCV_REG_PC, UC_RISCV_REG_X0
+
+from . import native
+from .errors import IllegalInstruction, MemoryFault, SimulationError
+from .memory import (ACCEL_BASE, ACCEL_SIZE, CLUSTER_PERIPH_BASE, CLUSTER_PERIPH_SIZE, DEMUX_BASE, DEMUX_SIZE,
+                     SOC_PERIPH_BASE, SOC_PERIPH_SIZE)
+from .periph.base import WAIT
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .cluster import Cluster
+
+ABI_NAMES = ["zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3", "a4", "a5",
+             "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6"]
+
+WFI = 0x10500073
+
+# CSRs whose value Unicorn cannot know (it reads 0 for mhartid and the host's TSC
+# for the counters): reads and writes of these are emulated at their call sites.
+CSR_MHARTID = 0xF14
+CSR_COUNTERS = {0xB00: "mcycle", 0xB02: "minstret", 0xB80: "mcycleh", 0xB82: "minstreth",
+                0xC00: "cycle", 0xC02: "instret", 0xC80: "cycleh", 0xC82: "instreth"}
+
+
+class State(enum.Enum):
+    RUNNING = "running"
+    SLEEPING = "asleep"
+    HALTED = "halted"
+
+
+class Stop(enum.Enum):
+    BUDGET = "budget"      # quantum or event horizon reached
+    SLEEP = "sleep"        # waiting for an event
+    EXIT = "exit"          # the program ended the simulation
+
+
+class Hart:
+    def __init__(self, cluster: "Cluster", hart_id: int, code: "CodeImage"):
+        self.cluster = cluster
+        self.id = hart_id
+        self.mhartid = (cluster.config.cluster.cluster_id << 5) | hart_id
+        self.state = State.RUNNING
+        self.waiting_for = ""          # what a sleeping hart waits for, for deadlock reports
+        self.retry_addr = None          # address of an MMIO access to retry after a wake
+        self.retrying = False           # the current MMIO access is that retry
+        self.sleep_cycles = 0           # clock-gated cycles
+        self.pc = cluster.entry
+        self._stop_request = None
+        self._fault = None
+        self._code = code
+
+        mem = cluster.memory
+        uc = self.uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV32)
+        uc.mem_map_ptr(mem.tcdm_base, mem.tcdm.size, UC_PROT_ALL, mem.tcdm.ctypes.data)
+        uc.mem_map_ptr(mem.l2_base, mem.l2.size, UC_PROT_ALL, mem.l2.ctypes.data)
+        for base, size in ((CLUSTER_PERIPH_BASE, CLUSTER_PERIPH_SIZE), (DEMUX_BASE, DEMUX_SIZE),
+                           (ACCEL_BASE, ACCEL_SIZE), (SOC_PERIPH_BASE, SOC_PERIPH_SIZE)):
+            uc.mmio_map(base, size, self._mmio_read, base, self._mmio_write, base)
+
+        st = self.native = native.HartState()
+        st.hartid = hart_id
+        st.budget = 0
+        st.code_base = code.base
+        st.code_halfwords = code.halfwords
+        st.insn_prefix = code.insn_prefix.ctypes.data
+        st.cycle_prefix = code.cycle_prefix.ctypes.data
+        st.tcdm, st.tcdm_base, st.tcdm_size = mem.tcdm.ctypes.data, mem.tcdm_base, mem.tcdm.size
+        st.l2, st.l2_base, st.l2_size = mem.l2.ctypes.data, mem.l2_base, mem.l2.size
+        native.add_hook(uc, UC_HOOK_BLOCK, "iss_block_hook", ctypes.addressof(st))
+        uc.hook_add(UC_HOOK_INTR, self._trap)
+        uc.hook_add(UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED | UC_HOOK_MEM_FETCH_UNMAPPED,
+                    self._unmapped)
+        for pc, csr, kind in code.csr_sites:
+            uc.hook_add(UC_HOOK_CODE, self._csr, (csr, kind), pc, pc)
+        # The stack pointer and the rest start at 0, like the core out of reset.
+
+    # -- registers -----------------------------------------------------------
+    def reg(self, n: int) -> int:
+        return self.uc.reg_read(UC_RISCV_REG_X0 + n) if n else 0
+
+    def set_reg(self, n: int, value: int) -> None:
+        if n:
+            self.uc.reg_write(UC_RISCV_REG_X0 + n, value & 0xFFFFFFFF)
+
+    @property
+    def cycles(self) -> int:
+        return self.native.cycles
+
+    @property
+    def instret(self) -> int:
+        return self.native.instret
+
+    @property
+    def now(self) -> int:
+        """This hart's clock: cycles charged so far (the block in flight included)."""
+        return self.native.cycles
+
+    def where(self, pc: int | None = None) -> str:
+        pc = self.pc if pc is None else pc
+        return f"hart {self.id} pc 0x{pc:08x} {self.cluster.program.symbolize(pc)}"
+
+    # -- running -------------------------------------------------------------
+    def run(self, budget: int) -> Stop:
+        """Run until the hart's clock reaches `budget`, it sleeps, or the program exits."""
+        st = self.native
+        st.budget = budget
+        st.stop_reason = native.STOP_NONE
+        self._stop_request = None
+        self._fault = None
+        try:
+            self.uc.emu_start(self.pc, 0)
+        except UcError as e:
+            self.pc = self.uc.reg_read(UC_RISCV_REG_PC)
+            raise self._memory_error(e) from None
+        except SimulationError as e:
+            self.pc = self.uc.reg_read(UC_RISCV_REG_PC)
+            if not e.where:
+                e.where = self.where()
+            raise
+        pc = self.uc.reg_read(UC_RISCV_REG_PC)
+        reason = st.stop_reason
+        if reason == native.STOP_BUDGET:
+            self.pc = pc
+            return Stop.BUDGET
+        if reason == native.STOP_ILLEGAL:
+            self.pc = st.stop_pc
+            raise IllegalInstruction(f"illegal instruction 0x{st.stop_info:08x}", self.where())
+        if reason in (native.STOP_ECALL, native.STOP_EBREAK, native.STOP_TRAP):
+            self.pc = st.stop_pc
+            what = {native.STOP_ECALL: "ecall", native.STOP_EBREAK: "ebreak"}.get(
+                reason, f"trap {st.stop_info}")
+            raise SimulationError(f"unexpected {what} (the runtime has no trap handler)", self.where())
+        if reason == native.STOP_FAULT:
+            self.pc = st.stop_pc
+            raise MemoryFault(f"access at 0x{st.stop_info:08x} outside mapped memory", self.where())
+        if self._stop_request is not None:
+            # Stopped from an MMIO callback: a load is replayed on resume, a store is not.
+            kind, access_pc = self._stop_request
+            self.pc = pc
+            self._refund_block_tail(pc)
+            return kind
+        # emu_start returned by itself: only wfi does that (PC on the next instruction).
+        self.pc = pc
+        if self._code.word(pc - 4) == WFI:
+            self._refund_block_tail(pc)
+            if self.cluster.event_unit.pending(self.id):
+                return Stop.BUDGET
+            self.sleep("wfi")
+            return Stop.SLEEP
+        raise SimulationError("emulation stopped for no known reason", self.where())
+
+    def _refund_block_tail(self, pc: int) -> None:
+        """The block in flight was charged whole; the instructions from `pc` on
+        will be charged again when the hart resumes there."""
+        st = self.native
+        if st.block_start <= pc < st.block_end:
+            code = self._code
+            s, e = code.index(pc), code.index(st.block_end)
+            if s is not None and e is not None:
+                st.cycles -= int(code.cycle_prefix[e] - code.cycle_prefix[s])
+                st.instret -= int(code.insn_prefix[e] - code.insn_prefix[s])
+            st.block_start = st.block_end = 0
+
+    def sleep(self, waiting_for: str) -> None:
+        self.state = State.SLEEPING
+        self.waiting_for = waiting_for
+
+    def wake(self, at: int) -> None:
+        """Resume a clock-gated hart at cycle `at` (its clock never goes back)."""
+        if self.state is not State.SLEEPING:
+            return
+        if at > self.native.cycles:
+            self.sleep_cycles += at - self.native.cycles
+            self.native.cycles = at
+        self.state = State.RUNNING
+        self.waiting_for = ""
+
+    # -- hooks ---------------------------------------------------------------
+    def _mmio_read(self, uc, offset, size, base):
+        addr = base + offset
+        value = self.cluster.memory.io_read(self, addr, size)
+        if value is WAIT:
+            self._request_stop(Stop.SLEEP, uc)
+            return 0
+        return value
+
+    def _mmio_write(self, uc, offset, size, value, base):
+        addr = base + offset
+        r = self.cluster.memory.io_write(self, addr, size, value)
+        if r is WAIT:
+            # PC stays on the store, which is retried when the hart wakes.
+            self._request_stop(Stop.SLEEP, uc)
+        elif self.cluster.exit_code is not None:
+            self._request_stop(Stop.EXIT, uc)
+
+    def _request_stop(self, kind: Stop, uc) -> None:
+        if self._stop_request is None:
+            self._stop_request = (kind, None)
+            uc.emu_stop()
+
+    def _trap(self, uc, intno, user_data):
+        pc = uc.reg_read(UC_RISCV_REG_PC) - 4  # Unicorn reports the trapping PC + 4
+        st = self.native
+        st.stop_pc = pc
+        if intno == 2:
+            st.stop_reason = native.STOP_ILLEGAL
+            st.stop_info = self._code.word(pc)
+        elif intno == 8:
+            st.stop_reason = native.STOP_ECALL
+        elif intno == 3:
+            st.stop_reason = native.STOP_EBREAK
+        else:
+            st.stop_reason = native.STOP_TRAP
+            st.stop_info = intno
+        uc.emu_stop()
+
+    def _unmapped(self, uc, access, address, size, value, user_data):
+        self._fault = (access, address, size)
+        return False
+
+    def _memory_error(self, e: UcError) -> SimulationError:
+        if self._fault is None:
+            return SimulationError(f"emulator error: {e}", self.where())
+        access, address, size = self._fault
+        if access == UC_MEM_FETCH_UNMAPPED:
+            self.pc = address
+            return MemoryFault(f"jump to unmapped address 0x{address:08x}", self.where())
+        kind = "store to" if access == UC_MEM_WRITE_UNMAPPED else "load from"
+        return MemoryFault(f"{kind} unmapped address 0x{address:08x} ({size} bytes)", self.where())
+
+    def _csr(self, uc, address, size, data):
+        """Execute a csrr/csrw of an emulated CSR in place of Unicorn, then skip it."""
+        csr, word = data
+        rd, funct3, rs1 = (word >> 7) & 31, (word >> 12) & 7, (word >> 15) & 31
+        if csr == CSR_MHARTID:
+            old = self.mhartid
+        else:
+            name = CSR_COUNTERS[csr]
+            value = self.native.cycles if "cycle" in name else self.native.instret
+            old = (value >> 32) & 0xFFFFFFFF if name.endswith("h") else value & 0xFFFFFFFF
+        src = rs1 if funct3 >= 5 else self.reg(rs1)
+        writes = funct3 in (1, 5) or rs1 != 0
+        if writes and csr != CSR_MHARTID and funct3 in (1, 5):
+            # csrw mcycle/minstret: the counter restarts from the written value.
+            name = CSR_COUNTERS[csr]
+            if not name.endswith("h"):
+                if "cycle" in name:
+                    self.native.cycles = src
+                else:
+                    self.native.instret = src
+        self.set_reg(rd, old)
+        uc.reg_write(UC_RISCV_REG_PC, address + 4)
+
+
+class CodeImage:
+    """The executable bytes of the program, indexed per halfword, with the prefix
+    sums the native block hook charges from and the CSR sites to emulate."""
+
+    def __init__(self, program, cost_of):
+        lo, hi = program.code_range()
+        self.base = lo
+        self.halfwords = (hi - lo + 1) // 2
+        raw = bytearray(self.halfwords * 2 + 2)
+        for seg in program.segments:
+            if seg.executable:
+                raw[seg.vaddr - lo: seg.vaddr - lo + len(seg.data)] = seg.data
+        self.raw = bytes(raw)
+        half = np.frombuffer(self.raw, dtype="<u2")
+        starts = np.zeros(self.halfwords, dtype=np.uint32)
+        cost = np.zeros(self.halfwords, dtype=np.uint32)
+        self.csr_sites = []
+        i = 0
+        n = self.halfwords
+        while i < n:
+            h = int(half[i])
+            starts[i] = 1
+            if h & 3 == 3:
+                word = h | (int(half[i + 1]) << 16)
+                cost[i] = cost_of(word, 4)
+                if word & 0x7F == 0x73 and (word >> 12) & 7 not in (0, 4):
+                    csr = word >> 20
+                    if csr == CSR_MHARTID or csr in CSR_COUNTERS:
+                        self.csr_sites.append((lo + 2 * i, csr, word))
+                i += 2
+            else:
+                cost[i] = cost_of(h, 2)
+                i += 1
+        self.insn_prefix = np.zeros(n + 1, dtype=np.uint32)
+        self.cycle_prefix = np.zeros(n + 1, dtype=np.uint32)
+        np.cumsum(starts, out=self.insn_prefix[1:])
+        np.cumsum(cost, out=self.cycle_prefix[1:])
+
+    def index(self, addr: int):
+        i = (addr - self.base) >> 1
+        return i if 0 <= i <= self.halfwords and not (addr & 1) else None
+
+    def word(self, addr: int) -> int:
+        off = addr - self.base
+        if 0 <= off and off + 4 <= len(self.raw):
+            return int.from_bytes(self.raw[off:off + 4], "little")
+        return 0

@@ -1,0 +1,43 @@
+"""Cluster controller: end of computation, fetch enable and boot addresses.
+
+=======  ===========  ==========================================================
+offset   register     behaviour
+=======  ===========  ==========================================================
+0x00     EOC          write: end the simulation; the value is the exit code
+0x08     FETCH_EN     read/write: cores allowed to fetch (all, out of reset)
+0x40+4c  BOOT_ADDR c  read/write: where core c starts (the ELF entry)
+=======  ===========  ==========================================================
+"""
+from __future__ import annotations
+
+from .base import Peripheral
+
+
+class ClusterCtrl(Peripheral):
+    name = "cluster controller"
+    size = 0x400
+    registers = {0x00: "EOC", 0x08: "FETCH_EN", **{0x40 + 4 * c: f"BOOT_ADDR{c}" for c in range(8)}}
+
+    def __init__(self, cluster):
+        super().__init__(cluster)
+        self.fetch_en = (1 << cluster.config.cluster.cores) - 1
+        self.boot_addr = [cluster.entry] * 8
+
+    def read(self, hart, offset, size):
+        if offset == 0x00:
+            return 0 if self.cluster.exit_code is None else 1
+        if offset == 0x08:
+            return self.fetch_en
+        if 0x40 <= offset < 0x60:
+            return self.boot_addr[(offset - 0x40) // 4]
+        return super().read(hart, offset, size)
+
+    def write(self, hart, offset, size, value):
+        if offset == 0x00:
+            self.cluster.finish(value, hart)
+        elif offset == 0x08:
+            self.fetch_en = value
+        elif 0x40 <= offset < 0x60:
+            self.boot_addr[(offset - 0x40) // 4] = value
+        else:
+            super().write(hart, offset, size, value)

@@ -1,0 +1,247 @@
+"""The cluster event unit (PULP eu_v3 layout): event masks and buffers per core,
+clock-gating waits, hardware barriers, the team-fork dispatch FIFO, mutexes and
+software events.
+
+Register layout, as a core sees it in its private window (demux 0x1020_4000) and
+in the shared window (cluster peripherals +0x800, same offsets, the accessing
+core's view):
+
+==========  ===================  =====================================================
+offset      register             behaviour
+==========  ===================  =====================================================
+0x00        MASK                 events that end a wait (r/w)
+0x04        MASK_AND             write: clear these mask bits
+0x08        MASK_OR              write: set these mask bits
+0x0C-0x14   IRQ_MASK/AND/OR      interrupt masks (stored; interrupts are not modelled)
+0x18        STATUS               read: 1 (the core is running when it can read)
+0x1C        BUFFER               read: pending events
+0x20        BUFFER_MASKED        read: pending & mask
+0x28        BUFFER_CLEAR         write: clear these pending bits
+0x38        EVENT_WAIT           read: sleep until pending & mask, return it
+0x3C        EVENT_WAIT_CLEAR     as EVENT_WAIT, then clear those pending bits
+0x80        DISPATCH_FIFO        write: push a word to every core of the team;
+                                 read: pop this core's next word (sleeps until one)
+0x84        DISPATCH_TEAM        write: the team (core mask) later pushes go to
+0xC0+4m     MUTEX m (m < 8)      read: take the lock (sleeps until free), returns 0;
+                                 write: release
+0x100+4e    SW_EVENT e (e < 8)   write core mask: raise software event line e there
+0x200+0x20b barrier b (b < 8):   +0x00 TRIG_MASK (cores that must arrive), +0x04 STATUS
+                                 (cores arrived), +0x0C TARGET_MASK (cores notified),
+                                 +0x10 TRIGGER (write core mask: those arrive),
+                                 +0x14 TRIGGER_SELF (read/write: this core arrives),
+                                 +0x18 TRIGGER_WAIT (read: arrive, wait for the barrier
+                                 event), +0x1C TRIGGER_WAIT_CLEAR (also clears it)
+==========  ===================  =====================================================
+
+Event lines: software 0-7, DMA 8/9, timer 10/11, accelerators 12-15, barrier 16,
+mutex 17, dispatch 18. A completed barrier raises line 16 on its target cores
+`barrier_latency` cycles after the last arrival; a woken core resumes
+`wakeup_latency` cycles after its event.
+"""
+from __future__ import annotations
+
+from collections import deque
+
+from .base import WAIT, Peripheral
+
+EVT_BARRIER = 16
+EVT_MUTEX = 17
+EVT_DISPATCH = 18
+N_BARRIERS = 8
+N_MUTEXES = 8
+
+REGISTERS = {0x00: "MASK", 0x04: "MASK_AND", 0x08: "MASK_OR", 0x0C: "IRQ_MASK", 0x10: "IRQ_MASK_AND",
+             0x14: "IRQ_MASK_OR", 0x18: "STATUS", 0x1C: "BUFFER", 0x20: "BUFFER_MASKED",
+             0x28: "BUFFER_CLEAR", 0x38: "EVENT_WAIT", 0x3C: "EVENT_WAIT_CLEAR",
+             0x80: "DISPATCH_FIFO", 0x84: "DISPATCH_TEAM"}
+REGISTERS.update({0xC0 + 4 * m: f"MUTEX{m}" for m in range(N_MUTEXES)})
+REGISTERS.update({0x100 + 4 * e: f"SW_EVENT{e}" for e in range(8)})
+for _b in range(N_BARRIERS):
+    for _o, _n in ((0x00, "TRIG_MASK"), (0x04, "STATUS"), (0x0C, "TARGET_MASK"), (0x10, "TRIGGER"),
+                   (0x14, "TRIGGER_SELF"), (0x18, "TRIGGER_WAIT"), (0x1C, "TRIGGER_WAIT_CLEAR")):
+        REGISTERS[0x200 + 0x20 * _b + _o] = f"BARRIER{_b}_{_n}"
+
+
+class Barrier:
+    def __init__(self):
+        self.trig_mask = 0
+        self.target_mask = 0
+        self.arrived = 0
+
+
+class EventUnit(Peripheral):
+    name = "event unit"
+    size = 0x400
+    registers = REGISTERS
+
+    def __init__(self, cluster):
+        super().__init__(cluster)
+        n = cluster.config.cluster.cores
+        self.cores = n
+        self.all_cores = (1 << n) - 1
+        self.mask = [0] * n
+        self.irq_mask = [0] * n
+        self.buffer = [0] * n
+        self.barriers = [Barrier() for _ in range(N_BARRIERS)]
+        for b in self.barriers:
+            b.trig_mask = b.target_mask = self.all_cores
+        self.team = self.all_cores
+        self.fifo = [deque() for _ in range(n)]
+        self.mutex_owner = [None] * N_MUTEXES
+        self.mutex_waiters = [deque() for _ in range(N_MUTEXES)]
+        cfg = cluster.config.event_unit
+        self.barrier_latency = cfg.barrier_latency
+        self.wakeup_latency = cfg.wakeup_latency
+
+    # -- what other models call ----------------------------------------------
+    def trigger(self, line: int, core_mask: int, at: int | None = None) -> None:
+        """Raise event `line` on the cores of `core_mask` (at cycle `at`, default now)."""
+        at = self.cluster.now if at is None else at
+        bit = 1 << line
+        for c in range(self.cores):
+            if core_mask >> c & 1:
+                self.buffer[c] |= bit
+                if self.mask[c] & bit:
+                    self.cluster.harts[c].wake(at + self.wakeup_latency)
+
+    def pending(self, core: int) -> int:
+        return self.buffer[core] & self.mask[core]
+
+    # -- register access -------------------------------------------------------
+    def read(self, hart, offset, size):
+        c = hart.id
+        if offset == 0x00:
+            return self.mask[c]
+        if offset == 0x0C:
+            return self.irq_mask[c]
+        if offset == 0x18:
+            return 1
+        if offset == 0x1C:
+            return self.buffer[c]
+        if offset == 0x20:
+            return self.pending(c)
+        if offset in (0x38, 0x3C):
+            return self._wait(hart, clear=offset == 0x3C, what="an event (EVENT_WAIT)")
+        if offset == 0x80:
+            return self._pop(hart)
+        if 0xC0 <= offset < 0xC0 + 4 * N_MUTEXES:
+            return self._lock(hart, (offset - 0xC0) // 4)
+        if 0x200 <= offset < 0x200 + 0x20 * N_BARRIERS:
+            b, reg = divmod(offset - 0x200, 0x20)
+            bar = self.barriers[b]
+            if reg == 0x00:
+                return bar.trig_mask
+            if reg == 0x04:
+                return bar.arrived
+            if reg == 0x0C:
+                return bar.target_mask
+            if reg in (0x14, 0x18, 0x1C):
+                if not hart.retrying:
+                    self._arrive(b, 1 << c)
+                if reg == 0x14:
+                    return 0
+                return self._wait(hart, clear=reg == 0x1C, what=f"barrier {b}")
+        raise self.error(offset, "register is not readable")
+
+    def write(self, hart, offset, size, value):
+        c = hart.id
+        if offset == 0x00:
+            self.mask[c] = value
+        elif offset == 0x04:
+            self.mask[c] &= ~value
+        elif offset == 0x08:
+            self.mask[c] |= value
+        elif offset == 0x0C:
+            self.irq_mask[c] = value
+        elif offset == 0x10:
+            self.irq_mask[c] &= ~value
+        elif offset == 0x14:
+            self.irq_mask[c] |= value
+        elif offset == 0x28:
+            self.buffer[c] &= ~value
+        elif offset == 0x80:
+            self._push(value)
+        elif offset == 0x84:
+            self.team = value & self.all_cores
+        elif 0xC0 <= offset < 0xC0 + 4 * N_MUTEXES:
+            self._unlock(hart, (offset - 0xC0) // 4, offset)
+        elif 0x100 <= offset < 0x120:
+            self.trigger((offset - 0x100) // 4, value & self.all_cores, hart.now)
+        elif 0x200 <= offset < 0x200 + 0x20 * N_BARRIERS:
+            b, reg = divmod(offset - 0x200, 0x20)
+            bar = self.barriers[b]
+            if reg == 0x00:
+                bar.trig_mask = value & self.all_cores
+                bar.arrived = 0
+            elif reg == 0x0C:
+                bar.target_mask = value & self.all_cores
+            elif reg == 0x10:
+                self._arrive(b, value & self.all_cores)
+            elif reg == 0x14:
+                self._arrive(b, 1 << c)
+            else:
+                raise self.error(offset, "register is not writable")
+        else:
+            raise self.error(offset, "register is not writable")
+
+    # -- behaviour -------------------------------------------------------------
+    def _wait(self, hart, clear: bool, what: str):
+        c = hart.id
+        got = self.buffer[c] & self.mask[c]
+        if not got:
+            if not self.mask[c]:
+                hart.sleep(f"{what} with an empty event mask")
+            else:
+                hart.sleep(f"{what} (mask 0x{self.mask[c]:x})")
+            return WAIT
+        if clear:
+            self.buffer[c] &= ~got
+        return got
+
+    def _arrive(self, b: int, cores: int) -> None:
+        bar = self.barriers[b]
+        bar.arrived |= cores
+        if bar.trig_mask and (bar.arrived & bar.trig_mask) == bar.trig_mask:
+            bar.arrived = 0
+            self.trigger(EVT_BARRIER, bar.target_mask, self.cluster.now + self.barrier_latency)
+
+    def _push(self, value: int) -> None:
+        for c in range(self.cores):
+            if self.team >> c & 1:
+                self.fifo[c].append(value & 0xFFFFFFFF)
+        self.trigger(EVT_DISPATCH, self.team)
+
+    def _pop(self, hart):
+        q = self.fifo[hart.id]
+        if not q:
+            hart.sleep("team dispatch (DISPATCH_FIFO)")
+            # Any dispatch push wakes the core, whatever its event mask.
+            self.mask[hart.id] |= 1 << EVT_DISPATCH
+            return WAIT
+        self.buffer[hart.id] &= ~(1 << EVT_DISPATCH)
+        return q.popleft()
+
+    def _lock(self, hart, m: int):
+        owner = self.mutex_owner[m]
+        if owner is None:
+            self.mutex_owner[m] = hart.id
+            return 0
+        if owner == hart.id and hart.retrying:
+            return 0  # handed over by _unlock while this core slept
+        if hart.id not in self.mutex_waiters[m]:
+            self.mutex_waiters[m].append(hart.id)
+        hart.sleep(f"mutex {m} (held by core {owner})")
+        self.mask[hart.id] |= 1 << EVT_MUTEX
+        return WAIT
+
+    def _unlock(self, hart, m: int, offset: int) -> None:
+        if self.mutex_owner[m] != hart.id:
+            raise self.error(offset, f"core {hart.id} releases mutex {m}, which it does not hold "
+                                     f"(owner: {self.mutex_owner[m]})")
+        waiters = self.mutex_waiters[m]
+        if waiters:
+            nxt = waiters.popleft()
+            self.mutex_owner[m] = nxt
+            self.trigger(EVT_MUTEX, 1 << nxt, hart.now)
+        else:
+            self.mutex_owner[m] = None

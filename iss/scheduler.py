@@ -1,0 +1,81 @@
+"""Cluster time: which hart runs next, for how long, and when peripherals act.
+
+Policy: the running hart is always the one whose clock is furthest behind; it
+runs until its clock reaches min(its clock + quantum, the next pending event), or
+until it sleeps. So harts' clocks stay within one quantum (plus one translated
+block) of each other, and no hart passes an event before it fires. A clock-gated
+hart costs nothing; an event wakes it at the event's cycle.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+from typing import TYPE_CHECKING, Callable
+
+from .errors import CycleLimit, Deadlock
+from .hart import State, Stop
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .cluster import Cluster
+
+
+class Scheduler:
+    def __init__(self, cluster: "Cluster"):
+        self.cluster = cluster
+        self.events: list = []
+        self._seq = itertools.count()
+        self.time = 0            # cluster time outside hart slices (event firing)
+        self.slices = 0          # how many times a hart was given the host (for benchmarks)
+        self.progress: Callable[[int], None] | None = None
+
+    def schedule(self, at: int, fn: Callable[[], None]) -> None:
+        heapq.heappush(self.events, (int(at), next(self._seq), fn))
+
+    def _fire_until(self, t: int) -> None:
+        while self.events and self.events[0][0] <= t:
+            at, _, fn = heapq.heappop(self.events)
+            self.time = max(self.time, at)
+            fn()
+
+    def run(self, max_cycles: int) -> None:
+        cluster = self.cluster
+        harts = cluster.harts
+        quantum = cluster.config.scheduler.quantum
+        while cluster.exit_code is None:
+            runnable = [h for h in harts if h.state is State.RUNNING]
+            if not runnable:
+                if not self.events:
+                    raise Deadlock(self._deadlock_message())
+                self._fire_until(self.events[0][0])
+                continue
+            hart = min(runnable, key=lambda h: (h.native.cycles, h.id))
+            now = hart.native.cycles
+            if self.events and self.events[0][0] <= now:
+                self._fire_until(now)
+                continue
+            if max_cycles and now >= max_cycles:
+                raise CycleLimit(self._limit_message(max_cycles))
+            budget = now + quantum
+            if self.events:
+                budget = min(budget, self.events[0][0])
+            if max_cycles:
+                budget = min(budget, max_cycles)
+            cluster.current = hart
+            try:
+                stop = hart.run(budget)
+            finally:
+                cluster.current = None
+            self.time = max(self.time, hart.native.cycles)
+            self.slices += 1
+            if self.progress is not None:
+                self.progress(self.time)
+            if stop is Stop.EXIT:
+                break
+
+    def _deadlock_message(self) -> str:
+        parts = [f"{h.where()} waiting for {h.waiting_for or 'an event'}" for h in self.cluster.harts]
+        return "deadlock: every hart is asleep and no event is pending: " + "; ".join(parts)
+
+    def _limit_message(self, limit: int) -> str:
+        parts = [h.where() for h in self.cluster.harts if h.state is State.RUNNING]
+        return f"cycle limit reached ({limit} cycles; raise it with --max-cycles): " + "; ".join(parts)

@@ -1,0 +1,1 @@
+"""The cycle model: what each instruction, memory access and wait costs."""

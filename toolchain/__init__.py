@@ -1,0 +1,104 @@
+"""Compiles firmware for the simulated cluster with the `ziglang` wheel's clang.
+
+This is the one place that holds the target and flags (platform.md section 5);
+`iss cc`, the Makefile and the tests all come through `compile()`.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ..errors import BuildError
+
+RUNTIME = Path(__file__).resolve().parent.parent / "runtime"
+if not (RUNTIME / "link.ld").exists():  # a source checkout: toolchain/ beside firmware/
+    RUNTIME = Path(__file__).resolve().parent.parent / "firmware" / "runtime"
+INCLUDE = RUNTIME / "include"
+LINKER_SCRIPT = RUNTIME / "link.ld"
+RUNTIME_SOURCES = [RUNTIME / "crt0.S", RUNTIME / "runtime.c", RUNTIME / "printf.c"]
+
+# CV32E40P: RV32IMC + Zicsr + the CORE-V v2 extensions the compiler knows. `+a`
+# (atomics) is not in the real core; it is on by default so C11 atomics compile,
+# and `atomics=False` builds for the real core.
+EXTENSIONS = ["m", "c", "zicsr", "xcvalu", "xcvmac", "xcvsimd", "xcvmem", "xcvbi", "xcvbitmanip", "xcvelw"]
+
+
+def target_flags(atomics: bool = True) -> list[str]:
+    ext = EXTENSIONS[:1] + (["a"] if atomics else []) + EXTENSIONS[1:]
+    # zig reads -march as a CPU name; without -mcpu it silently builds rv32imafdc.
+    return ["-target", "riscv32-freestanding-none", "-mcpu=generic_rv32+" + "+".join(ext), "-mabi=ilp32"]
+
+
+CFLAGS = ["-g", "-ffreestanding", "-ffunction-sections", "-fdata-sections", "-fno-unwind-tables",
+          "-fno-asynchronous-unwind-tables", "-fomit-frame-pointer", "-fno-common", "-Wall"]
+LDFLAGS = ["-Wl,--gc-sections"]
+OPT_LEVELS = ("-O0", "-O1", "-O2", "-O3", "-Os", "-Oz")
+
+
+def zig_env(cache_dir: Path) -> dict:
+    """zig keeps its caches inside the build directory, never in $HOME."""
+    cache_dir = str(cache_dir)
+    return dict(os.environ, ZIG_GLOBAL_CACHE_DIR=cache_dir, ZIG_LOCAL_CACHE_DIR=cache_dir)
+
+
+def command(sources, output, *, opt: str = "-O2", include_dirs=(), defines=(), cores: int = 8,
+            stack_size: int = 2048, atomics: bool = True, extra_flags=(), link: bool = True) -> list[str]:
+    if opt not in OPT_LEVELS:
+        raise BuildError(f"unknown optimisation level {opt} (use one of {' '.join(OPT_LEVELS)})")
+    if not 1 <= cores <= 8:
+        raise BuildError(f"--cores must be 1-8, got {cores}")
+    if stack_size < 256 or stack_size % 16:
+        raise BuildError(f"--stack-size must be a multiple of 16 of at least 256, got {stack_size}")
+    cmd = [sys.executable, "-m", "ziglang", "cc", *target_flags(atomics), opt, *CFLAGS,
+           f"-I{INCLUDE}", *(f"-I{d}" for d in include_dirs),
+           f"-DNUM_CORES={cores}", f"-DISS_STACK_SIZE={stack_size}", *(f"-D{d}" for d in defines),
+           *extra_flags]
+    if link:
+        cmd += [*LDFLAGS, "-T", str(LINKER_SCRIPT), *map(str, RUNTIME_SOURCES)]
+    else:
+        cmd += ["-c"]
+    return cmd + [*map(str, sources), "-o", str(output)]
+
+
+def compile(sources, output, *, cache_dir=None, verbose: bool = False, **options) -> Path:
+    """Compile and link C/assembly `sources` with the runtime into the ELF `output`."""
+    sources = [Path(s) for s in sources]
+    if not sources:
+        raise BuildError("no source files given")
+    for s in sources:
+        if not s.is_file():
+            raise BuildError(f"{s}: no such source file")
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    cache = Path(cache_dir) if cache_dir else output.parent / ".zig-cache"
+    cmd = command(sources, output, **options)
+    if verbose:
+        print(" ".join(cmd), file=sys.stderr)
+    proc = subprocess.run(cmd, env=zig_env(cache), capture_output=True, text=True)
+    if proc.returncode != 0:
+        diagnostics = (proc.stderr or proc.stdout).strip()
+        first = next((ln for ln in diagnostics.splitlines() if "error" in ln), diagnostics[:200])
+        raise BuildError(f"compiling {' '.join(s.name for s in sources)} failed: {first.strip()}",
+                         ) from _Diagnostics(diagnostics)
+    return output
+
+
+class _Diagnostics(Exception):
+    """Carries the compiler's full output behind a BuildError (`e.__cause__`)."""
+
+
+def content_key(sources, **options) -> str:
+    """A digest of everything that determines the ELF: sources, headers, runtime, flags."""
+    h = hashlib.sha256()
+    h.update(repr(sorted(options.items())).encode())
+    h.update(" ".join(target_flags(options.get("atomics", True)) + CFLAGS + LDFLAGS).encode())
+    files = [Path(s) for s in sources] + RUNTIME_SOURCES + [LINKER_SCRIPT] + sorted(INCLUDE.glob("*.h"))
+    for d in options.get("include_dirs", ()):
+        files += sorted(Path(d).glob("*.h"))
+    for f in files:
+        h.update(str(f.name).encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:20]
