@@ -591,7 +591,8 @@ CV_INLINE uint32_t cv_elw(const volatile void *addr) {
  * CV_HWLOOPI_ASM(L, n, body) does the same with an immediate count
  * (cv.setupi; n in 0..4095 and a body of at most 30 instructions).
  * Nest by putting a CV_HWLOOP_ASM(0, ...) inside the body of a
- * CV_HWLOOP_ASM(1, ...), followed by >= 1 more instruction of loop 1.
+ * CV_HWLOOP_ASM(1, ...), followed by at least 2 more instructions of loop 1
+ * (the manual's rule: end of loop 1 >= end of loop 0 + 8 bytes).
  */
 
 /* Register name -> number, for the register forms; sets the assembler
