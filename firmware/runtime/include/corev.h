@@ -654,7 +654,9 @@ CV_INLINE uint32_t cv_elw(const volatile void *addr) {
 #ifndef __ASSEMBLER__
 
 /* Define the macros once per translation unit (module-level asm is emitted
- * before any function, so every inline asm below can use them). */
+ * before any function, so every inline asm below can use them). With LTO the
+ * module asm of several units would be merged and the macros defined twice:
+ * firmware using this header is built without -flto. */
 __asm__(CV__HWLP_MACROS_ASM);
 
 #define CV__STR1(x) #x
