@@ -1,0 +1,921 @@
+/* CORE-V v2 semantics (CV32E40P user manual, "CORE-V ISA extensions"), one small
+ * function per instruction, and the hardware loops. See corev.h. */
+#include <string.h>
+#include "corev.h"
+
+typedef struct cx {
+    uc_engine *uc;
+    iss_hart *h;
+    iss_isa *s;
+    const iss_insn *in;
+    uint32_t pc;
+    uint32_t npc;     /* next PC; semantics change it for taken branches */
+    int jumped;       /* a taken branch: no end-of-loop check */
+} cx;
+
+typedef int (*sem_fn)(cx *c);   /* 0: done, 1: stopped the engine */
+
+/* ------------------------------------------------------------------ helpers */
+
+static inline uint32_t R(cx *c, unsigned r)
+{
+    uint64_t v = 0;
+    if (r)
+        ISS_UC.reg_read(c->uc, UC_RISCV_REG_X0 + (int)r, &v);
+    return (uint32_t)v;
+}
+
+static inline void W(cx *c, unsigned r, uint32_t v)
+{
+    if (r) {
+        uint64_t x = v;
+        ISS_UC.reg_write(c->uc, UC_RISCV_REG_X0 + (int)r, &x);
+    }
+}
+
+static inline void set_pc(uc_engine *uc, uint32_t pc)
+{
+    uint64_t v = pc;
+    ISS_UC.reg_write(uc, UC_RISCV_REG_PC, &v);
+}
+
+static inline int32_t sx16(uint32_t v) { return (int32_t)(int16_t)(v & 0xFFFF); }
+static inline int32_t sx8(uint32_t v) { return (int32_t)(int8_t)(v & 0xFF); }
+static inline uint32_t mask_bits(unsigned n) { return n >= 32 ? 0xFFFFFFFFu : ((1u << n) - 1); }
+static inline uint32_t sxn(uint32_t v, unsigned n)   /* sign-extend the low n bits */
+{
+    if (n >= 32) return v;
+    uint32_t m = 1u << (n - 1);
+    v &= mask_bits(n);
+    return (v ^ m) - m;
+}
+
+static void stop(cx *c, uint32_t reason, uint32_t info)
+{
+    c->h->stop_reason = reason;
+    c->h->stop_pc = c->pc;
+    c->h->stop_info = info;
+    set_pc(c->uc, c->pc);
+    ISS_UC.emu_stop(c->uc);
+}
+
+/* Undo what iss_block_hook charged for [start, end) (same formula). */
+static void uncharge(iss_hart *h, uint32_t start, uint32_t end)
+{
+    uint32_t s = (start - h->code_base) >> 1, e = (end - h->code_base) >> 1;
+    if (start >= h->code_base && e <= h->code_halfwords && h->insn_prefix && h->cycle_prefix) {
+        h->instret -= h->insn_prefix[e] - h->insn_prefix[s];
+        h->cycles -= h->cycle_prefix[e] - h->cycle_prefix[s];
+    } else {
+        h->instret -= (end - start) >> 2;
+        h->cycles -= (end - start) >> 2;
+    }
+}
+
+/* Stop so that Python finishes the instruction; it is neither executed nor charged. */
+static int slow(cx *c, uint32_t kind, uint32_t word)
+{
+    c->s->slow_kind = kind;
+    if (c->h->block_start == c->pc && c->h->block_end > c->pc)
+        uncharge(c->h, c->h->block_start, c->h->block_end);
+    stop(c, ISS_STOP_SLOW, word);
+    return 1;
+}
+
+/* Memory: direct access to the TCDM/L2 host buffers, else through Unicorn (which
+ * reaches mmio_map callbacks); an address nobody maps stops with ISS_STOP_FAULT. */
+static inline uint8_t *direct(iss_hart *h, uint32_t a, uint32_t n)
+{
+    uint32_t o = a - h->tcdm_base;
+    if (h->tcdm && o < h->tcdm_size && h->tcdm_size - o >= n)
+        return h->tcdm + o;
+    o = a - h->l2_base;
+    if (h->l2 && o < h->l2_size && h->l2_size - o >= n)
+        return h->l2 + o;
+    return NULL;
+}
+
+static int ld(cx *c, uint32_t a, unsigned n, uint32_t *v)
+{
+    uint32_t x = 0;
+    uint8_t *p = direct(c->h, a, n);
+    if (p)
+        memcpy(&x, p, n);
+    else if (ISS_UC.mem_read(c->uc, a, &x, n) != UC_ERR_OK) {
+        stop(c, ISS_STOP_FAULT, a);
+        return 1;
+    }
+    if (a & (n - 1))
+        c->h->cycles += 1;   /* misaligned: two bus transactions */
+    *v = x;
+    return 0;
+}
+
+static int st(cx *c, uint32_t a, unsigned n, uint32_t v)
+{
+    uint8_t *p = direct(c->h, a, n);
+    if (p)
+        memcpy(p, &v, n);
+    else if (ISS_UC.mem_write(c->uc, a, &v, n) != UC_ERR_OK) {
+        stop(c, ISS_STOP_FAULT, a);
+        return 1;
+    }
+    if (a & (n - 1))
+        c->h->cycles += 1;
+    return 0;
+}
+
+#define IN (c->in)
+#define RS1 R(c, IN->rs1)
+#define RS2 R(c, IN->rs2)
+#define RD R(c, IN->rd)
+
+/* ------------------------------------------------------------------ xcvmem */
+
+static inline uint32_t ext_load(uint32_t v, unsigned n, int sign)
+{
+    if (n == 4) return v;
+    return sign ? sxn(v, 8 * n) : (v & mask_bits(8 * n));
+}
+
+/* rd = Mem(rs1); rs1 += imm | rs2. With rd == rs1 the loaded value wins. */
+#define LOAD_POST(fname, N, SIGN, INC)                                          \
+    static int fname(cx *c)                                                     \
+    {                                                                           \
+        uint32_t a = RS1, inc = (INC), v;                                       \
+        if (ld(c, a, N, &v)) return 1;                                          \
+        W(c, IN->rs1, a + inc);                                                 \
+        W(c, IN->rd, ext_load(v, N, SIGN));                                     \
+        return 0;                                                               \
+    }
+#define LOAD_RR(fname, N, SIGN)                                                 \
+    static int fname(cx *c)                                                     \
+    {                                                                           \
+        uint32_t v;                                                             \
+        if (ld(c, RS1 + RS2, N, &v)) return 1;                                  \
+        W(c, IN->rd, ext_load(v, N, SIGN));                                     \
+        return 0;                                                               \
+    }
+/* Mem(rs1) = rs2; rs1 += imm | rs3 */
+#define STORE_POST(fname, N, INC)                                               \
+    static int fname(cx *c)                                                     \
+    {                                                                           \
+        uint32_t a = RS1, v = RS2, inc = (INC);                                 \
+        if (st(c, a, N, v)) return 1;                                           \
+        W(c, IN->rs1, a + inc);                                                 \
+        return 0;                                                               \
+    }
+#define STORE_RR(fname, N)                                                      \
+    static int fname(cx *c)                                                     \
+    {                                                                           \
+        return st(c, RS1 + R(c, IN->rs3), N, RS2);                              \
+    }
+
+LOAD_POST(cv_lb_ri_inc, 1, 1, (uint32_t)IN->imm)
+LOAD_POST(cv_lbu_ri_inc, 1, 0, (uint32_t)IN->imm)
+LOAD_POST(cv_lh_ri_inc, 2, 1, (uint32_t)IN->imm)
+LOAD_POST(cv_lhu_ri_inc, 2, 0, (uint32_t)IN->imm)
+LOAD_POST(cv_lw_ri_inc, 4, 0, (uint32_t)IN->imm)
+LOAD_POST(cv_lb_rr_inc, 1, 1, RS2)
+LOAD_POST(cv_lbu_rr_inc, 1, 0, RS2)
+LOAD_POST(cv_lh_rr_inc, 2, 1, RS2)
+LOAD_POST(cv_lhu_rr_inc, 2, 0, RS2)
+LOAD_POST(cv_lw_rr_inc, 4, 0, RS2)
+LOAD_RR(cv_lb_rr, 1, 1)
+LOAD_RR(cv_lbu_rr, 1, 0)
+LOAD_RR(cv_lh_rr, 2, 1)
+LOAD_RR(cv_lhu_rr, 2, 0)
+LOAD_RR(cv_lw_rr, 4, 0)
+STORE_POST(cv_sb_ri_inc, 1, (uint32_t)IN->imm)
+STORE_POST(cv_sh_ri_inc, 2, (uint32_t)IN->imm)
+STORE_POST(cv_sw_ri_inc, 4, (uint32_t)IN->imm)
+STORE_POST(cv_sb_rr_inc, 1, R(c, IN->rs3))
+STORE_POST(cv_sh_rr_inc, 2, R(c, IN->rs3))
+STORE_POST(cv_sw_rr_inc, 4, R(c, IN->rs3))
+STORE_RR(cv_sb_rr, 1)
+STORE_RR(cv_sh_rr, 2)
+STORE_RR(cv_sw_rr, 4)
+
+/* cv.elw: the event unit may put the core to sleep: the Python hart does it. */
+static int cv_elw(cx *c) { return slow(c, ISS_SLOW_ELW, 0); }
+
+/* ------------------------------------------------------------------ xcvbi */
+
+static int cv_beqimm(cx *c)
+{
+    if ((int32_t)RS1 == IN->imm) {
+        c->npc = c->pc + (uint32_t)IN->imm2;
+        c->jumped = 1;
+        c->h->cycles += 2;   /* taken branch: 3 cycles instead of 1 */
+    }
+    return 0;
+}
+
+static int cv_bneimm(cx *c)
+{
+    if ((int32_t)RS1 != IN->imm) {
+        c->npc = c->pc + (uint32_t)IN->imm2;
+        c->jumped = 1;
+        c->h->cycles += 2;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ xcvbitmanip */
+
+/* Field [min(is3+is2,31):is2] */
+static inline unsigned fwidth(unsigned is3, unsigned is2)
+{
+    unsigned hi = is3 + is2 > 31 ? 31 : is3 + is2;
+    return hi - is2 + 1;
+}
+
+static uint32_t bm_extract(uint32_t v, unsigned is3, unsigned is2, int sign)
+{
+    unsigned w = fwidth(is3, is2);
+    uint32_t f = (v >> is2) & mask_bits(w);
+    return sign ? sxn(f, w) : f;
+}
+
+static uint32_t bm_insert(uint32_t d, uint32_t v, unsigned is3, unsigned is2)
+{
+    uint32_t m = mask_bits(fwidth(is3, is2));
+    return (d & ~(m << is2)) | ((v & m) << is2);
+}
+
+static uint32_t bm_clear(uint32_t v, unsigned is3, unsigned is2)
+{
+    return v & ~(mask_bits(fwidth(is3, is2)) << is2);
+}
+
+static uint32_t bm_set(uint32_t v, unsigned is3, unsigned is2)
+{
+    return v | (mask_bits(fwidth(is3, is2)) << is2);
+}
+
+/* Groups of is3+1 bits (is3 = 3 acts as 0) of (v << is2), reversed from the LSB. */
+static uint32_t bm_bitrev(uint32_t v, unsigned is3, unsigned is2)
+{
+    unsigned g = (is3 & 3) == 3 ? 1 : (is3 & 3) + 1, n = 32 / g;
+    uint32_t x = v << is2, out = 0;
+    for (unsigned k = 0; k < n; k++)
+        out |= ((x >> (32 - g * (k + 1))) & mask_bits(g)) << (g * k);
+    return out;
+}
+
+static int cv_extract(cx *c) { W(c, IN->rd, bm_extract(RS1, IN->imm, IN->imm2, 1)); return 0; }
+static int cv_extractu(cx *c) { W(c, IN->rd, bm_extract(RS1, IN->imm, IN->imm2, 0)); return 0; }
+static int cv_insert(cx *c) { W(c, IN->rd, bm_insert(RD, RS1, IN->imm, IN->imm2)); return 0; }
+static int cv_bclr(cx *c) { W(c, IN->rd, bm_clear(RS1, IN->imm, IN->imm2)); return 0; }
+static int cv_bset(cx *c) { W(c, IN->rd, bm_set(RS1, IN->imm, IN->imm2)); return 0; }
+static int cv_bitrev(cx *c) { W(c, IN->rd, bm_bitrev(RS1, IN->imm, IN->imm2)); return 0; }
+#define B95(b) (((b) >> 5) & 31)
+#define B40(b) ((b) & 31)
+static int cv_extractr(cx *c) { uint32_t b = RS2; W(c, IN->rd, bm_extract(RS1, B95(b), B40(b), 1)); return 0; }
+static int cv_extractur(cx *c) { uint32_t b = RS2; W(c, IN->rd, bm_extract(RS1, B95(b), B40(b), 0)); return 0; }
+static int cv_insertr(cx *c) { uint32_t b = RS2; W(c, IN->rd, bm_insert(RD, RS1, B95(b), B40(b))); return 0; }
+static int cv_bclrr(cx *c) { uint32_t b = RS2; W(c, IN->rd, bm_clear(RS1, B95(b), B40(b))); return 0; }
+static int cv_bsetr(cx *c) { uint32_t b = RS2; W(c, IN->rd, bm_set(RS1, B95(b), B40(b))); return 0; }
+static int cv_ror(cx *c)
+{
+    uint32_t a = RS1, s = RS2 & 31;
+    W(c, IN->rd, s ? (a >> s) | (a << (32 - s)) : a);
+    return 0;
+}
+static int cv_ff1(cx *c) { uint32_t a = RS1; W(c, IN->rd, a ? (uint32_t)__builtin_ctz(a) : 32); return 0; }
+static int cv_fl1(cx *c) { uint32_t a = RS1; W(c, IN->rd, a ? 31 - (uint32_t)__builtin_clz(a) : 32); return 0; }
+static int cv_clb(cx *c)
+{
+    uint32_t a = RS1, r;
+    if (a == 0) r = 0;
+    else {
+        uint32_t x = (a & 0x80000000u) ? ~a : a;
+        r = (x ? (uint32_t)__builtin_clz(x) : 32) - 1;
+    }
+    W(c, IN->rd, r);
+    return 0;
+}
+static int cv_cnt(cx *c) { W(c, IN->rd, (uint32_t)__builtin_popcount(RS1)); return 0; }
+
+/* ------------------------------------------------------------------ xcvalu */
+
+static int cv_abs(cx *c) { int32_t a = (int32_t)RS1; W(c, IN->rd, a < 0 ? 0u - (uint32_t)a : (uint32_t)a); return 0; }
+static int cv_sle(cx *c) { W(c, IN->rd, (int32_t)RS1 <= (int32_t)RS2); return 0; }
+static int cv_sleu(cx *c) { W(c, IN->rd, RS1 <= RS2); return 0; }
+static int cv_min(cx *c) { int32_t a = (int32_t)RS1, b = (int32_t)RS2; W(c, IN->rd, (uint32_t)(a < b ? a : b)); return 0; }
+static int cv_minu(cx *c) { uint32_t a = RS1, b = RS2; W(c, IN->rd, a < b ? a : b); return 0; }
+static int cv_max(cx *c) { int32_t a = (int32_t)RS1, b = (int32_t)RS2; W(c, IN->rd, (uint32_t)(a < b ? b : a)); return 0; }
+static int cv_maxu(cx *c) { uint32_t a = RS1, b = RS2; W(c, IN->rd, a < b ? b : a); return 0; }
+static int cv_exths(cx *c) { W(c, IN->rd, (uint32_t)sx16(RS1)); return 0; }
+static int cv_exthz(cx *c) { W(c, IN->rd, RS1 & 0xFFFF); return 0; }
+static int cv_extbs(cx *c) { W(c, IN->rd, (uint32_t)sx8(RS1)); return 0; }
+static int cv_extbz(cx *c) { W(c, IN->rd, RS1 & 0xFF); return 0; }
+
+static inline int32_t clip3(int32_t x, int32_t lo, int32_t hi)
+{
+    if (x <= lo) return lo;
+    if (x >= hi) return hi;
+    return x;
+}
+/* Is2 = 0: the range is [-1, 0] (clip) and [0, 0] (clipu). */
+static int cv_clip(cx *c)
+{
+    unsigned n = (unsigned)IN->imm;
+    int32_t lo = n ? -(int32_t)(1u << (n - 1)) : -1, hi = n ? (int32_t)((1u << (n - 1)) - 1) : 0;
+    W(c, IN->rd, (uint32_t)clip3((int32_t)RS1, lo, hi));
+    return 0;
+}
+static int cv_clipu(cx *c)
+{
+    unsigned n = (unsigned)IN->imm;
+    int32_t hi = n ? (int32_t)((1u << (n - 1)) - 1) : 0;
+    W(c, IN->rd, (uint32_t)clip3((int32_t)RS1, 0, hi));
+    return 0;
+}
+static int cv_clipr(cx *c)
+{
+    int32_t x = (int32_t)RS1, b = (int32_t)RS2, lo = ~b;   /* -(rs2+1) */
+    W(c, IN->rd, (uint32_t)(x <= lo ? lo : (x >= b ? b : x)));
+    return 0;
+}
+static int cv_clipur(cx *c)
+{
+    int32_t x = (int32_t)RS1, b = (int32_t)RS2;
+    W(c, IN->rd, (uint32_t)(x <= 0 ? 0 : (x >= b ? b : x)));
+    return 0;
+}
+
+/* (a +/- b [+ 2^(n-1)]) >> n in 32-bit arithmetic; arithmetic or logical shift. */
+static inline uint32_t norm(uint32_t v, unsigned n, int round, int arith)
+{
+    if (round && n) v += 1u << (n - 1);
+    return arith ? (uint32_t)((int32_t)v >> n) : v >> n;
+}
+#define ADDSUB_N(fname, OP, ROUND, ARITH)                                                   \
+    static int fname(cx *c) { W(c, IN->rd, norm(RS1 OP RS2, (unsigned)IN->imm, ROUND, ARITH)); return 0; }
+#define ADDSUB_NR(fname, OP, ROUND, ARITH)                                                  \
+    static int fname(cx *c) { W(c, IN->rd, norm(RD OP RS1, RS2 & 31, ROUND, ARITH)); return 0; }
+ADDSUB_N(cv_addn, +, 0, 1)
+ADDSUB_N(cv_addun, +, 0, 0)
+ADDSUB_N(cv_addrn, +, 1, 1)
+ADDSUB_N(cv_addurn, +, 1, 0)
+ADDSUB_N(cv_subn, -, 0, 1)
+ADDSUB_N(cv_subun, -, 0, 0)
+ADDSUB_N(cv_subrn, -, 1, 1)
+ADDSUB_N(cv_suburn, -, 1, 0)
+ADDSUB_NR(cv_addnr, +, 0, 1)
+ADDSUB_NR(cv_addunr, +, 0, 0)
+ADDSUB_NR(cv_addrnr, +, 1, 1)
+ADDSUB_NR(cv_addurnr, +, 1, 0)
+ADDSUB_NR(cv_subnr, -, 0, 1)
+ADDSUB_NR(cv_subunr, -, 0, 0)
+ADDSUB_NR(cv_subrnr, -, 1, 1)
+ADDSUB_NR(cv_suburnr, -, 1, 0)
+
+/* ------------------------------------------------------------------ xcvmac */
+
+static int cv_mac(cx *c) { W(c, IN->rd, RD + RS1 * RS2); return 0; }
+static int cv_msu(cx *c) { W(c, IN->rd, RD - RS1 * RS2); return 0; }
+
+/* 16x16 multiplies [+ rD] [+ 2^(Is3-1)] >> Is3, computed exactly (the multiplier's
+ * intermediate is wider than 32 bits), result bits 31:0. HI selects bits 31:16. */
+#define MUL16S(fname, HI, ACC, ROUND)                                                       \
+    static int fname(cx *c)                                                                 \
+    {                                                                                       \
+        unsigned n = (unsigned)IN->imm;                                                     \
+        uint32_t a = RS1, b = RS2;                                                          \
+        int64_t p = (int64_t)sx16(HI ? a >> 16 : a) * sx16(HI ? b >> 16 : b);               \
+        if (ACC) p += (int32_t)RD;                                                          \
+        if (ROUND && n) p += (int64_t)1 << (n - 1);                                         \
+        W(c, IN->rd, (uint32_t)(p >> n));                                                   \
+        return 0;                                                                           \
+    }
+#define MUL16U(fname, HI, ACC, ROUND)                                                       \
+    static int fname(cx *c)                                                                 \
+    {                                                                                       \
+        unsigned n = (unsigned)IN->imm;                                                     \
+        uint32_t a = RS1, b = RS2;                                                          \
+        uint64_t p = (uint64_t)((HI ? a >> 16 : a) & 0xFFFF) * ((HI ? b >> 16 : b) & 0xFFFF); \
+        if (ACC) p += RD;                                                                   \
+        if (ROUND && n) p += (uint64_t)1 << (n - 1);                                        \
+        W(c, IN->rd, (uint32_t)(p >> n));                                                   \
+        return 0;                                                                           \
+    }
+MUL16S(cv_mulsn, 0, 0, 0)
+MUL16S(cv_mulhhsn, 1, 0, 0)
+MUL16S(cv_mulsrn, 0, 0, 1)
+MUL16S(cv_mulhhsrn, 1, 0, 1)
+MUL16U(cv_mulun, 0, 0, 0)
+MUL16U(cv_mulhhun, 1, 0, 0)
+MUL16U(cv_mulurn, 0, 0, 1)
+MUL16U(cv_mulhhurn, 1, 0, 1)
+MUL16S(cv_macsn, 0, 1, 0)
+MUL16S(cv_machhsn, 1, 1, 0)
+MUL16S(cv_macsrn, 0, 1, 1)
+MUL16S(cv_machhsrn, 1, 1, 1)
+MUL16U(cv_macun, 0, 1, 0)
+MUL16U(cv_machhun, 1, 1, 0)
+MUL16U(cv_macurn, 0, 1, 1)
+MUL16U(cv_machhurn, 1, 1, 1)
+
+/* ------------------------------------------------------------------ xcvsimd */
+
+#define EMASK(EB) ((EB) == 16 ? 0xFFFFu : 0xFFu)
+#define SXE(u, EB) ((int32_t)((uint32_t)(u) << (32 - (EB))) >> (32 - (EB)))
+
+/* Second operand: 0 vector (rs2), 1 scalar (rs2's low element replicated),
+ * 2 immediate (replicated), 3 none. */
+static inline uint32_t op2(cx *c, int mode, int eb)
+{
+    uint32_t v;
+    if (mode == 0) return RS2;
+    if (mode == 3) return 0;
+    v = mode == 1 ? RS2 : (uint32_t)IN->imm;
+    if (eb == 16) { v &= 0xFFFF; return v | (v << 16); }
+    return (v & 0xFF) * 0x01010101u;
+}
+
+/* Element-wise: EXPR over x, y (signed elements), ux, uy (unsigned), EB (bits). */
+#define SIMD_EW(fname, MODE, EB, EXPR)                                                      \
+    static int fname(cx *c)                                                                 \
+    {                                                                                       \
+        uint32_t A = RS1, B = op2(c, MODE, EB), out = 0;                                    \
+        const int EBITS = (EB);                                                             \
+        (void)EBITS;                                                                        \
+        for (int i = 0; i < 32 / (EB); i++) {                                               \
+            uint32_t ux = (A >> (i * (EB))) & EMASK(EB), uy = (B >> (i * (EB))) & EMASK(EB); \
+            int32_t x = SXE(ux, EB), y = SXE(uy, EB);                                       \
+            (void)x; (void)y; (void)ux; (void)uy;                                           \
+            out |= ((uint32_t)(EXPR) & EMASK(EB)) << (i * (EB));                            \
+        }                                                                                   \
+        W(c, IN->rd, out);                                                                  \
+        return 0;                                                                           \
+    }
+#define SIMD6(base, EXPR)                                                                   \
+    SIMD_EW(cv_##base##_h, 0, 16, EXPR)                                                     \
+    SIMD_EW(cv_##base##_b, 0, 8, EXPR)                                                      \
+    SIMD_EW(cv_##base##_sc_h, 1, 16, EXPR)                                                  \
+    SIMD_EW(cv_##base##_sc_b, 1, 8, EXPR)                                                   \
+    SIMD_EW(cv_##base##_sci_h, 2, 16, EXPR)                                                 \
+    SIMD_EW(cv_##base##_sci_b, 2, 8, EXPR)
+
+SIMD6(add, ux + uy)
+SIMD6(sub, ux - uy)
+SIMD6(avg, SXE((ux + uy) & EMASK(EBITS), EBITS) >> 1)
+SIMD6(avgu, ((ux + uy) & EMASK(EBITS)) >> 1)
+SIMD6(min, x < y ? x : y)
+SIMD6(minu, ux < uy ? ux : uy)
+SIMD6(max, x > y ? x : y)
+SIMD6(maxu, ux > uy ? ux : uy)
+SIMD6(srl, ux >> (uy & (EBITS - 1)))
+SIMD6(sra, x >> (uy & (EBITS - 1)))
+SIMD6(sll, ux << (uy & (EBITS - 1)))
+SIMD6(or, ux | uy)
+SIMD6(xor, ux ^ uy)
+SIMD6(and, ux & uy)
+SIMD6(cmpeq, 0u - (uint32_t)(x == y))
+SIMD6(cmpne, 0u - (uint32_t)(x != y))
+SIMD6(cmpgt, 0u - (uint32_t)(x > y))
+SIMD6(cmpge, 0u - (uint32_t)(x >= y))
+SIMD6(cmplt, 0u - (uint32_t)(x < y))
+SIMD6(cmple, 0u - (uint32_t)(x <= y))
+SIMD6(cmpgtu, 0u - (uint32_t)(ux > uy))
+SIMD6(cmpgeu, 0u - (uint32_t)(ux >= uy))
+SIMD6(cmpltu, 0u - (uint32_t)(ux < uy))
+SIMD6(cmpleu, 0u - (uint32_t)(ux <= uy))
+SIMD_EW(cv_abs_h, 3, 16, x < 0 ? -x : x)
+SIMD_EW(cv_abs_b, 3, 8, x < 0 ? -x : x)
+/* cv.add/sub.div{2,4,8}: ((a +/- b) & 0xFFFF) >>> {1,2,3} per half-word */
+SIMD_EW(cv_add_div2, 0, 16, SXE((ux + uy) & 0xFFFF, 16) >> 1)
+SIMD_EW(cv_add_div4, 0, 16, SXE((ux + uy) & 0xFFFF, 16) >> 2)
+SIMD_EW(cv_add_div8, 0, 16, SXE((ux + uy) & 0xFFFF, 16) >> 3)
+SIMD_EW(cv_sub_div2, 0, 16, SXE((ux - uy) & 0xFFFF, 16) >> 1)
+SIMD_EW(cv_sub_div4, 0, 16, SXE((ux - uy) & 0xFFFF, 16) >> 2)
+SIMD_EW(cv_sub_div8, 0, 16, SXE((ux - uy) & 0xFFFF, 16) >> 3)
+
+/* Dot products: sum over elements of EXPR (32-bit wrap), [+ rD]. */
+#define SIMD_DOT(fname, MODE, EB, ACC, EXPR)                                                \
+    static int fname(cx *c)                                                                 \
+    {                                                                                       \
+        uint32_t A = RS1, B = op2(c, MODE, EB), sum = 0;                                    \
+        for (int i = 0; i < 32 / (EB); i++) {                                               \
+            uint32_t ux = (A >> (i * (EB))) & EMASK(EB), uy = (B >> (i * (EB))) & EMASK(EB); \
+            int32_t x = SXE(ux, EB), y = SXE(uy, EB);                                       \
+            (void)x; (void)y;                                                               \
+            sum += (uint32_t)(EXPR);                                                        \
+        }                                                                                   \
+        if (ACC) sum += RD;                                                                 \
+        W(c, IN->rd, sum);                                                                  \
+        return 0;                                                                           \
+    }
+#define DOT6(base, ACC, EXPR)                                                               \
+    SIMD_DOT(cv_##base##_h, 0, 16, ACC, EXPR)                                               \
+    SIMD_DOT(cv_##base##_b, 0, 8, ACC, EXPR)                                                \
+    SIMD_DOT(cv_##base##_sc_h, 1, 16, ACC, EXPR)                                            \
+    SIMD_DOT(cv_##base##_sc_b, 1, 8, ACC, EXPR)                                             \
+    SIMD_DOT(cv_##base##_sci_h, 2, 16, ACC, EXPR)                                           \
+    SIMD_DOT(cv_##base##_sci_b, 2, 8, ACC, EXPR)
+DOT6(dotup, 0, ux * uy)
+DOT6(dotusp, 0, (int32_t)ux * y)
+DOT6(dotsp, 0, x * y)
+DOT6(sdotup, 1, ux * uy)
+DOT6(sdotusp, 1, (int32_t)ux * y)
+DOT6(sdotsp, 1, x * y)
+
+static inline uint32_t half(uint32_t v, unsigned i) { return (v >> (16 * (i & 1))) & 0xFFFF; }
+static inline uint32_t byte(uint32_t v, unsigned i) { return (v >> (8 * (i & 3))) & 0xFF; }
+
+static int cv_extract_h(cx *c) { W(c, IN->rd, (uint32_t)sx16(half(RS1, IN->imm))); return 0; }
+static int cv_extract_b(cx *c) { W(c, IN->rd, (uint32_t)sx8(byte(RS1, IN->imm))); return 0; }
+static int cv_extractu_h(cx *c) { W(c, IN->rd, half(RS1, IN->imm)); return 0; }
+static int cv_extractu_b(cx *c) { W(c, IN->rd, byte(RS1, IN->imm)); return 0; }
+static int cv_insert_h(cx *c)
+{
+    unsigned sh = 16 * (IN->imm & 1);
+    W(c, IN->rd, (RD & ~(0xFFFFu << sh)) | ((RS1 & 0xFFFF) << sh));
+    return 0;
+}
+static int cv_insert_b(cx *c)
+{
+    unsigned sh = 8 * (IN->imm & 3);
+    W(c, IN->rd, (RD & ~(0xFFu << sh)) | ((RS1 & 0xFF) << sh));
+    return 0;
+}
+static int cv_shuffle_h(cx *c)
+{
+    uint32_t a = RS1, b = RS2;
+    W(c, IN->rd, (half(a, b >> 16) << 16) | half(a, b));
+    return 0;
+}
+static int cv_shuffle_sci_h(cx *c)
+{
+    uint32_t a = RS1, i = (uint32_t)IN->imm;
+    W(c, IN->rd, (half(a, i >> 1) << 16) | half(a, i));
+    return 0;
+}
+static int cv_shuffle_b(cx *c)
+{
+    uint32_t a = RS1, b = RS2, r = 0;
+    for (unsigned i = 0; i < 4; i++)
+        r |= byte(a, b >> (8 * i)) << (8 * i);
+    W(c, IN->rd, r);
+    return 0;
+}
+#define SHUFFLEI(fname, K)                                                                  \
+    static int fname(cx *c)                                                                 \
+    {                                                                                       \
+        uint32_t a = RS1, i = (uint32_t)IN->imm;                                            \
+        W(c, IN->rd, (byte(a, K) << 24) | (byte(a, i >> 4) << 16) | (byte(a, i >> 2) << 8) | byte(a, i)); \
+        return 0;                                                                           \
+    }
+SHUFFLEI(cv_shufflei0_sci_b, 0)
+SHUFFLEI(cv_shufflei1_sci_b, 1)
+SHUFFLEI(cv_shufflei2_sci_b, 2)
+SHUFFLEI(cv_shufflei3_sci_b, 3)
+static int cv_shuffle2_h(cx *c)
+{
+    uint32_t a = RS1, b = RS2, d = RD;
+    uint32_t hi = half((b >> 17) & 1 ? a : d, b >> 16), lo = half((b >> 1) & 1 ? a : d, b);
+    W(c, IN->rd, (hi << 16) | lo);
+    return 0;
+}
+static int cv_shuffle2_b(cx *c)
+{
+    uint32_t a = RS1, b = RS2, d = RD, r = 0;
+    for (unsigned i = 0; i < 4; i++) {
+        uint32_t sel = b >> (8 * i);
+        r |= byte((sel >> 2) & 1 ? a : d, sel) << (8 * i);
+    }
+    W(c, IN->rd, r);
+    return 0;
+}
+static int cv_pack(cx *c) { uint32_t a = RS1, b = RS2; W(c, IN->rd, (a << 16) | (b & 0xFFFF)); return 0; }
+static int cv_pack_h(cx *c) { uint32_t a = RS1, b = RS2; W(c, IN->rd, (a & 0xFFFF0000u) | (b >> 16)); return 0; }
+static int cv_packhi_b(cx *c)
+{
+    uint32_t a = RS1, b = RS2;
+    W(c, IN->rd, (RD & 0xFFFF) | ((a & 0xFF) << 24) | ((b & 0xFF) << 16));
+    return 0;
+}
+static int cv_packlo_b(cx *c)
+{
+    uint32_t a = RS1, b = RS2;
+    W(c, IN->rd, (RD & 0xFFFF0000u) | ((a & 0xFF) << 8) | (b & 0xFF));
+    return 0;
+}
+
+/* Complex numbers {Re = [15:0], Im = [31:16]}. */
+static int cplxmul(cx *c, int imag, unsigned shift)
+{
+    uint32_t a = RS1, b = RS2, d = RD;
+    int64_t a0 = sx16(a), a1 = sx16(a >> 16), b0 = sx16(b), b1 = sx16(b >> 16);
+    if (!imag) {
+        uint32_t re = (uint32_t)((a0 * b0 - a1 * b1) >> shift) & 0xFFFF;
+        W(c, IN->rd, (d & 0xFFFF0000u) | re);
+    } else {
+        uint32_t im = (uint32_t)((a0 * b1 + a1 * b0) >> shift) & 0xFFFF;
+        W(c, IN->rd, (d & 0xFFFF) | (im << 16));
+    }
+    return 0;
+}
+static int cv_cplxmul_r(cx *c) { return cplxmul(c, 0, 15); }
+static int cv_cplxmul_r_div2(cx *c) { return cplxmul(c, 0, 16); }
+static int cv_cplxmul_r_div4(cx *c) { return cplxmul(c, 0, 17); }
+static int cv_cplxmul_r_div8(cx *c) { return cplxmul(c, 0, 18); }
+static int cv_cplxmul_i(cx *c) { return cplxmul(c, 1, 15); }
+static int cv_cplxmul_i_div2(cx *c) { return cplxmul(c, 1, 16); }
+static int cv_cplxmul_i_div4(cx *c) { return cplxmul(c, 1, 17); }
+static int cv_cplxmul_i_div8(cx *c) { return cplxmul(c, 1, 18); }
+static int cv_cplxconj(cx *c)
+{
+    uint32_t a = RS1;
+    W(c, IN->rd, ((0u - (a >> 16)) << 16) | (a & 0xFFFF));
+    return 0;
+}
+static int subrotmj(cx *c, unsigned k)
+{
+    uint32_t a = RS1, b = RS2;
+    uint32_t hi = (uint32_t)(SXE((half(b, 0) - half(a, 0)) & 0xFFFF, 16) >> k) & 0xFFFF;
+    uint32_t lo = (uint32_t)(SXE((half(a, 1) - half(b, 1)) & 0xFFFF, 16) >> k) & 0xFFFF;
+    W(c, IN->rd, (hi << 16) | lo);
+    return 0;
+}
+static int cv_subrotmj(cx *c) { return subrotmj(c, 0); }
+static int cv_subrotmj_div2(cx *c) { return subrotmj(c, 1); }
+static int cv_subrotmj_div4(cx *c) { return subrotmj(c, 2); }
+static int cv_subrotmj_div8(cx *c) { return subrotmj(c, 3); }
+
+/* ------------------------------------------------------------------ xcvhwlp */
+
+static int is_hooked(iss_isa *s, uint32_t a)
+{
+    for (uint32_t i = 0; i < s->n_hooked; i++)
+        if (s->hooked[i] == a)
+            return 1;
+    return 0;
+}
+
+/* A loop end without a code hook: Python adds the hook and the instruction re-runs. */
+static int need_hook(cx *c, uint32_t end)
+{
+    if (is_hooked(c->s, end))
+        return 0;
+    c->s->pending_hook = end;
+    return slow(c, ISS_SLOW_HWLOOP, 0);
+}
+
+#define L (IN->rd & 1)
+static int cv_starti(cx *c) { c->s->lp_start[L] = c->pc + ((uint32_t)IN->imm << 2); return 0; }
+static int cv_start(cx *c) { c->s->lp_start[L] = RS1 & ~3u; return 0; }
+static int cv_endi(cx *c)
+{
+    uint32_t e = c->pc + ((uint32_t)IN->imm << 2);
+    if (need_hook(c, e)) return 1;
+    c->s->lp_end[L] = e;
+    return 0;
+}
+static int cv_end(cx *c)
+{
+    uint32_t e = RS1 & ~3u;
+    if (need_hook(c, e)) return 1;
+    c->s->lp_end[L] = e;
+    return 0;
+}
+static int cv_counti(cx *c) { c->s->lp_count[L] = (uint32_t)IN->imm; return 0; }
+static int cv_count(cx *c) { c->s->lp_count[L] = RS1; return 0; }
+static int cv_setupi(cx *c)
+{
+    uint32_t e = c->pc + ((uint32_t)IN->imm2 << 2);
+    if (need_hook(c, e)) return 1;
+    c->s->lp_start[L] = c->pc + 4;
+    c->s->lp_end[L] = e;
+    c->s->lp_count[L] = (uint32_t)IN->imm;
+    return 0;
+}
+static int cv_setup(cx *c)
+{
+    uint32_t e = c->pc + ((uint32_t)IN->imm << 2), n = RS1;
+    if (need_hook(c, e)) return 1;
+    c->s->lp_start[L] = c->pc + 4;
+    c->s->lp_end[L] = e;
+    c->s->lp_count[L] = n;
+    return 0;
+}
+#undef L
+
+/* The last instruction of a loop body was executed and the next PC is `a`. Loop 0
+ * (inner) first; a counter is decremented each time its body ends and the loop
+ * jumps back while it was > 1; a counter of 0 means "not looping" (a body set up
+ * with count 0 runs once, like count 1). When both loops end at `a` and loop 0 is
+ * done, loop 1 is considered in the same step. */
+static int hwloop_end(iss_isa *s, uint32_t a, uint32_t *target)
+{
+    for (int l = 0; l < 2; l++) {
+        if (s->lp_count[l] && s->lp_end[l] == a) {
+            if (s->lp_count[l] > 1) {
+                s->lp_count[l]--;
+                *target = s->lp_start[l];
+                return 1;
+            }
+            s->lp_count[l] = 0;
+        }
+    }
+    return 0;
+}
+
+/* UC_HOOK_CODE registered exactly at each loop end address: runs before the
+ * instruction there, i.e. just after the body's last instruction. */
+void iss_hwloop_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
+{
+    iss_hart *h = (iss_hart *)user_data;
+    iss_isa *s = (iss_isa *)h->isa;
+    uint32_t a = (uint32_t)address, target;
+    (void)size;
+    if (!(s->lp_count[0] | s->lp_count[1]))
+        return;
+    if (!hwloop_end(s, a, &target))
+        return;
+    /* The block hook charged the whole translated block; the part from `a` on is
+     * not executed on this pass. */
+    if (h->block_start <= a && a < h->block_end)
+        uncharge(h, a, h->block_end);
+    set_pc(uc, target);
+}
+
+/* ------------------------------------------------------------------ dispatch */
+
+#define T6(BASE, base)                                                                      \
+    [ISS_OP_CV_##BASE##_H] = cv_##base##_h, [ISS_OP_CV_##BASE##_B] = cv_##base##_b,         \
+    [ISS_OP_CV_##BASE##_SC_H] = cv_##base##_sc_h, [ISS_OP_CV_##BASE##_SC_B] = cv_##base##_sc_b, \
+    [ISS_OP_CV_##BASE##_SCI_H] = cv_##base##_sci_h, [ISS_OP_CV_##BASE##_SCI_B] = cv_##base##_sci_b
+
+static const sem_fn SEM[ISS_OP_COREV_LAST + 1] = {
+    [ISS_OP_CV_LB_RI_INC] = cv_lb_ri_inc, [ISS_OP_CV_LBU_RI_INC] = cv_lbu_ri_inc,
+    [ISS_OP_CV_LH_RI_INC] = cv_lh_ri_inc, [ISS_OP_CV_LHU_RI_INC] = cv_lhu_ri_inc,
+    [ISS_OP_CV_LW_RI_INC] = cv_lw_ri_inc,
+    [ISS_OP_CV_LB_RR_INC] = cv_lb_rr_inc, [ISS_OP_CV_LBU_RR_INC] = cv_lbu_rr_inc,
+    [ISS_OP_CV_LH_RR_INC] = cv_lh_rr_inc, [ISS_OP_CV_LHU_RR_INC] = cv_lhu_rr_inc,
+    [ISS_OP_CV_LW_RR_INC] = cv_lw_rr_inc,
+    [ISS_OP_CV_LB_RR] = cv_lb_rr, [ISS_OP_CV_LBU_RR] = cv_lbu_rr, [ISS_OP_CV_LH_RR] = cv_lh_rr,
+    [ISS_OP_CV_LHU_RR] = cv_lhu_rr, [ISS_OP_CV_LW_RR] = cv_lw_rr,
+    [ISS_OP_CV_SB_RI_INC] = cv_sb_ri_inc, [ISS_OP_CV_SH_RI_INC] = cv_sh_ri_inc,
+    [ISS_OP_CV_SW_RI_INC] = cv_sw_ri_inc,
+    [ISS_OP_CV_SB_RR_INC] = cv_sb_rr_inc, [ISS_OP_CV_SH_RR_INC] = cv_sh_rr_inc,
+    [ISS_OP_CV_SW_RR_INC] = cv_sw_rr_inc,
+    [ISS_OP_CV_SB_RR] = cv_sb_rr, [ISS_OP_CV_SH_RR] = cv_sh_rr, [ISS_OP_CV_SW_RR] = cv_sw_rr,
+    [ISS_OP_CV_ELW] = cv_elw,
+    [ISS_OP_CV_BEQIMM] = cv_beqimm, [ISS_OP_CV_BNEIMM] = cv_bneimm,
+    [ISS_OP_CV_EXTRACT] = cv_extract, [ISS_OP_CV_EXTRACTU] = cv_extractu, [ISS_OP_CV_INSERT] = cv_insert,
+    [ISS_OP_CV_BCLR] = cv_bclr, [ISS_OP_CV_BSET] = cv_bset, [ISS_OP_CV_BITREV] = cv_bitrev,
+    [ISS_OP_CV_EXTRACTR] = cv_extractr, [ISS_OP_CV_EXTRACTUR] = cv_extractur,
+    [ISS_OP_CV_INSERTR] = cv_insertr, [ISS_OP_CV_BCLRR] = cv_bclrr, [ISS_OP_CV_BSETR] = cv_bsetr,
+    [ISS_OP_CV_ROR] = cv_ror, [ISS_OP_CV_FF1] = cv_ff1, [ISS_OP_CV_FL1] = cv_fl1,
+    [ISS_OP_CV_CLB] = cv_clb, [ISS_OP_CV_CNT] = cv_cnt,
+    [ISS_OP_CV_ABS] = cv_abs, [ISS_OP_CV_SLE] = cv_sle, [ISS_OP_CV_SLEU] = cv_sleu,
+    [ISS_OP_CV_MIN] = cv_min, [ISS_OP_CV_MINU] = cv_minu, [ISS_OP_CV_MAX] = cv_max,
+    [ISS_OP_CV_MAXU] = cv_maxu, [ISS_OP_CV_EXTHS] = cv_exths, [ISS_OP_CV_EXTHZ] = cv_exthz,
+    [ISS_OP_CV_EXTBS] = cv_extbs, [ISS_OP_CV_EXTBZ] = cv_extbz,
+    [ISS_OP_CV_CLIP] = cv_clip, [ISS_OP_CV_CLIPU] = cv_clipu, [ISS_OP_CV_CLIPR] = cv_clipr,
+    [ISS_OP_CV_CLIPUR] = cv_clipur,
+    [ISS_OP_CV_ADDN] = cv_addn, [ISS_OP_CV_ADDUN] = cv_addun, [ISS_OP_CV_ADDRN] = cv_addrn,
+    [ISS_OP_CV_ADDURN] = cv_addurn, [ISS_OP_CV_SUBN] = cv_subn, [ISS_OP_CV_SUBUN] = cv_subun,
+    [ISS_OP_CV_SUBRN] = cv_subrn, [ISS_OP_CV_SUBURN] = cv_suburn,
+    [ISS_OP_CV_ADDNR] = cv_addnr, [ISS_OP_CV_ADDUNR] = cv_addunr, [ISS_OP_CV_ADDRNR] = cv_addrnr,
+    [ISS_OP_CV_ADDURNR] = cv_addurnr, [ISS_OP_CV_SUBNR] = cv_subnr, [ISS_OP_CV_SUBUNR] = cv_subunr,
+    [ISS_OP_CV_SUBRNR] = cv_subrnr, [ISS_OP_CV_SUBURNR] = cv_suburnr,
+    [ISS_OP_CV_MAC] = cv_mac, [ISS_OP_CV_MSU] = cv_msu,
+    [ISS_OP_CV_MULSN] = cv_mulsn, [ISS_OP_CV_MULHHSN] = cv_mulhhsn, [ISS_OP_CV_MULSRN] = cv_mulsrn,
+    [ISS_OP_CV_MULHHSRN] = cv_mulhhsrn, [ISS_OP_CV_MULUN] = cv_mulun, [ISS_OP_CV_MULHHUN] = cv_mulhhun,
+    [ISS_OP_CV_MULURN] = cv_mulurn, [ISS_OP_CV_MULHHURN] = cv_mulhhurn,
+    [ISS_OP_CV_MACSN] = cv_macsn, [ISS_OP_CV_MACHHSN] = cv_machhsn, [ISS_OP_CV_MACSRN] = cv_macsrn,
+    [ISS_OP_CV_MACHHSRN] = cv_machhsrn, [ISS_OP_CV_MACUN] = cv_macun, [ISS_OP_CV_MACHHUN] = cv_machhun,
+    [ISS_OP_CV_MACURN] = cv_macurn, [ISS_OP_CV_MACHHURN] = cv_machhurn,
+    T6(ADD, add), T6(SUB, sub), T6(AVG, avg), T6(AVGU, avgu), T6(MIN, min), T6(MINU, minu),
+    T6(MAX, max), T6(MAXU, maxu), T6(SRL, srl), T6(SRA, sra), T6(SLL, sll), T6(OR, or),
+    T6(XOR, xor), T6(AND, and),
+    [ISS_OP_CV_ABS_H] = cv_abs_h, [ISS_OP_CV_ABS_B] = cv_abs_b,
+    T6(DOTUP, dotup), T6(DOTUSP, dotusp), T6(DOTSP, dotsp), T6(SDOTUP, sdotup),
+    T6(SDOTUSP, sdotusp), T6(SDOTSP, sdotsp),
+    [ISS_OP_CV_EXTRACT_H] = cv_extract_h, [ISS_OP_CV_EXTRACT_B] = cv_extract_b,
+    [ISS_OP_CV_EXTRACTU_H] = cv_extractu_h, [ISS_OP_CV_EXTRACTU_B] = cv_extractu_b,
+    [ISS_OP_CV_INSERT_H] = cv_insert_h, [ISS_OP_CV_INSERT_B] = cv_insert_b,
+    [ISS_OP_CV_SHUFFLE_H] = cv_shuffle_h, [ISS_OP_CV_SHUFFLE_B] = cv_shuffle_b,
+    [ISS_OP_CV_SHUFFLE_SCI_H] = cv_shuffle_sci_h,
+    [ISS_OP_CV_SHUFFLEI0_SCI_B] = cv_shufflei0_sci_b, [ISS_OP_CV_SHUFFLEI1_SCI_B] = cv_shufflei1_sci_b,
+    [ISS_OP_CV_SHUFFLEI2_SCI_B] = cv_shufflei2_sci_b, [ISS_OP_CV_SHUFFLEI3_SCI_B] = cv_shufflei3_sci_b,
+    [ISS_OP_CV_SHUFFLE2_H] = cv_shuffle2_h, [ISS_OP_CV_SHUFFLE2_B] = cv_shuffle2_b,
+    [ISS_OP_CV_PACK] = cv_pack, [ISS_OP_CV_PACK_H] = cv_pack_h,
+    [ISS_OP_CV_PACKHI_B] = cv_packhi_b, [ISS_OP_CV_PACKLO_B] = cv_packlo_b,
+    T6(CMPEQ, cmpeq), T6(CMPNE, cmpne), T6(CMPGT, cmpgt), T6(CMPGE, cmpge), T6(CMPLT, cmplt),
+    T6(CMPLE, cmple), T6(CMPGTU, cmpgtu), T6(CMPGEU, cmpgeu), T6(CMPLTU, cmpltu), T6(CMPLEU, cmpleu),
+    [ISS_OP_CV_CPLXMUL_R] = cv_cplxmul_r, [ISS_OP_CV_CPLXMUL_R_DIV2] = cv_cplxmul_r_div2,
+    [ISS_OP_CV_CPLXMUL_R_DIV4] = cv_cplxmul_r_div4, [ISS_OP_CV_CPLXMUL_R_DIV8] = cv_cplxmul_r_div8,
+    [ISS_OP_CV_CPLXMUL_I] = cv_cplxmul_i, [ISS_OP_CV_CPLXMUL_I_DIV2] = cv_cplxmul_i_div2,
+    [ISS_OP_CV_CPLXMUL_I_DIV4] = cv_cplxmul_i_div4, [ISS_OP_CV_CPLXMUL_I_DIV8] = cv_cplxmul_i_div8,
+    [ISS_OP_CV_CPLXCONJ] = cv_cplxconj,
+    [ISS_OP_CV_SUBROTMJ] = cv_subrotmj, [ISS_OP_CV_SUBROTMJ_DIV2] = cv_subrotmj_div2,
+    [ISS_OP_CV_SUBROTMJ_DIV4] = cv_subrotmj_div4, [ISS_OP_CV_SUBROTMJ_DIV8] = cv_subrotmj_div8,
+    [ISS_OP_CV_ADD_DIV2] = cv_add_div2, [ISS_OP_CV_ADD_DIV4] = cv_add_div4,
+    [ISS_OP_CV_ADD_DIV8] = cv_add_div8, [ISS_OP_CV_SUB_DIV2] = cv_sub_div2,
+    [ISS_OP_CV_SUB_DIV4] = cv_sub_div4, [ISS_OP_CV_SUB_DIV8] = cv_sub_div8,
+    [ISS_OP_CV_STARTI] = cv_starti, [ISS_OP_CV_START] = cv_start, [ISS_OP_CV_ENDI] = cv_endi,
+    [ISS_OP_CV_END] = cv_end, [ISS_OP_CV_COUNTI] = cv_counti, [ISS_OP_CV_COUNT] = cv_count,
+    [ISS_OP_CV_SETUPI] = cv_setupi, [ISS_OP_CV_SETUP] = cv_setup,
+};
+
+int iss_corev_has_semantics(int op)
+{
+    return op > 0 && op <= ISS_OP_COREV_LAST && SEM[op] != NULL;
+}
+
+size_t iss_corev_state_size(void) { return sizeof(iss_isa); }
+
+int iss_corev_mark_hooked(iss_hart *h, uint32_t address)
+{
+    iss_isa *s = (iss_isa *)h->isa;
+    if (is_hooked(s, address))
+        return 1;
+    if (s->n_hooked >= ISS_HWLOOP_MAX_HOOKS)
+        return 0;
+    s->hooked[s->n_hooked++] = address;
+    return 1;
+}
+
+int iss_corev_exec(uc_engine *uc, iss_hart *h, const iss_insn *in, uint32_t pc)
+{
+    cx c = {uc, h, (iss_isa *)h->isa, in, pc, pc + in->len, 0};
+    if (SEM[in->op](&c))
+        return 1;
+    c.s->executed++;
+    if (!c.jumped && (c.s->lp_count[0] | c.s->lp_count[1])) {
+        uint32_t target;
+        if (hwloop_end(c.s, c.npc, &target))
+            c.npc = target;
+    }
+    set_pc(uc, c.npc);
+    return 0;
+}
+
+void iss_corev_complete_elw(uc_engine *uc, iss_hart *h, uint32_t pc, uint32_t rd, uint32_t value)
+{
+    iss_isa *s = (iss_isa *)h->isa;
+    uint32_t npc = pc + 4, target;
+    if (rd) {
+        uint64_t v = value;
+        ISS_UC.reg_write(uc, UC_RISCV_REG_X0 + (int)rd, &v);
+    }
+    s->executed++;
+    if ((s->lp_count[0] | s->lp_count[1]) && hwloop_end(s, npc, &target))
+        npc = target;
+    set_pc(uc, npc);
+}
+
+static uint32_t raw_word(uc_engine *uc, iss_hart *h, uint32_t pc)
+{
+    uint32_t w = 0;
+    uint8_t *p = direct(h, pc, 4);
+    if (p)
+        memcpy(&w, p, 4);
+    else if (ISS_UC.mem_read(uc, pc, &w, 4) != UC_ERR_OK && ISS_UC.mem_read(uc, pc, &w, 2) != UC_ERR_OK)
+        w = 0;
+    return (w & 3) == 3 ? w : (w & 0xFFFF);
+}
+
+/* UC_HOOK_INTR: intno 2 is an instruction Unicorn does not know (PC reads the
+ * faulting PC + 4, also for 16-bit instructions). Every cause is handled or stops
+ * the engine, else Unicorn would silently skip the instruction. */
+void iss_intr_hook(uc_engine *uc, uint32_t intno, void *user_data)
+{
+    iss_hart *h = (iss_hart *)user_data;
+    iss_isa *s = (iss_isa *)h->isa;
+    uint64_t pc64 = 0;
+    ISS_UC.reg_read(uc, UC_RISCV_REG_PC, &pc64);
+    uint32_t pc = (uint32_t)pc64 - 4;
+    if (intno != 2) {
+        h->stop_reason = intno == 8 ? ISS_STOP_ECALL : intno == 3 ? ISS_STOP_EBREAK : ISS_STOP_TRAP;
+        h->stop_pc = pc;
+        h->stop_info = intno;
+        ISS_UC.emu_stop(uc);
+        return;
+    }
+    uint32_t off = pc - s->base;
+    if ((off >> 1) < s->n && !(off & 1)) {
+        const iss_insn *in = &s->tab[off >> 1];
+        if (in->op && in->op <= ISS_OP_COREV_LAST && SEM[in->op]) {
+            iss_corev_exec(uc, h, in, pc);
+            return;
+        }
+    } else {
+        uint32_t w = raw_word(uc, h, pc);
+        if ((w & 0x7F) == 0x0B || (w & 0x7F) == 0x2B || (w & 0x7F) == 0x5B || (w & 0x7F) == 0x7B) {
+            cx c = {uc, h, s, NULL, pc, pc + 4, 0};
+            slow(&c, ISS_SLOW_DECODE, w);   /* Python decodes it and calls iss_corev_exec */
+            return;
+        }
+    }
+    h->stop_reason = ISS_STOP_ILLEGAL;
+    h->stop_pc = pc;
+    h->stop_info = raw_word(uc, h, pc);
+    set_pc(uc, pc);
+    ISS_UC.emu_stop(uc);
+}
