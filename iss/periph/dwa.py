@@ -1,0 +1,265 @@
+"""The digital depthwise accelerator (DWA): 3x3 depthwise convolution with
+per-channel requantization, int8 in and out, behind an HWPE-style register file.
+
+The paper does not publish its interface; this one is ours, shaped like the IMA's
+(same control block at 0x00-0x14). One instance at ``ACCEL_BASE`` (0x1021_0000,
+slot 0 of the accelerator area; IMA i >= 1 use slots i). Register map:
+``REGISTERS`` (firmware/runtime/include/dwa.h is checked against it)::
+
+    0x00 TRIGGER        write: start the job (stalls the core while busy)
+    0x04 ACQUIRE        read: 0 (and locked for the caller) when idle, -1 otherwise
+    0x08 FINISHED_JOBS  jobs finished since the last read (clears on read)
+    0x0C STATUS         1 while a job runs
+    0x10 RUNNING_TASK   0 while locked or busy, -1 when free
+    0x14 SOFT_CLEAR     write: abort the job, release the lock
+    0x20 IN_ADDR        input  int8 [H][W][C] (HWC), row h at IN_ADDR + h*IN_ROW_STRIDE
+    0x24 OUT_ADDR       output int8 [Ho][Wo][C], row i at OUT_ADDR + i*OUT_ROW_STRIDE
+    0x28 WEIGHT_ADDR    int8  [3][3][C]  (w[kh][kw][c], iss.nn.layers' depthwise layout)
+    0x2C BIAS_ADDR      int32 [C]        accumulator start value
+    0x30 MULT_ADDR      int32 [C]        requant multiplier, 0 <= mult < 2^31
+    0x34 SHIFT_ADDR     uint8 [C]        requant shift, 0..31
+    0x38 DIM_H, 0x3C DIM_W, 0x40 DIM_C   input height, width, channels (>= 1)
+    0x44 STRIDE         1 or 2
+    0x48 PADDING        one zero row/column per set bit: bit 0 top, 1 bottom, 2 left,
+                        3 right (0xF: "same" padding 1; asymmetric for tiles)
+    0x4C CLAMP_LO, 0x50 CLAMP_HI   output clamp, signed (ReLU6: 0, 127; linear: -128, 127)
+    0x54 IN_ROW_STRIDE, 0x58 OUT_ROW_STRIDE   bytes between rows (0: dense, W*C / Wo*C)
+
+All arrays in TCDM. Arithmetic (identical to iss.nn.layers.depthwise followed by
+iss.nn.quant.requantize; see iss/nn/quant.py)::
+
+    Ho = (H + top + bottom - 3) // STRIDE + 1,  Wo likewise
+    acc[i][j][c] = bias[c] + sum_{kh,kw} x_pad[i*S + kh][j*S + kw][c] * w[kh][kw][c]
+    out[i][j][c] = clamp((acc*mult[c] + (shift[c] ? 1 << (shift[c]-1) : 0)) >> shift[c],
+                         CLAMP_LO, CLAMP_HI)          (>> arithmetic, exact 64-bit product)
+
+Timing (``[dwa]`` configuration)::
+
+    MACs   = Ho*Wo*C*9
+    bytes  = H*W*C + Ho*Wo*C + 9*C + 9*C          (input once, output, weights, bias+mult+shift)
+    cycles = setup_cycles + max(ceil(MACs / macs_per_cycle), ceil(bytes / port_bytes))
+
+The job reads its operands at TRIGGER and writes its output when it ends; then it
+raises event line ``[dwa] event_line`` (13) for all cores.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..memory import ACCEL_BASE
+from .base import WAIT, Peripheral
+
+TRIGGER = 0x00
+ACQUIRE = 0x04
+FINISHED_JOBS = 0x08
+STATUS = 0x0C
+RUNNING_TASK = 0x10
+SOFT_CLEAR = 0x14
+IN_ADDR = 0x20
+OUT_ADDR = 0x24
+WEIGHT_ADDR = 0x28
+BIAS_ADDR = 0x2C
+MULT_ADDR = 0x30
+SHIFT_ADDR = 0x34
+DIM_H = 0x38
+DIM_W = 0x3C
+DIM_C = 0x40
+STRIDE = 0x44
+PADDING = 0x48
+CLAMP_LO = 0x4C
+CLAMP_HI = 0x50
+IN_ROW_STRIDE = 0x54
+OUT_ROW_STRIDE = 0x58
+
+#: The one register map (offset -> name); dwa.h's DWA_<name> defines are checked against it.
+REGISTERS = {globals()[name]: name for name in (
+    "TRIGGER", "ACQUIRE", "FINISHED_JOBS", "STATUS", "RUNNING_TASK", "SOFT_CLEAR",
+    "IN_ADDR", "OUT_ADDR", "WEIGHT_ADDR", "BIAS_ADDR", "MULT_ADDR", "SHIFT_ADDR",
+    "DIM_H", "DIM_W", "DIM_C", "STRIDE", "PADDING", "CLAMP_LO", "CLAMP_HI",
+    "IN_ROW_STRIDE", "OUT_ROW_STRIDE")}
+
+BASE = ACCEL_BASE
+WINDOW_SIZE = 0x100
+PAD_TOP, PAD_BOTTOM, PAD_LEFT, PAD_RIGHT = 1, 2, 4, 8
+_READ_ONLY = {ACQUIRE, FINISHED_JOBS, STATUS, RUNNING_TASK}
+
+
+def _s32(v: int) -> int:
+    return v - (1 << 32) if v & 0x80000000 else v
+
+
+def output_size(h: int, w: int, stride: int, padding: int) -> tuple[int, int]:
+    top, bottom = padding & PAD_TOP and 1, padding & PAD_BOTTOM and 1
+    left, right = padding & PAD_LEFT and 1, padding & PAD_RIGHT and 1
+    return (h + top + bottom - 3) // stride + 1, (w + left + right - 3) // stride + 1
+
+
+def job_cycles(config, h: int, w: int, c: int, stride: int, padding: int) -> int:
+    """Cycles of one job (module docstring formula)."""
+    s = config.dwa
+    ho, wo = output_size(h, w, stride, padding)
+    macs = ho * wo * c * 9
+    nbytes = h * w * c + ho * wo * c + 18 * c
+    return s.setup_cycles + max(-(-macs // s.macs_per_cycle), -(-nbytes // s.port_bytes))
+
+
+def compute(x, weights, bias, mult, shift, stride, padding, lo, hi):
+    """The DWA datapath on numpy arrays: x int8 [H, W, C] -> int8 [Ho, Wo, C]."""
+    h, w, c = x.shape
+    top, bottom = padding & PAD_TOP and 1, padding & PAD_BOTTOM and 1
+    left, right = padding & PAD_LEFT and 1, padding & PAD_RIGHT and 1
+    xp = np.zeros((h + top + bottom, w + left + right, c), dtype=np.int64)
+    xp[top:top + h, left:left + w] = x
+    ho, wo = output_size(h, w, stride, padding)
+    # line-buffer view: every output pixel's 3x3 window, per channel
+    win = np.lib.stride_tricks.sliding_window_view(xp, (3, 3), axis=(0, 1))[::stride, ::stride][:ho, :wo]
+    acc = np.einsum("ijcab,abc->ijc", win, weights.astype(np.int64)) + bias.astype(np.int64)
+    sh = shift.astype(np.int64)
+    rnd = np.where(sh > 0, np.int64(1) << np.maximum(sh - 1, 0), 0)
+    out = (acc * mult.astype(np.int64) + rnd) >> sh
+    return np.clip(out, lo, hi).astype(np.int8)
+
+
+class Dwa(Peripheral):
+    name = "DWA"
+    size = WINDOW_SIZE
+    registers = REGISTERS
+
+    def __init__(self, cluster):
+        super().__init__(cluster)
+        self.cfg = cluster.config.dwa
+        self.regs = dict.fromkeys(REGISTERS, 0)
+        self.owner = None
+        self.busy = False
+        self.gen = 0
+        self.finished = 0
+        self.jobs_done = 0
+        self.stalled = []
+
+    def read(self, hart, offset, size):
+        self._check_access(offset, size)
+        if offset == ACQUIRE:
+            if not self.busy and self.owner is None:
+                self.owner = hart.id
+                return 0
+            return 0xFFFFFFFF
+        if offset == FINISHED_JOBS:
+            n, self.finished = self.finished, 0
+            return n
+        if offset == STATUS:
+            return int(self.busy)
+        if offset == RUNNING_TASK:
+            return 0 if (self.busy or self.owner is not None) else 0xFFFFFFFF
+        return self.regs[offset]
+
+    def write(self, hart, offset, size, value):
+        self._check_access(offset, size)
+        value &= 0xFFFFFFFF
+        if offset == SOFT_CLEAR:
+            self.gen += 1
+            self.busy, self.owner = False, None
+            self._wake_stalled(self.cluster.now)
+            return None
+        if offset == TRIGGER:
+            if self.busy:
+                hart.sleep("DWA busy (TRIGGER stalls until the running job ends)")
+                if hart not in self.stalled:
+                    self.stalled.append(hart)
+                return WAIT
+            self._trigger(hart)
+            return None
+        if offset in _READ_ONLY:
+            raise self.error(offset, "register is read-only")
+        if self.busy:
+            raise self.error(offset, "written while a job is running (wait for the end event)")
+        self.regs[offset] = value
+        return None
+
+    def _check_access(self, offset, size):
+        if offset not in REGISTERS:
+            raise self.error(offset, "no such register")
+        if size != 4:
+            raise self.error(offset, f"{size}-byte access (registers are 32-bit)")
+
+    def _array(self, reg, nbytes, dtype):
+        mem = self.cluster.memory
+        addr = self.regs[reg]
+        if not (mem.tcdm_base <= addr and addr + nbytes <= mem.tcdm_end):
+            raise self.error(reg, f"0x{addr:08x}-0x{addr + nbytes - 1:08x} is outside TCDM")
+        if np.dtype(dtype).itemsize > 1 and addr % np.dtype(dtype).itemsize:
+            raise self.error(reg, f"0x{addr:08x} is not {np.dtype(dtype).itemsize}-byte aligned")
+        return mem.view(addr, nbytes).view(dtype)
+
+    def _rows(self, reg, stride_reg, rows, row_bytes):
+        """Byte offsets check and a [rows, row_bytes] uint8 strided view of TCDM."""
+        mem = self.cluster.memory
+        addr, stride = self.regs[reg], self.regs[stride_reg] or row_bytes
+        if stride < row_bytes:
+            raise self.error(stride_reg, f"row stride {stride} is shorter than a row ({row_bytes} bytes)")
+        end = addr + (rows - 1) * stride + row_bytes
+        if not (mem.tcdm_base <= addr and end <= mem.tcdm_end):
+            raise self.error(reg, f"0x{addr:08x}-0x{end - 1:08x} is outside TCDM")
+        base = mem.view(addr, end - addr)
+        return np.lib.stride_tricks.as_strided(base, shape=(rows, row_bytes), strides=(stride, 1))
+
+    def _trigger(self, hart):
+        r = self.regs
+        h, w, c = r[DIM_H], r[DIM_W], r[DIM_C]
+        for reg, v in ((DIM_H, h), (DIM_W, w), (DIM_C, c)):
+            if not 1 <= v <= 0xFFFF:
+                raise self.error(reg, f"dimension {v} must be 1-65535")
+        stride = r[STRIDE]
+        if stride not in (1, 2):
+            raise self.error(STRIDE, f"stride {stride} must be 1 or 2")
+        pad = r[PADDING]
+        if pad > 0xF:
+            raise self.error(PADDING, f"0x{pad:x}: only bits 0-3 (top, bottom, left, right) exist")
+        lo, hi = _s32(r[CLAMP_LO]), _s32(r[CLAMP_HI])
+        if not -128 <= lo <= hi <= 127:
+            raise self.error(CLAMP_HI, f"clamp [{lo}, {hi}] is not an int8 range with CLAMP_LO <= CLAMP_HI")
+        ho, wo = output_size(h, w, stride, pad)
+        if ho < 1 or wo < 1:
+            raise self.error(DIM_H if ho < 1 else DIM_W, f"input {h}x{w} with this padding gives no output")
+        x = self._rows(IN_ADDR, IN_ROW_STRIDE, h, w * c).view(np.int8).reshape(h, w, c).copy()
+        weights = self._array(WEIGHT_ADDR, 9 * c, np.int8).reshape(3, 3, c).copy()
+        bias = self._array(BIAS_ADDR, 4 * c, np.int32).copy()
+        mult = self._array(MULT_ADDR, 4 * c, np.int32).copy()
+        shift = self._array(SHIFT_ADDR, c, np.uint8).copy()
+        if (mult < 0).any():
+            raise self.error(MULT_ADDR, f"channel {int(np.argmax(mult < 0))}: multiplier must be >= 0")
+        if (shift > 31).any():
+            raise self.error(SHIFT_ADDR, f"channel {int(np.argmax(shift > 31))}: shift must be 0-31")
+        self._rows(OUT_ADDR, OUT_ROW_STRIDE, ho, wo * c)      # checks the output range now
+        out = compute(x, weights, bias, mult, shift, stride, pad, lo, hi)
+        start = hart.now
+        end = start + job_cycles(self.cluster.config, h, w, c, stride, pad)
+        self.busy = True
+        if self.owner is None:
+            self.owner = hart.id
+        gen = self.gen
+        label = f"dw3x3 s{stride} {h}x{w}x{c}"
+        self.cluster.schedule(end, lambda: self._done(gen, out, start, end, label))
+
+    def _done(self, gen, out, start, end, label):
+        if gen != self.gen:
+            return
+        ho, wo, c = out.shape
+        self._rows(OUT_ADDR, OUT_ROW_STRIDE, ho, wo * c)[:] = out.reshape(ho, wo * c).view(np.uint8)
+        self.busy, self.owner = False, None
+        self.finished += 1
+        self.jobs_done += 1
+        self.cluster.record_activity(self.name, label, start, end)
+        self.cluster.event_unit.trigger(self.cfg.event_line, (1 << self.cluster.config.cluster.cores) - 1, end)
+        self._wake_stalled(end)
+
+    def _wake_stalled(self, at):
+        stalled, self.stalled = self.stalled, []
+        for h in stalled:
+            h.wake(at)
+
+
+def install(cluster) -> Dwa:
+    """Create the DWA and attach it to the cluster bus at ACCEL_BASE."""
+    dwa = Dwa(cluster)
+    cluster.attach(BASE, dwa)
+    return dwa
