@@ -80,6 +80,11 @@ def _predecode_cached(code: bytes, base: int) -> np.ndarray:
     return tab
 
 
+def predecode_table(code: bytes, base: int) -> np.ndarray:
+    """The per-halfword decode table of `code` (cached: every hart shares it)."""
+    return _predecode_cached(bytes(code), base)
+
+
 def hwloop_end_addresses(tab: np.ndarray, base: int) -> list[int]:
     """Loop end addresses known statically (cv.endi / cv.setupi / cv.setup at 32-bit
     aligned positions: the manual requires setup instructions to be aligned)."""
@@ -181,7 +186,7 @@ class Isa:
             self.hart.stop_reason = 0
             self.hart.cycles += i.cycles
             self.hart.instret += 1
-            if self._lib.iss_corev_exec(ctypes.c_void_p(uc._uch), ctypes.c_void_p(self.hart_address),
+            if self._lib.iss_corev_exec(uc._uch, ctypes.c_void_p(self.hart_address),
                                         ctypes.byref(entry), ctypes.c_uint32(pc)):
                 if self.hart.stop_reason == self._native.STOP_SLOW and self.state.slow_kind == SLOW_HWLOOP:
                     self.hart.cycles -= i.cycles
@@ -194,7 +199,7 @@ class Isa:
         """Finish a cv.elw: rd = value, charge its cost, PC past it (loop aware)."""
         self.hart.cycles += req.cycles
         self.hart.instret += 1
-        self._lib.iss_corev_complete_elw(ctypes.c_void_p((uc or self.uc)._uch), ctypes.c_void_p(self.hart_address),
+        self._lib.iss_corev_complete_elw((uc or self.uc)._uch, ctypes.c_void_p(self.hart_address),
                                          ctypes.c_uint32(req.pc), ctypes.c_uint32(req.rd),
                                          ctypes.c_uint32(value & 0xFFFFFFFF))
 

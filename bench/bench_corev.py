@@ -1,0 +1,171 @@
+"""Custom instructions per second: the native CORE-V executor (C UC_HOOK_INTR) vs a
+Python trap handler doing the same work, on the same tight loop.
+
+    python bench/bench_corev.py [--iters N] [--runs R]
+
+Loops (cv.sdotsp.b is the custom instruction):
+  branch : cv.sdotsp.b; addi; bnez                      (1 custom in 3 instructions)
+  hwloop : cv.setupi + body {cv.sdotsp.b; cv.sdotsp.b; cv.sdotsp.b}  (zero-overhead loop)
+Prints the median of several runs and the ratio native / Python.
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from elftools.elf.elffile import ELFFile
+from unicorn import UC_ARCH_RISCV, UC_HOOK_BLOCK, UC_HOOK_INTR, UC_MODE_RISCV32, UC_PROT_ALL, Uc
+from unicorn.riscv_const import UC_RISCV_REG_PC, UC_RISCV_REG_X0
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from iss import isa, native  # noqa: E402
+
+BASE = 0x1C000000
+MCPU = "generic_rv32+m+c+zicsr+xcvalu+xcvmac+xcvsimd+xcvmem+xcvbi+xcvbitmanip+xcvelw"
+
+
+def build(src: str, d: Path) -> bytes:
+    (d / "b.S").write_text(src)
+    (d / "l.ld").write_text(f"SECTIONS {{ . = {BASE:#x}; .text : {{ *(.text*) }} }}\n")
+    env = dict(os.environ, ZIG_GLOBAL_CACHE_DIR=str(d / "zc"), ZIG_LOCAL_CACHE_DIR=str(d / "zc"))
+    subprocess.run([sys.executable, "-m", "ziglang", "cc", "-target", "riscv32-freestanding-none", f"-mcpu={MCPU}",
+                    "-mabi=ilp32", "-nostdlib", "-T", str(d / "l.ld"), str(d / "b.S"), "-o", str(d / "b.elf")],
+                   check=True, env=env)
+    with open(d / "b.elf", "rb") as f:
+        return ELFFile(f).get_section_by_name(".text").data()
+
+
+def programs(iters: int) -> dict[str, tuple[str, int]]:
+    branch = f"""
+.option norvc
+.globl _start
+_start:
+  li a1, 0x01020304
+  li a2, 0x05060708
+  li s2, {iters}
+1: cv.sdotsp.b a0, a1, a2
+  addi s2, s2, -1
+  bnez s2, 1b
+  .word 0xffffffff
+"""
+    n = min(iters, 4095)
+    outer = max(1, iters // n)
+    hw = f"""
+.option norvc
+.option norelax
+.globl _start
+_start:
+  li a1, 0x01020304
+  li a2, 0x05060708
+  li s3, {outer}
+2:
+0: .word (({n}) << 20) | ((((1f - 0b) >> 2)) << 15) | (0b100 << 12) | (6 << 8) | 0x2b
+  cv.sdotsp.b a0, a1, a2
+  cv.sdotsp.b a0, a1, a2
+  cv.sdotsp.b a0, a1, a2
+1: addi s3, s3, -1
+  bnez s3, 2b
+  .word 0xffffffff
+"""
+    return {"branch": (branch, iters), "hwloop": (hw, 3 * n * outer)}
+
+
+class Engine:
+    def __init__(self, code: bytes, python_handler: bool):
+        self.l2 = np.zeros(1 << 20, np.uint8)
+        self.l2[:len(code)] = np.frombuffer(code, np.uint8)
+        self.uc = uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV32)
+        uc.mem_map_ptr(BASE, len(self.l2), UC_PROT_ALL, self.l2.ctypes.data)
+        tab = isa.predecode(code, BASE)
+        hw = len(tab)
+        starts = np.zeros(hw, np.uint32)
+        i = 0
+        while i < hw:
+            starts[i] = 1
+            i += int(tab["len"][i]) // 2
+        self.ip = np.zeros(hw + 1, np.uint32)
+        self.ip[1:] = np.cumsum(starts)
+        self.cp = np.zeros(hw + 1, np.uint32)
+        self.cp[1:] = np.cumsum(starts * tab["cycles"])
+        self.st = native.HartState()
+        self.st.budget = 1 << 62
+        self.st.l2, self.st.l2_base, self.st.l2_size = self.l2.ctypes.data, BASE, len(self.l2)
+        self.st.code_base, self.st.code_halfwords = BASE, hw
+        self.st.insn_prefix, self.st.cycle_prefix = self.ip.ctypes.data, self.cp.ctypes.data
+        native.add_hook(uc, UC_HOOK_BLOCK, "iss_block_hook", ctypes.addressof(self.st), 1, 0)
+        if python_handler:
+            self.tab = tab
+            self.done = False
+            uc.hook_add(UC_HOOK_INTR, self._py_intr)
+        else:
+            self.obj = isa.attach(uc, ctypes.addressof(self.st), code, BASE)
+
+    def _py_intr(self, uc, intno, _):
+        """The same work as the native hook, in Python: look up the pre-decoded entry,
+        run cv.sdotsp.b, write rd, move PC."""
+        pc = uc.reg_read(UC_RISCV_REG_PC) - 4
+        e = self.tab[(pc - BASE) >> 1]
+        if intno != 2 or e["op"] != isa.OPS["cv.sdotsp.b"]:
+            self.done = True
+            uc.emu_stop()
+            return
+        a = uc.reg_read(UC_RISCV_REG_X0 + int(e["rs1"]))
+        b = uc.reg_read(UC_RISCV_REG_X0 + int(e["rs2"]))
+        d = uc.reg_read(UC_RISCV_REG_X0 + int(e["rd"]))
+        for i in range(4):
+            x = (a >> (8 * i)) & 0xFF
+            y = (b >> (8 * i)) & 0xFF
+            d += (x - 256 if x & 0x80 else x) * (y - 256 if y & 0x80 else y)
+        uc.reg_write(UC_RISCV_REG_X0 + int(e["rd"]), d & 0xFFFFFFFF)
+        uc.reg_write(UC_RISCV_REG_PC, pc + 4)
+
+    def run(self) -> float:
+        t = time.perf_counter()
+        self.uc.emu_start(BASE, 0)
+        return time.perf_counter() - t
+
+
+def measure(code: bytes, n_custom: int, python_handler: bool, runs: int) -> tuple[float, float]:
+    rates, mips = [], []
+    for _ in range(runs):
+        e = Engine(code, python_handler)
+        dt = e.run()
+        rates.append(n_custom / dt)
+        mips.append(e.st.instret / dt / 1e6)
+    return statistics.median(rates), statistics.median(mips)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--iters", type=int, default=2_000_000)
+    ap.add_argument("--py-iters", type=int, default=100_000)
+    ap.add_argument("--runs", type=int, default=5)
+    a = ap.parse_args(argv)
+    native.lib()
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        progs = {k: (build(src, d / k) if (d / k).mkdir() is None else None, n)
+                 for k, (src, n) in programs(a.iters).items()}
+        py_code = build(programs(a.py_iters)["branch"][0], d / "branch")
+    print(f"{'loop':<8} {'handler':<8} {'custom/s':>12} {'MIPS':>8}")
+    c_rate, c_mips = measure(progs["branch"][0], progs["branch"][1], False, a.runs)
+    print(f"{'branch':<8} {'C':<8} {c_rate / 1e6:>10.1f} M {c_mips:>8.1f}")
+    p_rate, p_mips = measure(py_code, a.py_iters, True, max(3, a.runs // 2))
+    print(f"{'branch':<8} {'Python':<8} {p_rate / 1e3:>10.0f} k {p_mips:>8.2f}")
+    h_rate, h_mips = measure(progs["hwloop"][0], progs["hwloop"][1], False, a.runs)
+    print(f"{'hwloop':<8} {'C':<8} {h_rate / 1e6:>10.1f} M {h_mips:>8.1f}")
+    print(f"native / Python: {c_rate / p_rate:.0f}x (median of {a.runs} runs; target >= 10 M custom/s: "
+          f"{'met' if c_rate >= 10e6 else 'NOT met'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
