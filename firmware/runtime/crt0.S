@@ -1,5 +1,5 @@
 /* Start-up of every core: global pointer, core id in tp, a stack per core in the
- * TCDM, the event mask the runtime waits with. Core 0 clears .bss and runs main;
+ * TCDM. Core 0 clears .bss and runs main;
  * the others wait in the team-fork dispatch loop (runtime.c). */
 #include "archi.h"
 
@@ -26,9 +26,6 @@ _start:
     li      t0, ISS_STACK_SIZE
     mul     t1, a0, t0
     sub     sp, sp, t1
-    li      t0, EU_DEMUX_BASE
-    li      t1, (1 << EVT_BARRIER) | (1 << EVT_MUTEX) | (1 << EVT_DISPATCH)
-    sw      t1, EU_MASK_OR(t0)
     bnez    a0, .Lworker
     la      t0, __bss_start
     la      t1, __bss_end

@@ -37,6 +37,11 @@ Event lines: software 0-7, DMA 8/9, timer 10/11, accelerators 12-15, barrier 16,
 mutex 17, dispatch 18. A completed barrier raises line 16 on its target cores
 `barrier_latency` cycles after the last arrival; a woken core resumes
 `wakeup_latency` cycles after its event.
+
+EVENT_WAIT sleeps on the core's mask. The blocking reads of a barrier, a mutex
+and the dispatch FIFO wake on their own event whatever the mask, and consume it
+(the barrier's TRIGGER_WAIT leaves it pending), so a stale event of one kind
+never ends a wait of another.
 """
 from __future__ import annotations
 
@@ -82,6 +87,7 @@ class EventUnit(Peripheral):
         self.mask = [0] * n
         self.irq_mask = [0] * n
         self.buffer = [0] * n
+        self.wake_bits = [0] * n       # events that end the current sleep of each core
         self.barriers = [Barrier() for _ in range(N_BARRIERS)]
         for b in self.barriers:
             b.trig_mask = b.target_mask = self.all_cores
@@ -101,11 +107,21 @@ class EventUnit(Peripheral):
         for c in range(self.cores):
             if core_mask >> c & 1:
                 self.buffer[c] |= bit
-                if self.mask[c] & bit:
+                if self.wake_bits[c] & bit and c < len(self.cluster.harts):
+                    self.wake_bits[c] = 0
                     self.cluster.harts[c].wake(at + self.wakeup_latency)
 
     def pending(self, core: int) -> int:
         return self.buffer[core] & self.mask[core]
+
+    def _sleep(self, hart, bits: int, what: str):
+        self.wake_bits[hart.id] = bits
+        hart.sleep(what)
+        return WAIT
+
+    def sleep_wfi(self, hart) -> None:
+        """wfi: clock-gate until an event of the core's mask."""
+        self._sleep(hart, self.mask[hart.id], f"an event (wfi, mask 0x{self.mask[hart.id]:x})")
 
     # -- register access -------------------------------------------------------
     def read(self, hart, offset, size):
@@ -140,7 +156,7 @@ class EventUnit(Peripheral):
                     self._arrive(b, 1 << c)
                 if reg == 0x14:
                     return 0
-                return self._wait(hart, clear=reg == 0x1C, what=f"barrier {b}")
+                return self._barrier_wait(hart, b, clear=reg == 0x1C)
         raise self.error(offset, "register is not readable")
 
     def write(self, hart, offset, size, value):
@@ -189,13 +205,20 @@ class EventUnit(Peripheral):
         c = hart.id
         got = self.buffer[c] & self.mask[c]
         if not got:
-            if not self.mask[c]:
-                hart.sleep(f"{what} with an empty event mask")
-            else:
-                hart.sleep(f"{what} (mask 0x{self.mask[c]:x})")
-            return WAIT
+            detail = "with an empty event mask" if not self.mask[c] else f"(mask 0x{self.mask[c]:x})"
+            return self._sleep(hart, self.mask[c], f"{what} {detail}")
         if clear:
             self.buffer[c] &= ~got
+        return got
+
+    def _barrier_wait(self, hart, b: int, clear: bool):
+        c = hart.id
+        bit = 1 << EVT_BARRIER
+        if not self.buffer[c] & bit:
+            return self._sleep(hart, bit, f"barrier {b}")
+        got = (self.buffer[c] & self.mask[c]) | bit
+        if clear:
+            self.buffer[c] &= ~bit
         return got
 
     def _arrive(self, b: int, cores: int) -> None:
@@ -214,12 +237,11 @@ class EventUnit(Peripheral):
     def _pop(self, hart):
         q = self.fifo[hart.id]
         if not q:
-            hart.sleep("team dispatch (DISPATCH_FIFO)")
-            # Any dispatch push wakes the core, whatever its event mask.
-            self.mask[hart.id] |= 1 << EVT_DISPATCH
-            return WAIT
-        self.buffer[hart.id] &= ~(1 << EVT_DISPATCH)
-        return q.popleft()
+            return self._sleep(hart, 1 << EVT_DISPATCH, "team dispatch (DISPATCH_FIFO)")
+        value = q.popleft()
+        if not q:
+            self.buffer[hart.id] &= ~(1 << EVT_DISPATCH)
+        return value
 
     def _lock(self, hart, m: int):
         owner = self.mutex_owner[m]
@@ -227,12 +249,11 @@ class EventUnit(Peripheral):
             self.mutex_owner[m] = hart.id
             return 0
         if owner == hart.id and hart.retrying:
+            self.buffer[hart.id] &= ~(1 << EVT_MUTEX)
             return 0  # handed over by _unlock while this core slept
         if hart.id not in self.mutex_waiters[m]:
             self.mutex_waiters[m].append(hart.id)
-        hart.sleep(f"mutex {m} (held by core {owner})")
-        self.mask[hart.id] |= 1 << EVT_MUTEX
-        return WAIT
+        return self._sleep(hart, 1 << EVT_MUTEX, f"mutex {m} (held by core {owner})")
 
     def _unlock(self, hart, m: int, offset: int) -> None:
         if self.mutex_owner[m] != hart.id:
