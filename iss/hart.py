@@ -12,12 +12,12 @@ import enum
 from typing import TYPE_CHECKING
 
 import numpy as np
-from unicorn import (UC_ARCH_RISCV, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_INTR, UC_HOOK_MEM_FETCH_UNMAPPED,
+from unicorn import (UC_ARCH_RISCV, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_MEM_FETCH_UNMAPPED,
                      UC_HOOK_MEM_READ_UNMAPPED, UC_HOOK_MEM_WRITE_UNMAPPED, UC_MEM_FETCH_UNMAPPED,
                      UC_MEM_WRITE_UNMAPPED, UC_MODE_RISCV32, UC_PROT_ALL, Uc, UcError)
 from unicorn.riscv_const import UC_RISCV_REG_PC, UC_RISCV_REG_X0
 
-from . import native
+from . import isa, native
 from .errors import IllegalInstruction, MemoryFault, SimulationError
 from .memory import (ACCEL_BASE, ACCEL_SIZE, CLUSTER_PERIPH_BASE, CLUSTER_PERIPH_SIZE, DEMUX_BASE, DEMUX_SIZE,
                      SOC_PERIPH_BASE, SOC_PERIPH_SIZE)
@@ -83,7 +83,9 @@ class Hart:
         st.tcdm, st.tcdm_base, st.tcdm_size = mem.tcdm.ctypes.data, mem.tcdm_base, mem.tcdm.size
         st.l2, st.l2_base, st.l2_size = mem.l2.ctypes.data, mem.l2_base, mem.l2.size
         native.add_hook(uc, UC_HOOK_BLOCK, "iss_block_hook", ctypes.addressof(st))
-        uc.hook_add(UC_HOOK_INTR, self._trap)
+        # The CORE-V executor: its INTR hook runs every instruction Unicorn does not
+        # know, and stops with a reason for everything else it cannot handle.
+        self.isa = isa.attach(uc, ctypes.addressof(st), code.raw, code.base)
         uc.hook_add(UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED | UC_HOOK_MEM_FETCH_UNMAPPED,
                     self._unmapped)
         for pc, csr, kind in code.csr_sites:
@@ -149,6 +151,9 @@ class Hart:
         if reason == native.STOP_FAULT:
             self.pc = st.stop_pc
             raise MemoryFault(f"access at 0x{st.stop_info:08x} outside mapped memory", self.where())
+        if reason == native.STOP_SLOW:
+            self.pc = st.stop_pc
+            return self._slow()
         if self._stop_request is not None:
             # Stopped from an MMIO callback: a load is replayed on resume, a store is not.
             kind, access_pc = self._stop_request
@@ -161,9 +166,34 @@ class Hart:
             self._refund_block_tail(pc)
             if self.cluster.event_unit.pending(self.id):
                 return Stop.BUDGET
-            self.sleep("wfi")
+            self.cluster.event_unit.sleep_wfi(self)
             return Stop.SLEEP
         raise SimulationError("emulation stopped for no known reason", self.where())
+
+    def _slow(self) -> Stop:
+        """Finish a custom instruction the native executor handed back: cv.elw
+        is a load that may put the hart to sleep until its event."""
+        try:
+            req = self.isa.slow(self.uc)
+        except RuntimeError:
+            if self.native.stop_reason == native.STOP_ILLEGAL:
+                raise IllegalInstruction(f"illegal instruction 0x{self.native.stop_info:08x}",
+                                         self.where()) from None
+            raise
+        if req is not None:
+            mem = self.cluster.memory
+            ram = mem.region(req.address, 4)
+            if ram is not None:
+                buf, off = ram
+                value = int.from_bytes(buf[off:off + 4].tobytes(), "little")
+            else:
+                self.cluster.current = self
+                value = mem.io_read(self, req.address, 4)
+                if value is WAIT:
+                    return Stop.SLEEP          # PC stays on the cv.elw: retried on wake
+            self.isa.complete(self.uc, req, value)
+        self.pc = self.uc.reg_read(UC_RISCV_REG_PC)
+        return Stop.BUDGET
 
     def _refund_block_tail(self, pc: int) -> None:
         """The block in flight was charged whole; the instructions from `pc` on
@@ -214,22 +244,6 @@ class Hart:
             self._stop_request = (kind, None)
             uc.emu_stop()
 
-    def _trap(self, uc, intno, user_data):
-        pc = uc.reg_read(UC_RISCV_REG_PC) - 4  # Unicorn reports the trapping PC + 4
-        st = self.native
-        st.stop_pc = pc
-        if intno == 2:
-            st.stop_reason = native.STOP_ILLEGAL
-            st.stop_info = self._code.word(pc)
-        elif intno == 8:
-            st.stop_reason = native.STOP_ECALL
-        elif intno == 3:
-            st.stop_reason = native.STOP_EBREAK
-        else:
-            st.stop_reason = native.STOP_TRAP
-            st.stop_info = intno
-        uc.emu_stop()
-
     def _unmapped(self, uc, access, address, size, value, user_data):
         self._fault = (access, address, size)
         return False
@@ -248,11 +262,18 @@ class Hart:
         """Execute a csrr/csrw of an emulated CSR in place of Unicorn, then skip it."""
         csr, word = data
         rd, funct3, rs1 = (word >> 7) & 31, (word >> 12) & 7, (word >> 15) & 31
+        # Skipping the instruction ends the block here: what follows it was charged
+        # with the block and will be charged again from the next one.
+        self._refund_block_tail(address + 4)
+        code, st = self._code, self.native
+        i, j = code.index(address), code.index(address + 4)
+        own_cycles = int(code.cycle_prefix[j] - code.cycle_prefix[i])
         if csr == CSR_MHARTID:
             old = self.mhartid
         else:
             name = CSR_COUNTERS[csr]
-            value = self.native.cycles if "cycle" in name else self.native.instret
+            # The counters as they stand before this instruction.
+            value = st.cycles - own_cycles if "cycle" in name else st.instret - 1
             old = (value >> 32) & 0xFFFFFFFF if name.endswith("h") else value & 0xFFFFFFFF
         src = rs1 if funct3 >= 5 else self.reg(rs1)
         writes = funct3 in (1, 5) or rs1 != 0
@@ -261,9 +282,9 @@ class Hart:
             name = CSR_COUNTERS[csr]
             if not name.endswith("h"):
                 if "cycle" in name:
-                    self.native.cycles = src
+                    st.cycles = src + own_cycles
                 else:
-                    self.native.instret = src
+                    st.instret = src + 1
         self.set_reg(rd, old)
         uc.reg_write(UC_RISCV_REG_PC, address + 4)
 
@@ -273,6 +294,8 @@ class CodeImage:
     sums the native block hook charges from and the CSR sites to emulate."""
 
     def __init__(self, program, cost_of):
+        """`cost_of(word, length)`: base cycles of a standard instruction; CORE-V
+        instructions cost what the ISA table says."""
         lo, hi = program.code_range()
         self.base = lo
         self.halfwords = (hi - lo + 1) // 2
@@ -301,6 +324,9 @@ class CodeImage:
             else:
                 cost[i] = cost_of(h, 2)
                 i += 1
+        custom = isa.predecode_table(self.raw, lo)[:n]
+        is_custom = (custom["op"] > 0) & (custom["op"] <= isa.N_COREV) & (starts == 1)
+        cost[is_custom] = custom["cycles"][is_custom]
         self.insn_prefix = np.zeros(n + 1, dtype=np.uint32)
         self.cycle_prefix = np.zeros(n + 1, dtype=np.uint32)
         np.cumsum(starts, out=self.insn_prefix[1:])

@@ -18,13 +18,15 @@ from pathlib import Path
 import unicorn
 from unicorn.unicorn_py3 import unicorn as _ucpy
 
+from ..errors import BuildError
+
 HERE = Path(__file__).resolve().parent
 SOURCES = sorted(HERE.glob("*.c"))
 HEADERS = sorted(HERE.glob("*.h"))
 UNICORN_INCLUDE = Path(unicorn.__file__).resolve().parent / "include"
 
 
-class NativeBuildError(RuntimeError):
+class NativeBuildError(BuildError):
     pass
 
 
