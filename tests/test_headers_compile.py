@@ -139,9 +139,11 @@ def test_pulp_nn_like_mnemonics(compile_c):
 IMM_VALUES = {"imm": "1", "lane": "1", "n": "3", "is3": "2", "is2": "4", "inc": "4",
               "i0": "1", "i1": "2", "i2": "3", "i3": "0"}
 GEN_RE = {
-    "R": re.compile(r"^CV__DEF_R\((cv_\w+), \"([\w.]+)\", (\w+), (\w+)\)", re.M),
-    "RR": re.compile(r"^CV__DEF_RR\((cv_\w+), \"([\w.]+)\", (\w+), (\w+), (\w+)\)", re.M),
-    "ACC": re.compile(r"^CV__DEF_ACC\((cv_\w+), \"([\w.]+)\", (\w+), (\w+), (\w+)\)", re.M),
+    # the mnemonic may be wrapped as CV__BITMANIP("cv.fl1") (per-intrinsic extension)
+    "R": re.compile(r"^CV__DEF_R\((cv_\w+), (?:CV__BITMANIP\()?\"([\w.]+)\"\)?, (\w+), (\w+)\)", re.M),
+    "RR": re.compile(r"^CV__DEF_RR\((cv_\w+), (?:CV__BITMANIP\()?\"([\w.]+)\"\)?, (\w+), (\w+), (\w+)\)", re.M),
+    "ACC": re.compile(r"^CV__DEF_ACC\((cv_\w+), (?:CV__BITMANIP\()?\"([\w.]+)\"\)?, (\w+), (\w+), (\w+)\)",
+                      re.M),
     "SIMD4": re.compile(r"^CV__SIMD4\((\w+), (\w+), (\w+), (\w+)\)", re.M),
 }
 MACRO_RE = re.compile(r"^#define (cv_\w+)\(([^)]*)\)\s+(?:\\\n\s*)?(\S.*)$", re.M)

@@ -23,11 +23,19 @@ RUNTIME_SOURCES = [RUNTIME / "crt0.S", RUNTIME / "runtime.c", RUNTIME / "printf.
 # CV32E40P: RV32IMC + Zicsr + the CORE-V v2 extensions the compiler knows. `+a`
 # (atomics) is not in the real core; it is on by default so C11 atomics compile,
 # and `atomics=False` builds for the real core.
-EXTENSIONS = ["m", "c", "zicsr", "xcvalu", "xcvmac", "xcvsimd", "xcvmem", "xcvbi", "xcvbitmanip", "xcvelw"]
+# xcvbitmanip is left out of code generation on purpose: this clang lowers
+# __builtin_clz (also inside compiler-rt's 64-bit division) to a bare cv.fl1,
+# which the manual defines as the index of the highest set bit, not the count
+# of leading zeros, so the code would be wrong on the real core. corev.h enables
+# the extension per intrinsic (`.option arch, +xcvbitmanip`), so cv_fl1 & co.
+# still work.
+EXTENSIONS = ["m", "c", "zicsr", "xcvalu", "xcvmac", "xcvsimd", "xcvmem", "xcvbi", "xcvelw"]
 
 
-def target_flags(atomics: bool = True) -> list[str]:
+def target_flags(atomics: bool = True, corev: bool = True) -> list[str]:
     ext = EXTENSIONS[:1] + (["a"] if atomics else []) + EXTENSIONS[1:]
+    if not corev:
+        ext = [e for e in ext if not e.startswith("xcv")]
     # zig reads -march as a CPU name; without -mcpu it silently builds rv32imafdc.
     return ["-target", "riscv32-freestanding-none", "-mcpu=generic_rv32+" + "+".join(ext), "-mabi=ilp32"]
 
@@ -45,14 +53,15 @@ def zig_env(cache_dir: Path) -> dict:
 
 
 def command(sources, output, *, opt: str = "-O2", include_dirs=(), defines=(), cores: int = 8,
-            stack_size: int = 2048, atomics: bool = True, extra_flags=(), link: bool = True) -> list[str]:
+            stack_size: int = 2048, atomics: bool = True, corev: bool = True, extra_flags=(),
+            link: bool = True) -> list[str]:
     if opt not in OPT_LEVELS:
         raise BuildError(f"unknown optimisation level {opt} (use one of {' '.join(OPT_LEVELS)})")
     if not 1 <= cores <= 8:
         raise BuildError(f"--cores must be 1-8, got {cores}")
     if stack_size < 256 or stack_size % 16:
         raise BuildError(f"--stack-size must be a multiple of 16 of at least 256, got {stack_size}")
-    cmd = [sys.executable, "-m", "ziglang", "cc", *target_flags(atomics), opt, *CFLAGS,
+    cmd = [sys.executable, "-m", "ziglang", "cc", *target_flags(atomics, corev), opt, *CFLAGS,
            f"-I{INCLUDE}", *(f"-I{d}" for d in include_dirs),
            f"-DNUM_CORES={cores}", f"-DISS_STACK_SIZE={stack_size}", *(f"-D{d}" for d in defines),
            *extra_flags]
@@ -94,7 +103,8 @@ def content_key(sources, **options) -> str:
     """A digest of everything that determines the ELF: sources, headers, runtime, flags."""
     h = hashlib.sha256()
     h.update(repr(sorted(options.items())).encode())
-    h.update(" ".join(target_flags(options.get("atomics", True)) + CFLAGS + LDFLAGS).encode())
+    h.update(" ".join(target_flags(options.get("atomics", True), options.get("corev", True))
+                      + CFLAGS + LDFLAGS).encode())
     files = [Path(s) for s in sources] + RUNTIME_SOURCES + [LINKER_SCRIPT] + sorted(INCLUDE.glob("*.h"))
     for d in options.get("include_dirs", ()):
         files += sorted(Path(d).glob("*.h"))

@@ -41,10 +41,16 @@
 #include <stdint.h>
 
 #if !defined(__riscv_xcvsimd) || !defined(__riscv_xcvmac) || \
-    !defined(__riscv_xcvalu) || !defined(__riscv_xcvbitmanip) || \
-    !defined(__riscv_xcvmem) || !defined(__riscv_xcvelw)
-#error "corev.h needs -mcpu=...+xcvalu+xcvmac+xcvsimd+xcvmem+xcvbi+xcvbitmanip+xcvelw"
+    !defined(__riscv_xcvalu) || !defined(__riscv_xcvmem) || !defined(__riscv_xcvelw)
+#error "corev.h needs -mcpu=...+xcvalu+xcvmac+xcvsimd+xcvmem+xcvbi+xcvelw (iss cc sets them)"
 #endif
+
+/* The toolchain does not enable xcvbitmanip for code generation: clang 22
+ * lowers __builtin_clz(x) to a bare cv.fl1, which per the manual returns the
+ * index of the highest set bit (31 - clz), so compiled code would be wrong on
+ * the real core (newer LLVM emits xori(cv.fl1, 31)). The intrinsics below turn
+ * the extension on for their own instruction only. */
+#define CV__BITMANIP(insn) ".option arch, +xcvbitmanip\n" insn
 
 #include <riscv_corev_alu.h>
 
@@ -417,22 +423,22 @@ CV__DEF_ACC(cv_suburnr, "cv.suburnr", uint32_t, uint32_t, uint32_t)
  *   clb: leading sign bits - 1 (0 if x == 0); cnt: population count;
  *   ror: rotate right by rs2[4:0]. */
 #define CV_BITFIELD(len, pos) ((((uint32_t)(len) - 1u) << 5) | ((uint32_t)(pos) & 31u))
-#define cv_extract(x, is3, is2) CV__RII("cv.extract", int32_t, x, is3, is2)
-#define cv_extractu(x, is3, is2) CV__RII("cv.extractu", uint32_t, x, is3, is2)
-#define cv_insert(d, s, is3, is2) CV__RII_ACC("cv.insert", uint32_t, d, s, is3, is2)
-#define cv_bclr(x, is3, is2) CV__RII("cv.bclr", uint32_t, x, is3, is2)
-#define cv_bset(x, is3, is2) CV__RII("cv.bset", uint32_t, x, is3, is2)
-#define cv_bitrev(x, is3, is2) CV__RII("cv.bitrev", uint32_t, x, is3, is2)
-CV__DEF_RR(cv_extractr, "cv.extractr", int32_t, int32_t, uint32_t)
-CV__DEF_RR(cv_extractur, "cv.extractur", uint32_t, uint32_t, uint32_t)
-CV__DEF_ACC(cv_insertr, "cv.insertr", uint32_t, uint32_t, uint32_t)
-CV__DEF_RR(cv_bclrr, "cv.bclrr", uint32_t, uint32_t, uint32_t)
-CV__DEF_RR(cv_bsetr, "cv.bsetr", uint32_t, uint32_t, uint32_t)
-CV__DEF_RR(cv_ror, "cv.ror", uint32_t, uint32_t, uint32_t)
-CV__DEF_R(cv_ff1, "cv.ff1", uint32_t, uint32_t)
-CV__DEF_R(cv_fl1, "cv.fl1", uint32_t, uint32_t)
-CV__DEF_R(cv_clb, "cv.clb", uint32_t, int32_t)
-CV__DEF_R(cv_cnt, "cv.cnt", uint32_t, uint32_t)
+#define cv_extract(x, is3, is2) CV__RII(CV__BITMANIP("cv.extract"), int32_t, x, is3, is2)
+#define cv_extractu(x, is3, is2) CV__RII(CV__BITMANIP("cv.extractu"), uint32_t, x, is3, is2)
+#define cv_insert(d, s, is3, is2) CV__RII_ACC(CV__BITMANIP("cv.insert"), uint32_t, d, s, is3, is2)
+#define cv_bclr(x, is3, is2) CV__RII(CV__BITMANIP("cv.bclr"), uint32_t, x, is3, is2)
+#define cv_bset(x, is3, is2) CV__RII(CV__BITMANIP("cv.bset"), uint32_t, x, is3, is2)
+#define cv_bitrev(x, is3, is2) CV__RII(CV__BITMANIP("cv.bitrev"), uint32_t, x, is3, is2)
+CV__DEF_RR(cv_extractr, CV__BITMANIP("cv.extractr"), int32_t, int32_t, uint32_t)
+CV__DEF_RR(cv_extractur, CV__BITMANIP("cv.extractur"), uint32_t, uint32_t, uint32_t)
+CV__DEF_ACC(cv_insertr, CV__BITMANIP("cv.insertr"), uint32_t, uint32_t, uint32_t)
+CV__DEF_RR(cv_bclrr, CV__BITMANIP("cv.bclrr"), uint32_t, uint32_t, uint32_t)
+CV__DEF_RR(cv_bsetr, CV__BITMANIP("cv.bsetr"), uint32_t, uint32_t, uint32_t)
+CV__DEF_RR(cv_ror, CV__BITMANIP("cv.ror"), uint32_t, uint32_t, uint32_t)
+CV__DEF_R(cv_ff1, CV__BITMANIP("cv.ff1"), uint32_t, uint32_t)
+CV__DEF_R(cv_fl1, CV__BITMANIP("cv.fl1"), uint32_t, uint32_t)
+CV__DEF_R(cv_clb, CV__BITMANIP("cv.clb"), uint32_t, int32_t)
+CV__DEF_R(cv_cnt, CV__BITMANIP("cv.cnt"), uint32_t, uint32_t)
 
 /* ======================================================================== */
 /* xcvmem: post-increment and register-offset loads/stores                  */
