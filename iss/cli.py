@@ -27,6 +27,7 @@ def _cmd_cc(args, extra) -> int:
         raise BuildError(f"unexpected argument {bad[0]}")
     toolchain.compile(args.sources, args.output, opt=args.opt, include_dirs=args.include, defines=args.define,
                       cores=args.cores, stack_size=args.stack_size, atomics=not args.no_atomics,
+                      corev=not args.no_corev,
                       extra_flags=extra, verbose=args.verbose)
     return 0
 
@@ -87,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     cc.add_argument("--no-atomics", action="store_true",
                     help="build for the real CV32E40P, without the A extension (on by default so C11 atomics "
                     "compile)")
+    cc.add_argument("--no-corev", action="store_true",
+                    help="plain RV32IMC code, without the CORE-V extensions (to measure what they bring)")
     cc.add_argument("-v", "--verbose", action="store_true", help="print the compiler command")
     cc.set_defaults(func=_cmd_cc)
 

@@ -1,0 +1,55 @@
+# Everything starts from a fresh clone: each target creates .venv when missing
+# and installs the project (and its native helper) into it.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+ISS    := $(VENV)/bin/iss
+BUILD  := build
+STAMP  := $(VENV)/.installed
+JOBS   ?= 2
+
+APPS       := $(wildcard firmware/apps/*.c)
+APP_ELFS   := $(patsubst firmware/apps/%.c,$(BUILD)/apps/%.elf,$(APPS))
+TEST_SRCS  := $(wildcard tests/firmware_src/*.c)
+TEST_ELFS  := $(patsubst tests/firmware_src/%.c,$(BUILD)/tests/%.elf,$(TEST_SRCS))
+RUNTIME    := $(wildcard firmware/runtime/*.c firmware/runtime/*.S firmware/runtime/*.ld firmware/runtime/include/*.h)
+
+.PHONY: all demo test test-slow firmware bench clean distclean venv
+
+all: firmware
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m iss.native
+	touch $@
+
+venv: $(STAMP)
+
+$(BUILD)/apps/%.elf: firmware/apps/%.c $(RUNTIME) $(STAMP)
+	$(ISS) cc $< -o $@ -O3
+
+$(BUILD)/tests/%.elf: tests/firmware_src/%.c $(RUNTIME) $(STAMP)
+	$(ISS) cc $< -o $@ -O2
+
+firmware: $(APP_ELFS) $(TEST_ELFS)
+
+demo: firmware
+	$(ISS) run $(BUILD)/apps/hello.elf --stats
+	$(ISS) run $(BUILD)/apps/parallel_sum.elf --stats
+
+test: $(STAMP)
+	$(PY) -m pytest -q -n $(JOBS)
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -n $(JOBS) -m slow
+
+bench: $(STAMP) firmware
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(BUILD) .pytest_cache
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,117 @@
+"""The spine: compiled firmware on 8 harts with the PULP runtime (issue 2)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from iss import Cluster, Config
+from iss.errors import Deadlock
+
+
+def run(elf, cores=8, **kw):
+    cluster = Cluster(elf, Config.load(cluster={"cores": cores}))
+    return cluster, cluster.run(**kw)
+
+
+def symbol_array(cluster, name, dtype, count=None):
+    sym = cluster.program.symbol(name)
+    itemsize = np.dtype(dtype).itemsize
+    count = count if count is not None else sym.size // itemsize
+    return np.frombuffer(cluster.memory.read(sym.addr, count * itemsize), dtype=dtype)
+
+
+def test_hello_from_all_cores(fw):
+    _, res = run(fw("spine_hello"))
+    assert res.exit_code == 0
+    assert sorted(res.stdout) == sorted(f"hello from core {c} of 8" for c in range(8))
+
+
+@pytest.mark.parametrize("n", [4096, 1001, 7])
+def test_parallel_reduction_matches_numpy(fw, n):
+    cluster = Cluster(fw("spine_reduce"))
+    rng = np.random.default_rng(n)
+    data = rng.integers(-2**20, 2**20, size=n, dtype=np.int32)
+    cluster.memory.write(cluster.program.symbol("input").addr, data.tobytes())
+    cluster.memory.write_u32(cluster.program.symbol("n").addr, n)
+    res = cluster.run()
+    assert res.exit_code == 0
+    total = int(data.astype(np.int64).sum())
+    assert symbol_array(cluster, "sum", np.int64)[0] == total
+    assert res.stdout == [f"sum {total}"]
+    chunk = -(-n // 8)
+    partial = symbol_array(cluster, "partial", np.int64)
+    expect_partial = [int(data[c * chunk:(c + 1) * chunk].astype(np.int64).sum()) for c in range(8)]
+    assert partial.tolist() == expect_partial
+    mean = int(np.trunc(total / n))  # C division truncates toward zero
+    scaled = symbol_array(cluster, "scaled", np.int32, n)
+    assert np.array_equal(scaled, (data - mean) * 3)
+
+
+@pytest.mark.parametrize("team", [1, 2, 4, 8])
+def test_team_fork_sizes(fw, team):
+    cluster = Cluster(fw("spine_fork"))
+    cluster.memory.write_u32(cluster.program.symbol("fork_cores").addr, team)
+    res = cluster.run()
+    assert res.exit_code == 0
+    assert res.stdout == [f"members 0x{(1 << team) - 1:x} visits {3 * team}"]
+    seen = symbol_array(cluster, "team_seen", np.int32)
+    assert seen.tolist() == [team] * team + [0] * (8 - team)
+    # Cores outside the team never ran: they stayed clock-gated in the dispatch loop.
+    for h in res.harts[team:]:
+        assert h.instructions < 40
+
+
+def test_team_fork_on_a_smaller_cluster(fw):
+    # An ELF built for 8 cores forks onto the 4 cores the cluster has.
+    _, res = run(fw("spine_hello"), cores=4)
+    assert sorted(res.stdout) == sorted(f"hello from core {c} of 4" for c in range(4))
+
+
+def test_mutex_protected_counter_reaches_8000(fw):
+    _, res = run(fw("spine_mutex", defines=["USE_LOCK"]))
+    assert res.stdout == ["counter 8000"]
+    assert res.exit_code == 0
+
+
+def test_unprotected_counter_loses_updates(fw):
+    # The same program without the lock: harts interleave between the read and
+    # the write, so the test above really depends on the mutex.
+    _, res = run(fw("spine_mutex"))
+    count = int(res.stdout[0].split()[1])
+    assert count < 8000
+    assert res.exit_code == 1
+
+
+def test_amoadd_from_all_cores(fw):
+    _, res = run(fw("spine_amo"))
+    assert res.stdout == ["counter 8000 missing 0"]
+
+
+def test_csr_mhartid_and_counters_are_simulated(fw):
+    cluster, res = run(fw("spine_csr"))
+    assert symbol_array(cluster, "hartids", np.uint32).tolist() == list(range(8))
+    cyc = symbol_array(cluster, "cycles_delta", np.uint32)
+    ins = symbol_array(cluster, "instret_delta", np.uint32)
+    # 100 iterations of a 5-instruction volatile loop plus a few around it: not
+    # host TSC ticks. (The two windows are two instructions apart, so cycles may
+    # be slightly below instructions at one cycle per instruction.)
+    assert all(500 <= i <= 520 for i in ins), ins
+    assert all(i - 4 <= c <= 4 * i for c, i in zip(cyc, ins)), (cyc, ins)
+
+
+def test_cluster_id_in_mhartid(fw):
+    cluster = Cluster(fw("spine_csr"), Config.load(cluster={"cluster_id": 3}))
+    cluster.run()
+    assert symbol_array(cluster, "hartids", np.uint32).tolist() == [(3 << 5) | c for c in range(8)]
+
+
+def test_deadlock_is_reported_with_every_hart(fw):
+    cluster = Cluster(fw("spine_deadlock"))
+    with pytest.raises(Deadlock) as e:
+        cluster.run()
+    msg = str(e.value)
+    assert "deadlock" in msg and "\n" not in msg
+    # hart 1 sleeps inside eu_evt_wait_clr, inlined from eu.h into stuck()
+    assert "hart 1 pc 0x" in msg and "stuck+0x" in msg and "waiting for an event (EVENT_WAIT) (mask 0x20)" in msg
+    assert "hart 0 pc 0x" in msg and "pi_cl_team_fork+0x" in msg and "waiting for barrier 0" in msg
+    assert all(f"hart {h} pc 0x" in msg for h in range(8))
