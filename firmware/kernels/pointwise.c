@@ -1,0 +1,246 @@
+/* Pointwise (1x1) convolution, fully connected and the first 3x3 stride-2
+ * convolution: all are int8 matrix products on PW4-packed weights (kernels.h).
+ *
+ * Inner loops: hardware loop 0 over the K/4 input words of one group of 4
+ * output channels, post-incremented loads, cv.sdotsp.b (4 signed MACs).
+ *   4x2 tile (4 channels x 2 pixels): 2 input + 4 weight loads, 8 sdotsp
+ *     = 14 instructions per 32 MACs, no load-use stall;
+ *   4x1 tile (fully connected): 1 input + 4 weight loads, 4 sdotsp
+ *     = 9 instructions per 16 MACs. */
+#include "kernels_common.h"
+
+/* a[j] += x0 . w_j, a[4+j] += x1 . w_j over nw words; advances the pointers. */
+#define MM4x2_LOOP(nw, p0, p1, pw, a)                                              \
+  do {                                                                             \
+    int32_t x0_, x1_, w0_, w1_;                                                    \
+    __asm__ volatile(CV_HWLOOP_ASM(0, "%[n]",                                      \
+                                   "cv.lw %[x0], (%[p0]), 4\n\t"                   \
+                                   "cv.lw %[w0], (%[pw]), 4\n\t"                   \
+                                   "cv.lw %[x1], (%[p1]), 4\n\t"                   \
+                                   "cv.lw %[w1], (%[pw]), 4\n\t"                   \
+                                   "cv.sdotsp.b %[a0], %[x0], %[w0]\n\t"           \
+                                   "cv.sdotsp.b %[a4], %[x1], %[w0]\n\t"           \
+                                   "cv.lw %[w0], (%[pw]), 4\n\t"                   \
+                                   "cv.sdotsp.b %[a1], %[x0], %[w1]\n\t"           \
+                                   "cv.sdotsp.b %[a5], %[x1], %[w1]\n\t"           \
+                                   "cv.lw %[w1], (%[pw]), 4\n\t"                   \
+                                   "cv.sdotsp.b %[a2], %[x0], %[w0]\n\t"           \
+                                   "cv.sdotsp.b %[a6], %[x1], %[w0]\n\t"           \
+                                   "cv.sdotsp.b %[a3], %[x0], %[w1]\n\t"           \
+                                   "cv.sdotsp.b %[a7], %[x1], %[w1]\n\t")          \
+                     : [a0] "+r"(a[0]), [a1] "+r"(a[1]), [a2] "+r"(a[2]), [a3] "+r"(a[3]), \
+                       [a4] "+r"(a[4]), [a5] "+r"(a[5]), [a6] "+r"(a[6]), [a7] "+r"(a[7]), \
+                       [p0] "+r"(p0), [p1] "+r"(p1), [pw] "+r"(pw), [x0] "=&r"(x0_),       \
+                       [x1] "=&r"(x1_), [w0] "=&r"(w0_), [w1] "=&r"(w1_)                  \
+                     : [n] "r"(nw)                                                 \
+                     : "memory");                                                  \
+  } while (0)
+
+/* a[j] += x . w_j over nw words; advances the pointers. */
+#define MM4x1_LOOP(nw, p0, pw, a)                                                  \
+  do {                                                                             \
+    int32_t x0_, w0_, w1_;                                                         \
+    __asm__ volatile(CV_HWLOOP_ASM(0, "%[n]",                                      \
+                                   "cv.lw %[x0], (%[p0]), 4\n\t"                   \
+                                   "cv.lw %[w0], (%[pw]), 4\n\t"                   \
+                                   "cv.lw %[w1], (%[pw]), 4\n\t"                   \
+                                   "cv.sdotsp.b %[a0], %[x0], %[w0]\n\t"           \
+                                   "cv.lw %[w0], (%[pw]), 4\n\t"                   \
+                                   "cv.sdotsp.b %[a1], %[x0], %[w1]\n\t"           \
+                                   "cv.lw %[w1], (%[pw]), 4\n\t"                   \
+                                   "cv.sdotsp.b %[a2], %[x0], %[w0]\n\t"           \
+                                   "cv.sdotsp.b %[a3], %[x0], %[w1]\n\t")          \
+                     : [a0] "+r"(a[0]), [a1] "+r"(a[1]), [a2] "+r"(a[2]), [a3] "+r"(a[3]), \
+                       [p0] "+r"(p0), [pw] "+r"(pw), [x0] "=&r"(x0_), [w0] "=&r"(w0_),   \
+                       [w1] "=&r"(w1_)                                              \
+                     : [n] "r"(nw)                                                 \
+                     : "memory");                                                  \
+  } while (0)
+
+/* Two pixels (x0, x1: K bytes each) times every output group; results to
+ * o0/o1 (N bytes each). If !two only pixel 0 is stored (x1 may equal x0). */
+K_INLINE void pw_pair(const int8_t *x0, const int8_t *x1, const int8_t *w_packed,
+                      const int32_t *bias, int8_t *o0, int8_t *o1, int K, int N,
+                      int32_t mult, int32_t shift, int relu, int two)
+{
+  const int nw = K >> 2, tail = K & 3;
+  const int8_t *pw = w_packed;
+  for (int co = 0; co < N; co += 4) {
+    const int nv = k_min(4, N - co);
+    int32_t a[8];
+    if (nv == 4) {
+      a[0] = a[4] = bias[co];
+      a[1] = a[5] = bias[co + 1];
+      a[2] = a[6] = bias[co + 2];
+      a[3] = a[7] = bias[co + 3];
+    } else {
+      for (int j = 0; j < 4; j++)
+        a[j] = a[4 + j] = j < nv ? bias[co + j] : 0;
+    }
+    const int8_t *p0 = x0, *p1 = x1;
+    if (nw > 0)
+      MM4x2_LOOP(nw, p0, p1, pw, a);
+    if (tail) {
+      for (int b = 0; b < tail; b++) {
+        int32_t v0 = p0[b], v1 = p1[b];
+        for (int j = 0; j < 4; j++) {
+          a[j] += v0 * pw[4 * j + b];
+          a[4 + j] += v1 * pw[4 * j + b];
+        }
+      }
+      pw += 16;
+    }
+    if (nv == 4) {
+      o0[co] = k_requant(a[0], mult, shift, relu);
+      o0[co + 1] = k_requant(a[1], mult, shift, relu);
+      o0[co + 2] = k_requant(a[2], mult, shift, relu);
+      o0[co + 3] = k_requant(a[3], mult, shift, relu);
+      if (two) {
+        o1[co] = k_requant(a[4], mult, shift, relu);
+        o1[co + 1] = k_requant(a[5], mult, shift, relu);
+        o1[co + 2] = k_requant(a[6], mult, shift, relu);
+        o1[co + 3] = k_requant(a[7], mult, shift, relu);
+      }
+    } else {
+      for (int j = 0; j < nv; j++) {
+        o0[co + j] = k_requant(a[j], mult, shift, relu);
+        if (two)
+          o1[co + j] = k_requant(a[4 + j], mult, shift, relu);
+      }
+    }
+  }
+}
+
+/* Pixels [start, end) of a pointwise layer. */
+K_INLINE void pw_rows(const int8_t *in, const int8_t *w_packed, const int32_t *bias, int8_t *out,
+                      int start, int end, int cin, int cout, int32_t mult, int32_t shift, int relu)
+{
+  int p = start;
+  for (; p + 1 < end; p += 2)
+    pw_pair(in + p * cin, in + (p + 1) * cin, w_packed, bias, out + p * cout, out + (p + 1) * cout,
+            cin, cout, mult, shift, relu, 1);
+  if (p < end)
+    pw_pair(in + p * cin, in + p * cin, w_packed, bias, out + p * cout, out + p * cout, cin, cout,
+            mult, shift, relu, 0);
+}
+
+static void __attribute__((noinline)) pw_rows_relu(const int8_t *in, const int8_t *w, const int32_t *bias,
+                                                   int8_t *out, int start, int end, int cin, int cout,
+                                                   int32_t mult, int32_t shift)
+{
+  pw_rows(in, w, bias, out, start, end, cin, cout, mult, shift, 1);
+}
+
+static void __attribute__((noinline)) pw_rows_linear(const int8_t *in, const int8_t *w, const int32_t *bias,
+                                                     int8_t *out, int start, int end, int cin, int cout,
+                                                     int32_t mult, int32_t shift)
+{
+  pw_rows(in, w, bias, out, start, end, cin, cout, mult, shift, 0);
+}
+
+/* Pixels [start, end) on the calling core only (no barrier); also used by
+ * pointwise_l2.c. */
+void pw_rows_any_(const int8_t *in, const int8_t *w, const int32_t *bias, int8_t *out, int start,
+                  int end, int cin, int cout, int32_t mult, int32_t shift, int relu)
+{
+  if (relu)
+    pw_rows_relu(in, w, bias, out, start, end, cin, cout, mult, shift);
+  else
+    pw_rows_linear(in, w, bias, out, start, end, cin, cout, mult, shift);
+}
+
+void pw_conv_int8(const int8_t *in, const int8_t *w_packed, const int32_t *bias, int8_t *out,
+                  int n_pix, int cin, int cout, int32_t mult, int32_t shift, int relu)
+{
+  int start, end;
+  k_split(n_pix, 2, &start, &end);
+  pw_rows_any_(in, w_packed, bias, out, start, end, cin, cout, mult, shift, relu);
+  pi_cl_team_barrier();
+}
+
+/* ------------------------------------------------------------------------ */
+/* Fully connected: output groups of 4 split over the cores.                 */
+/* ------------------------------------------------------------------------ */
+K_INLINE void fc_groups(const int8_t *in, const int8_t *w_packed, const int32_t *bias, int8_t *out,
+                        int g0, int g1, int cin, int cout, int32_t mult, int32_t shift, int relu)
+{
+  const int nw = cin >> 2, tail = cin & 3;
+  const int gstride = KERNELS_ROUND4(cin) * 4;
+  for (int g = g0; g < g1; g++) {
+    const int co = 4 * g, nv = k_min(4, cout - co);
+    const int8_t *pw = w_packed + g * gstride, *p0 = in;
+    int32_t a[4];
+    for (int j = 0; j < 4; j++)
+      a[j] = j < nv ? bias[co + j] : 0;
+    if (nw > 0)
+      MM4x1_LOOP(nw, p0, pw, a);
+    for (int b = 0; b < tail; b++) {
+      int32_t v = p0[b];
+      for (int j = 0; j < 4; j++)
+        a[j] += v * pw[4 * j + b];
+    }
+    for (int j = 0; j < nv; j++)
+      out[co + j] = k_requant(a[j], mult, shift, relu);
+  }
+}
+
+void fc_int8(const int8_t *in, const int8_t *w_packed, const int32_t *bias, int8_t *out,
+             int cin, int cout, int32_t mult, int32_t shift, int relu)
+{
+  int g0, g1;
+  k_split((cout + 3) >> 2, 1, &g0, &g1);
+  if (relu)
+    fc_groups(in, w_packed, bias, out, g0, g1, cin, cout, mult, shift, 1);
+  else
+    fc_groups(in, w_packed, bias, out, g0, g1, cin, cout, mult, shift, 0);
+  pi_cl_team_barrier();
+}
+
+/* ------------------------------------------------------------------------ */
+/* First layer: 3x3 stride 2 pad 1 through im2col rows of two pixels.        */
+/* ------------------------------------------------------------------------ */
+/* im2col row of output pixel (oh, ow): (kh, kw, ci) order, zero padded; the
+ * bytes from 9*cin to K4 stay zero (cleared once). */
+static void im2col_s2(const int8_t *in, int8_t *dst, int h, int w, int cin, int oh, int ow)
+{
+  for (int kh = 0; kh < 3; kh++) {
+    int ih = 2 * oh + kh - 1;
+    for (int kw = 0; kw < 3; kw++) {
+      int iw = 2 * ow + kw - 1;
+      if (ih >= 0 && ih < h && iw >= 0 && iw < w) {
+        const int8_t *s = in + (ih * w + iw) * cin;
+        for (int c = 0; c < cin; c++)
+          dst[c] = s[c];
+      } else {
+        for (int c = 0; c < cin; c++)
+          dst[c] = 0;
+      }
+      dst += cin;
+    }
+  }
+}
+
+void conv3x3_s2_int8(const int8_t *in, const int8_t *w_packed, const int32_t *bias, int8_t *out,
+                     int h, int w, int cin, int cout, int32_t mult, int32_t shift, int relu,
+                     int8_t *scratch)
+{
+  const int ho = (h - 1) / 2 + 1, wo = (w - 1) / 2 + 1;
+  const int K4 = KERNELS_ROUND4(9 * cin);
+  int8_t *buf0 = scratch + pi_core_id() * CONV3X3_SCRATCH_SIZE(cin), *buf1 = buf0 + K4;
+  for (int i = 0; i < 2 * K4; i += 4)
+    *(int32_t *)(buf0 + i) = 0;
+  int start, end;
+  k_split(ho * wo, 2, &start, &end);
+  for (int p = start; p < end; p += 2) {
+    const int two = p + 1 < end;
+    im2col_s2(in, buf0, h, w, cin, p / wo, p % wo);
+    if (two)
+      im2col_s2(in, buf1, h, w, cin, (p + 1) / wo, (p + 1) % wo);
+    int8_t *o0 = out + p * cout, *o1 = o0 + cout;
+    if (relu)
+      pw_pair(buf0, buf1, w_packed, bias, o0, o1, K4, cout, mult, shift, 1, two);
+    else
+      pw_pair(buf0, buf1, w_packed, bias, o0, o1, K4, cout, mult, shift, 0, two);
+  }
+  pi_cl_team_barrier();
+}
