@@ -68,7 +68,7 @@ def test_pack_pw4_layout():
 @pytest.fixture(scope="session")
 def harness(iss_build):
     return iss_build([HARNESS, *KERNEL_SOURCES], name="kernels_harness", opt="-O3",
-                     include_dirs=[KERNELS])
+                     include_dirs=[KERNELS], defines=["KERNELS_LINKED"])
 
 
 class Run:
@@ -288,3 +288,90 @@ def test_pointwise_instruction_efficiency(harness):
            int(rq.mult), int(rq.shift), 0)
     macs = n_pix * cin * cout
     assert macs / 8 / r.instret.max() > 1.9
+
+
+# ----------------------------------------------------------------------------
+# the bottleneck app
+# ----------------------------------------------------------------------------
+APP = ROOT / "firmware" / "apps" / "bottleneck_cores.c"
+PAPER_SHAPE_INDEX = 4  # 28x28x32, t=6, 32 out, stride 1 (see bottleneck_cores.c)
+
+
+def shape_defines(s):
+    return [f"BN_H={s.h}", f"BN_W={s.w}", f"BN_CIN={s.c_in}", f"BN_T={s.t}", f"BN_COUT={s.c_out}",
+            f"BN_STRIDE={s.stride}"]
+
+
+def run_bottleneck(elf, shape, seed):
+    from iss.nn import mobilenetv2 as mnv2
+    params, _ = mnv2.make_bottleneck(shape, "cores", seed=seed)
+    x = mnv2.random_input((shape.h, shape.w, shape.c_in), seed=seed + 7)
+    c = Cluster(elf, Config.load())
+
+    def put(name, a):
+        a = np.ascontiguousarray(a)
+        sym = c.program.symbol(name)
+        assert sym.size == a.nbytes, (name, sym.size, a.nbytes)
+        c.memory.write(sym.addr, a.tobytes())
+
+    put("bn_input", x)
+    scalars = [0, 0]
+    if params.expand is not None:
+        put("bn_w_expand", pack_pw4(params.expand.w))
+        put("bn_b_expand", params.expand.bias.astype(np.int32))
+        scalars = [int(params.expand.rq.mult), int(params.expand.rq.shift)]
+        assert params.expand.rq.relu
+    put("bn_w_dw", pack_dw4(params.dw.w))
+    put("bn_b_dw", params.dw.bias.astype(np.int32))
+    put("bn_m_dw", params.dw.rq.mult.astype(np.int32))
+    put("bn_s_dw", params.dw.rq.shift.astype(np.uint8))
+    assert params.dw.rq.relu and not params.project.rq.relu
+    put("bn_w_project", pack_pw4(params.project.w))
+    put("bn_b_project", params.project.bias.astype(np.int32))
+    scalars += [int(params.project.rq.mult), int(params.project.rq.shift)]
+    if params.add is not None:
+        scalars += [params.add.mult_a, params.add.mult_b, params.add.shift]
+    else:
+        scalars += [0, 0, 0]
+    put("bn_scalars", np.array(scalars, np.int32))
+    res = c.run()
+    assert res.exit_code == 0
+    want = mnv2.bottleneck_forward(params, x)
+    got = {}
+    for layer, sym in (("expand", "bn_expand"), ("dw", "bn_dw"), ("project", "bn_project"),
+                       ("add", "bn_output")):
+        if layer in want:
+            got[layer] = np.frombuffer(c.memory.read(c.program.symbol(sym).addr, want[layer].nbytes),
+                                       np.int8).reshape(want[layer].shape)
+    return res, c, want, got
+
+
+def test_bottleneck_app_paper_shape(iss_build):
+    from iss.nn.mobilenetv2 import bottleneck_shapes
+    shape = bottleneck_shapes()[PAPER_SHAPE_INDEX]
+    assert (shape.h, shape.c_in, shape.t, shape.c_out, shape.stride) == (28, 32, 6, 32, 1)
+    elf = iss_build([APP, *KERNEL_SOURCES], name="bottleneck_cores", opt="-O3",
+                    include_dirs=[KERNELS], defines=["KERNELS_LINKED"])
+    res, c, want, got = run_bottleneck(elf, shape, seed=3)
+    assert list(want) == ["expand", "dw", "project", "add"]
+    for layer in want:
+        assert np.array_equal(got[layer], want[layer]), layer
+    # one line per layer, then the total
+    assert [line.split(":")[0] for line in res.stdout[:4]] == [
+        "layer expand", "layer dw", "layer project", "layer add"]
+    assert res.stdout[4].startswith("bottleneck 28x28x32 t6 -> 28x28x32 s1 on 8 cores")
+    assert "4816896 MAC" in res.stdout[0] and "1354752 MAC" in res.stdout[1]
+    cycles = np.frombuffer(c.memory.read(c.program.symbol("bn_cycles").addr, 16), np.uint32)
+    assert all(cycles > 0)
+
+
+@pytest.mark.parametrize("h,cin,t,cout,stride", [(9, 8, 6, 12, 2), (8, 16, 1, 16, 1), (7, 12, 3, 12, 1)])
+def test_bottleneck_app_other_shapes(iss_build, h, cin, t, cout, stride):
+    from iss.nn.mobilenetv2 import BottleneckShape
+    shape = BottleneckShape(h, h, cin, t, cout, stride)
+    elf = iss_build([APP, *KERNEL_SOURCES], name="bottleneck_cores", opt="-O3", include_dirs=[KERNELS],
+                    defines=["KERNELS_LINKED", *shape_defines(shape)])
+    res, c, want, got = run_bottleneck(elf, shape, seed=h + t)
+    assert list(got) == list(want)
+    for layer in want:
+        assert np.array_equal(got[layer], want[layer]), layer

@@ -4,7 +4,14 @@
  * Every core of the team calls the kernel; per-core minstret/mcycle deltas of
  * the call land in `instret` / `cycles`. */
 #include "pmsis.h"
-#include "kernels.h"
+#include "../../firmware/kernels/kernels.h"
+
+#ifndef KERNELS_LINKED /* built alone (make firmware): the kernels go into this unit */
+#include "../../firmware/kernels/pointwise.c"
+#include "../../firmware/kernels/pointwise_l2.c"
+#include "../../firmware/kernels/depthwise.c"
+#include "../../firmware/kernels/elementwise.c"
+#endif
 
 #define ARENA_SIZE (320 * 1024)
 #define L2_ARENA_SIZE (256 * 1024)
