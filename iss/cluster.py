@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sys
 import time
+
+import numpy as np
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,12 +19,13 @@ from .elf import Program
 from .errors import ElfError, SimulationError
 from .hart import CodeImage, Hart
 from .memory import (CLUSTER_PERIPH_BASE, CTRL_OFFSET, EU_OFFSET, SOC_PERIPH_BASE, STDOUT_OFFSET, Memory)
+from .periph import dma, dwa, ima
 from .periph.base import WAIT
 from .periph.cluster_ctrl import ClusterCtrl
 from .periph.event_unit import EventUnit
 from .periph.stdout import Stdout
 from .scheduler import Scheduler
-from .timing.core import instruction_cost
+from .timing.tcdm import TcdmArbiter
 
 
 @dataclass
@@ -103,9 +106,13 @@ class Cluster:
         self.memory.attach_private(0x000, self.event_unit)
         self.memory.attach(SOC_PERIPH_BASE + STDOUT_OFFSET, self.stdout)
 
+        self.tcdm_arbiter = TcdmArbiter(self.config.memory.tcdm_banks, self.config.timing.tcdm_window)
+        for model in (dma, ima, dwa):
+            model.install(self)
+
         self.harts: list[Hart] = []
         if program:
-            self.code = CodeImage(program, instruction_cost)
+            self.code = CodeImage(program)
             self.harts = [Hart(self, i, self.code) for i in range(self.config.cluster.cores)]
 
     # -- set-up ----------------------------------------------------------------
@@ -190,6 +197,42 @@ class Cluster:
             self.stdout.flush()
             self.wall_seconds = time.perf_counter() - t0
         return self.result()
+
+    def profile_data(self) -> list[dict]:
+        """Per hart: cycles, instructions, stall and sleep cycles by kind, and per
+        instruction (per halfword of the code image from `code_base`) how often it
+        ran (`exec_count`) and the cycles spent in it (`cycles_at`, stalls included)."""
+        out = []
+        code = self.code
+        static = np.diff(code.cycle_prefix.astype(np.int64))
+        load_use = code.timing.load_use.astype(np.int64)
+        jump = code.timing.jump.astype(np.int64)
+        for h in self.harts:
+            st = h.native
+            count = np.cumsum(h.exec_diff[:-1], dtype=np.int64)
+            count[~code.starts] = 0
+            out.append({
+                "hart": h.id,
+                "cycles": int(st.cycles),
+                "instructions": int(st.instret),
+                "stalls": {
+                    "load_use": int((count * load_use).sum()),
+                    "branch": int(st.stall_branch + (count * jump).sum()),
+                    "tcdm": int(st.stall_tcdm),
+                    "l2": int(st.stall_l2),
+                    "periph": int(h.stall_periph),
+                    "misaligned": int(st.stall_misaligned),
+                },
+                "div_cycles": int(st.div_cycles),
+                "sleep": dict(h.sleep_by_kind),
+                "sleep_cycles": int(h.sleep_cycles),
+                "tcdm_accesses": int(st.tcdm_accesses),
+                "l2_accesses": int(st.l2_accesses),
+                "code_base": code.base,
+                "exec_count": count.astype(np.uint32),
+                "cycles_at": (count * static + h.stall_at[:-1]).astype(np.uint64),
+            })
+        return out
 
     def result(self) -> Result:
         stats = [HartStats(h.id, h.cycles, h.instret, h.sleep_cycles, h.pc, h.state.value) for h in self.harts]

@@ -133,11 +133,24 @@ class DwaSection:
 
 
 @dataclass
+class TimingSection:
+    enabled: bool = True
+    """The cycle model: taken-branch and jump penalties, operand-dependent
+    division, misaligned accesses, L2 latency and TCDM bank conflicts. Off
+    ("functional mode"), only the static per-instruction costs are counted:
+    faster, and results are identical."""
+    tcdm_window: int = 65536
+    """Cycles of TCDM bank-reservation history kept (a power of two). Must exceed
+    how far harts' clocks can drift apart (about scheduler.quantum)."""
+
+
+@dataclass
 class Config:
     cluster: ClusterSection = field(default_factory=ClusterSection)
     memory: MemorySection = field(default_factory=MemorySection)
     scheduler: SchedulerSection = field(default_factory=SchedulerSection)
     event_unit: EventUnitSection = field(default_factory=EventUnitSection)
+    timing: TimingSection = field(default_factory=TimingSection)
     dma: DmaSection = field(default_factory=DmaSection)
     ima: ImaSection = field(default_factory=ImaSection)
     dwa: DwaSection = field(default_factory=DwaSection)
@@ -156,6 +169,10 @@ class Config:
             raise ConfigError(f"memory.l2_size must be a multiple of 4096 up to 64 MiB, got {m.l2_size}")
         if self.scheduler.quantum < 1:
             raise ConfigError(f"scheduler.quantum must be >= 1, got {self.scheduler.quantum}")
+        w = self.timing.tcdm_window
+        if w < 1024 or w & (w - 1) or w < 4 * self.scheduler.quantum:
+            raise ConfigError(f"timing.tcdm_window must be a power of two >= 1024 and >= 4 x scheduler.quantum, "
+                              f"got {w}")
         self._validate_accelerators()
         return self
 

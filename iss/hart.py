@@ -12,12 +12,14 @@ import enum
 from typing import TYPE_CHECKING
 
 import numpy as np
-from unicorn import (UC_ARCH_RISCV, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_MEM_FETCH_UNMAPPED,
+from unicorn import (UC_ARCH_RISCV, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_MEM_FETCH_UNMAPPED, UC_HOOK_MEM_READ,
+                     UC_HOOK_MEM_WRITE,
                      UC_HOOK_MEM_READ_UNMAPPED, UC_HOOK_MEM_WRITE_UNMAPPED, UC_MEM_FETCH_UNMAPPED,
                      UC_MEM_WRITE_UNMAPPED, UC_MODE_RISCV32, UC_PROT_ALL, Uc, UcError)
 from unicorn.riscv_const import UC_RISCV_REG_PC, UC_RISCV_REG_X0
 
 from . import isa, native
+from .timing import core as timing_core
 from .errors import IllegalInstruction, MemoryFault, SimulationError
 from .memory import (ACCEL_BASE, ACCEL_SIZE, CLUSTER_PERIPH_BASE, CLUSTER_PERIPH_SIZE, DEMUX_BASE, DEMUX_SIZE,
                      SOC_PERIPH_BASE, SOC_PERIPH_SIZE)
@@ -36,6 +38,15 @@ WFI = 0x10500073
 CSR_MHARTID = 0xF14
 CSR_COUNTERS = {0xB00: "mcycle", 0xB02: "minstret", 0xB80: "mcycleh", 0xB82: "minstreth",
                 0xC00: "cycle", 0xC02: "instret", 0xC80: "cycleh", 0xC82: "instreth"}
+
+
+def _sleep_kind(waiting_for: str) -> str:
+    w = waiting_for.lower()
+    for key, kind in (("barrier", "barrier"), ("mutex", "mutex"), ("dispatch", "dispatch"), ("wfi", "wfi"),
+                      ("dma", "dma"), ("ima", "accelerator"), ("dwa", "accelerator"), ("accelerator", "accelerator")):
+        if key in w:
+            return kind
+    return "event"
 
 
 class State(enum.Enum):
@@ -60,6 +71,8 @@ class Hart:
         self.retry_addr = None          # address of an MMIO access to retry after a wake
         self.retrying = False           # the current MMIO access is that retry
         self.sleep_cycles = 0           # clock-gated cycles
+        self.stall_periph = 0           # cycles of peripheral accesses beyond the first
+        self._periph_latency = cluster.config.memory.periph_latency if cluster.config.timing.enabled else 0
         self.pc = cluster.entry
         self._stop_request = None
         self._fault = None
@@ -82,12 +95,33 @@ class Hart:
         st.cycle_prefix = code.cycle_prefix.ctypes.data
         st.tcdm, st.tcdm_base, st.tcdm_size = mem.tcdm.ctypes.data, mem.tcdm_base, mem.tcdm.size
         st.l2, st.l2_base, st.l2_size = mem.l2.ctypes.data, mem.l2_base, mem.l2.size
-        native.add_hook(uc, UC_HOOK_BLOCK, "iss_block_hook", ctypes.addressof(st))
+        # Cycle model: per-hart profile counters, the shared tables and TCDM arbitration.
+        cfg = cluster.config
+        self.exec_diff = np.zeros(code.halfwords + 1, dtype=np.int32)
+        self.stall_at = np.zeros(code.halfwords + 1, dtype=np.uint32)
+        self.sleep_by_kind: dict[str, int] = {}
+        self._sleep_kind = ""
+        st.timing = int(cfg.timing.enabled)
+        st.l2_latency = cfg.memory.l2_latency
+        st.flags = code.flags.ctypes.data
+        st.exec_diff = self.exec_diff.ctypes.data
+        st.stall_at = self.stall_at.ctypes.data
+        arb = cluster.tcdm_arbiter
+        st.bank_busy, st.retired = arb.busy.ctypes.data, arb.retired.ctypes.data
+        st.banks, st.horizon = arb.banks, arb.horizon
+        addr = ctypes.addressof(st)
+        native.add_hook(uc, UC_HOOK_BLOCK, "iss_block_hook", addr)
+        if cfg.timing.enabled:
+            native.add_hook(uc, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, "iss_mem_hook", addr)
+            for pc, _ in code.timing.div_sites:
+                native.add_hook(uc, UC_HOOK_CODE, "iss_div_hook", addr, pc, pc)
         # The CORE-V executor: its INTR hook runs every instruction Unicorn does not
         # know, and stops with a reason for everything else it cannot handle.
         self.isa = isa.attach(uc, ctypes.addressof(st), code.raw, code.base)
         uc.hook_add(UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED | UC_HOOK_MEM_FETCH_UNMAPPED,
                     self._unmapped)
+        # After isa.attach: Unicorn runs hooks in registration order, and a hardware
+        # loop ending on a csrr must redirect before the CSR is emulated (_csr).
         for pc, csr, kind in code.csr_sites:
             uc.hook_add(UC_HOOK_CODE, self._csr, (csr, kind), pc, pc)
         # The stack pointer and the rest start at 0, like the core out of reset.
@@ -198,25 +232,24 @@ class Hart:
     def _refund_block_tail(self, pc: int) -> None:
         """The block in flight was charged whole; the instructions from `pc` on
         will be charged again when the hart resumes there."""
-        st = self.native
-        if st.block_start <= pc < st.block_end:
-            code = self._code
-            s, e = code.index(pc), code.index(st.block_end)
-            if s is not None and e is not None:
-                st.cycles -= int(code.cycle_prefix[e] - code.cycle_prefix[s])
-                st.instret -= int(code.insn_prefix[e] - code.insn_prefix[s])
-            st.block_start = st.block_end = 0
+        native.lib().iss_cut_block(ctypes.byref(self.native), ctypes.c_uint32(pc))
 
-    def sleep(self, waiting_for: str) -> None:
+    def sleep(self, waiting_for: str, kind: str = "") -> None:
+        """Clock-gate the hart. `kind` classifies the wait for profiles (barrier,
+        event, mutex, dispatch, dma, accelerator, wfi); by default it is read
+        from the start of `waiting_for`."""
         self.state = State.SLEEPING
         self.waiting_for = waiting_for
+        self._sleep_kind = kind or _sleep_kind(waiting_for)
 
     def wake(self, at: int) -> None:
         """Resume a clock-gated hart at cycle `at` (its clock never goes back)."""
         if self.state is not State.SLEEPING:
             return
         if at > self.native.cycles:
-            self.sleep_cycles += at - self.native.cycles
+            gated = at - self.native.cycles
+            self.sleep_cycles += gated
+            self.sleep_by_kind[self._sleep_kind] = self.sleep_by_kind.get(self._sleep_kind, 0) + gated
             self.native.cycles = at
         self.state = State.RUNNING
         self.waiting_for = ""
@@ -224,6 +257,7 @@ class Hart:
     # -- hooks ---------------------------------------------------------------
     def _mmio_read(self, uc, offset, size, base):
         addr = base + offset
+        self._charge_periph()
         value = self.cluster.memory.io_read(self, addr, size)
         if value is WAIT:
             self._request_stop(Stop.SLEEP, uc)
@@ -232,12 +266,21 @@ class Hart:
 
     def _mmio_write(self, uc, offset, size, value, base):
         addr = base + offset
+        self._charge_periph()
         r = self.cluster.memory.io_write(self, addr, size, value)
         if r is WAIT:
             # PC stays on the store, which is retried when the hart wakes.
             self._request_stop(Stop.SLEEP, uc)
         elif self.cluster.exit_code is not None:
             self._request_stop(Stop.EXIT, uc)
+
+    def _charge_periph(self) -> None:
+        """A peripheral access crosses the cluster bus: periph_latency cycles
+        (charged again when a sleeping access is retried, as the core re-issues it)."""
+        if self._periph_latency:
+            self.native.cycles += self._periph_latency
+            self.native.block_dyn += self._periph_latency
+            self.stall_periph += self._periph_latency
 
     def _request_stop(self, kind: Stop, uc) -> None:
         if self._stop_request is None:
@@ -260,6 +303,8 @@ class Hart:
 
     def _csr(self, uc, address, size, data):
         """Execute a csrr/csrw of an emulated CSR in place of Unicorn, then skip it."""
+        if uc.reg_read(UC_RISCV_REG_PC) != address:
+            return  # a hardware loop ending here (its hook runs first) went back to the loop start
         csr, word = data
         rd, funct3, rs1 = (word >> 7) & 31, (word >> 12) & 7, (word >> 15) & 31
         # Skipping the instruction ends the block here: what follows it was charged
@@ -290,12 +335,11 @@ class Hart:
 
 
 class CodeImage:
-    """The executable bytes of the program, indexed per halfword, with the prefix
-    sums the native block hook charges from and the CSR sites to emulate."""
+    """The executable bytes of the program, indexed per halfword, with the tables
+    the native block hook charges from (iss/timing/core.py) and the CSR sites to
+    emulate. Shared by every hart."""
 
-    def __init__(self, program, cost_of):
-        """`cost_of(word, length)`: base cycles of a standard instruction; CORE-V
-        instructions cost what the ISA table says."""
+    def __init__(self, program):
         lo, hi = program.code_range()
         self.base = lo
         self.halfwords = (hi - lo + 1) // 2
@@ -304,33 +348,32 @@ class CodeImage:
             if seg.executable:
                 raw[seg.vaddr - lo: seg.vaddr - lo + len(seg.data)] = seg.data
         self.raw = bytes(raw)
-        half = np.frombuffer(self.raw, dtype="<u2")
-        starts = np.zeros(self.halfwords, dtype=np.uint32)
-        cost = np.zeros(self.halfwords, dtype=np.uint32)
+        n = self.halfwords
+        half = np.frombuffer(self.raw, dtype="<u2")[:n]
+        # Linear decode of instruction starts: 32-bit instructions have low bits 11.
+        starts = np.zeros(n, dtype=bool)
         self.csr_sites = []
         i = 0
-        n = self.halfwords
         while i < n:
+            starts[i] = True
             h = int(half[i])
-            starts[i] = 1
             if h & 3 == 3:
-                word = h | (int(half[i + 1]) << 16)
-                cost[i] = cost_of(word, 4)
+                word = h | (int(half[i + 1]) << 16) if i + 1 < n else h
                 if word & 0x7F == 0x73 and (word >> 12) & 7 not in (0, 4):
                     csr = word >> 20
                     if csr == CSR_MHARTID or csr in CSR_COUNTERS:
                         self.csr_sites.append((lo + 2 * i, csr, word))
                 i += 2
             else:
-                cost[i] = cost_of(h, 2)
                 i += 1
-        custom = isa.predecode_table(self.raw, lo)[:n]
-        is_custom = (custom["op"] > 0) & (custom["op"] <= isa.N_COREV) & (starts == 1)
-        cost[is_custom] = custom["cycles"][is_custom]
+        self.starts = starts
+        self.table = isa.predecode_table(self.raw, lo)[:n]
+        t = self.timing = timing_core.analyse(self.table, starts, lo, self.raw)
+        self.flags = t.flags
         self.insn_prefix = np.zeros(n + 1, dtype=np.uint32)
         self.cycle_prefix = np.zeros(n + 1, dtype=np.uint32)
         np.cumsum(starts, out=self.insn_prefix[1:])
-        np.cumsum(cost, out=self.cycle_prefix[1:])
+        np.cumsum(t.cost, out=self.cycle_prefix[1:])
 
     def index(self, addr: int):
         i = (addr - self.base) >> 1

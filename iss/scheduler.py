@@ -67,6 +67,9 @@ class Scheduler:
                 cluster.current = None
             self.time = max(self.time, hart.native.cycles)
             self.slices += 1
+            # No running hart can access a TCDM cycle before the slowest one's clock.
+            oldest = min((h.native.cycles for h in harts if h.state is State.RUNNING), default=self.time)
+            cluster.tcdm_arbiter.retire(oldest)
             if self.progress is not None:
                 self.progress(self.time)
             if stop is Stop.EXIT:

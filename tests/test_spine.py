@@ -96,7 +96,8 @@ def test_csr_mhartid_and_counters_are_simulated(fw):
     # host TSC ticks. (The two windows are two instructions apart, so cycles may
     # be slightly below instructions at one cycle per instruction.)
     assert all(500 <= i <= 520 for i in ins), ins
-    assert all(i - 4 <= c <= 4 * i for c, i in zip(cyc, ins)), (cyc, ins)
+    # (the cores' stacks share a TCDM bank, so cycles include contention)
+    assert all(i - 4 <= c <= 8 * i for c, i in zip(cyc, ins)), (cyc, ins)
 
 
 def test_cluster_id_in_mhartid(fw):

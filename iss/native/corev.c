@@ -59,25 +59,12 @@ static void stop(cx *c, uint32_t reason, uint32_t info)
     ISS_UC.emu_stop(c->uc);
 }
 
-/* Undo what iss_block_hook charged for [start, end) (same formula). */
-static void uncharge(iss_hart *h, uint32_t start, uint32_t end)
-{
-    uint32_t s = (start - h->code_base) >> 1, e = (end - h->code_base) >> 1;
-    if (start >= h->code_base && e <= h->code_halfwords && h->insn_prefix && h->cycle_prefix) {
-        h->instret -= h->insn_prefix[e] - h->insn_prefix[s];
-        h->cycles -= h->cycle_prefix[e] - h->cycle_prefix[s];
-    } else {
-        h->instret -= (end - start) >> 2;
-        h->cycles -= (end - start) >> 2;
-    }
-}
-
 /* Stop so that Python finishes the instruction; it is neither executed nor charged. */
 static int slow(cx *c, uint32_t kind, uint32_t word)
 {
     c->s->slow_kind = kind;
-    if (c->h->block_start == c->pc && c->h->block_end > c->pc)
-        uncharge(c->h, c->h->block_start, c->h->block_end);
+    if (c->h->block_start == c->pc)
+        iss_cut_block(c->h, c->pc);
     stop(c, ISS_STOP_SLOW, word);
     return 1;
 }
@@ -105,8 +92,7 @@ static int ld(cx *c, uint32_t a, unsigned n, uint32_t *v)
         stop(c, ISS_STOP_FAULT, a);
         return 1;
     }
-    if (a & (n - 1))
-        c->h->cycles += 1;   /* misaligned: two bus transactions */
+    iss_mem_access(c->h, c->pc, a, n);
     *v = x;
     return 0;
 }
@@ -120,8 +106,7 @@ static int st(cx *c, uint32_t a, unsigned n, uint32_t v)
         stop(c, ISS_STOP_FAULT, a);
         return 1;
     }
-    if (a & (n - 1))
-        c->h->cycles += 1;
+    iss_mem_access(c->h, c->pc, a, n);
     return 0;
 }
 
@@ -206,7 +191,7 @@ static int cv_beqimm(cx *c)
     if ((int32_t)RS1 == IN->imm) {
         c->npc = c->pc + (uint32_t)IN->imm2;
         c->jumped = 1;
-        c->h->cycles += 2;   /* taken branch: 3 cycles instead of 1 */
+        iss_taken_branch(c->h, c->pc, c->npc);
     }
     return 0;
 }
@@ -216,7 +201,7 @@ static int cv_bneimm(cx *c)
     if ((int32_t)RS1 != IN->imm) {
         c->npc = c->pc + (uint32_t)IN->imm2;
         c->jumped = 1;
-        c->h->cycles += 2;
+        iss_taken_branch(c->h, c->pc, c->npc);
     }
     return 0;
 }
@@ -737,8 +722,7 @@ void iss_hwloop_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_
         return;
     /* The block hook charged the whole translated block; the part from `a` on is
      * not executed on this pass. */
-    if (h->block_start <= a && a < h->block_end)
-        uncharge(h, a, h->block_end);
+    iss_cut_block(h, a);
     set_pc(uc, target);
 }
 

@@ -1,11 +1,25 @@
 #include "hart.h"
 
+#include <string.h>
+#include <unicorn/riscv.h>
+
 iss_api ISS_UC;
 
 void iss_set_api(const iss_api *api) { ISS_UC = *api; }
 
+static inline int in_code(const iss_hart *h, uint32_t addr, uint32_t *idx)
+{
+    uint32_t off = addr - h->code_base;
+    if (addr < h->code_base || (off >> 1) > h->code_halfwords)
+        return 0;
+    *idx = off >> 1;
+    return 1;
+}
+
 /* Charges a translated block when it starts executing. Checking the budget first
- * means a stopped block is not charged, so resuming at it is exact. */
+ * means a stopped block is not charged, so resuming at it is exact. The penalty of
+ * how control arrived here (a taken branch, a jump to a misaligned 32-bit target)
+ * is charged with the block, to the branch or jump that caused it. */
 void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
 {
     iss_hart *h = (iss_hart *)user_data;
@@ -15,17 +29,207 @@ void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_d
         ISS_UC.emu_stop(uc);
         return;
     }
-    uint32_t start = (uint32_t)address, end = (uint32_t)address + size;
-    uint32_t s = (start - h->code_base) >> 1, e = (end - h->code_base) >> 1;
-    if (start >= h->code_base && e <= h->code_halfwords) {
+    uint32_t start = (uint32_t)address, end = (uint32_t)address + size, s, e;
+    int known = in_code(h, start, &s) && in_code(h, end, &e);
+    if (h->timing && h->prev_flags & (ISS_END_BRANCH | ISS_END_JUMP)) {
+        uint32_t pen = 0;
+        uint32_t mis = (start & 2) && known && h->flags && (h->flags[s] & ISS_START_32);
+        if (h->prev_flags & ISS_END_BRANCH) {
+            if (start != h->prev_end)
+                pen = 2 + mis;
+        } else {
+            pen = mis;
+        }
+        if (pen) {
+            uint32_t last;
+            h->cycles += pen;
+            h->stall_branch += pen;
+            if (h->stall_at && in_code(h, h->prev_end - ((h->prev_flags & ISS_END_LEN4) ? 4 : 2), &last))
+                h->stall_at[last] += pen;
+        }
+    }
+    h->block_start_cycles = h->cycles;
+    h->block_dyn = 0;
+    if (known) {
         h->instret += h->insn_prefix[e] - h->insn_prefix[s];
         h->cycles += h->cycle_prefix[e] - h->cycle_prefix[s];
+        if (h->exec_diff) {
+            h->exec_diff[s]++;
+            h->exec_diff[e]--;
+        }
+        h->prev_flags = h->flags ? h->flags[e] : 0;
     } else {
         /* Code outside the loaded image (not expected from linked firmware): count
          * 32-bit instructions at one cycle each. */
         h->instret += size >> 2;
         h->cycles += size >> 2;
+        h->prev_flags = 0;
     }
+    h->prev_end = end;
     h->block_start = start;
     h->block_end = end;
+}
+
+void iss_cut_block(iss_hart *h, uint32_t pc)
+{
+    uint32_t s, e;
+    if (!(h->block_start <= pc && pc < h->block_end))
+        return;
+    if (in_code(h, pc, &s) && in_code(h, h->block_end, &e)) {
+        h->instret -= h->insn_prefix[e] - h->insn_prefix[s];
+        h->cycles -= h->cycle_prefix[e] - h->cycle_prefix[s];
+        if (h->exec_diff) {
+            h->exec_diff[s]--;
+            h->exec_diff[e]++;
+        }
+        h->prev_flags = h->flags ? h->flags[s] : 0;
+    } else {
+        h->instret -= (h->block_end - pc) >> 2;
+        h->cycles -= (h->block_end - pc) >> 2;
+        h->prev_flags = 0;
+    }
+    h->prev_end = pc;
+    h->block_end = pc;
+}
+
+void iss_taken_branch(iss_hart *h, uint32_t pc, uint32_t target)
+{
+    uint32_t t, i;
+    if (!h->timing)
+        return;
+    uint32_t pen = 2 + ((target & 2) && h->flags && in_code(h, target, &t) && (h->flags[t] & ISS_START_32));
+    h->cycles += pen;
+    h->block_dyn += pen;
+    h->stall_branch += pen;
+    if (h->stall_at && in_code(h, pc, &i))
+        h->stall_at[i] += pen;
+}
+
+static inline void stall(iss_hart *h, uint32_t pc, uint32_t cycles, uint64_t *counter)
+{
+    uint32_t i;
+    h->cycles += cycles;
+    h->block_dyn += cycles;
+    *counter += cycles;
+    if (h->stall_at && in_code(h, pc, &i))
+        h->stall_at[i] += cycles;
+}
+
+/* The first free cycle >= t of `bank`, reserved; returns the wait. */
+static uint32_t tcdm_arbitrate(iss_hart *h, uint32_t bank, uint64_t t)
+{
+    uint64_t lo = *h->retired;
+    if (t < lo)
+        t = lo;
+    uint64_t words = h->horizon >> 6, s = t;
+    uint64_t *row = h->bank_busy + (uint64_t)bank * words;
+    while (s - lo < h->horizon) {
+        uint32_t slot = (uint32_t)(s & (h->horizon - 1));
+        uint64_t bit = 1ull << (slot & 63);
+        if (!(row[slot >> 6] & bit)) {
+            row[slot >> 6] |= bit;
+            return (uint32_t)(s - t);
+        }
+        s++;
+    }
+    return 0; /* beyond the window (a hart far ahead): not arbitrated */
+}
+
+void iss_mem_access(iss_hart *h, uint32_t pc, uint32_t addr, uint32_t size)
+{
+    uint32_t i;
+    if (!h->timing)
+        return;
+    /* The cycle this instruction issues its access: the block's start, the static
+     * cost of the instructions before it in the block, and what was added since. */
+    uint64_t t = h->block_start_cycles + h->block_dyn;
+    uint32_t s;
+    if (h->cycle_prefix && in_code(h, pc, &i) && in_code(h, h->block_start, &s) && i >= s)
+        t += h->cycle_prefix[i] - h->cycle_prefix[s];
+    /* Misaligned words, and halfwords crossing a word, take two bus transactions. */
+    uint32_t misaligned = (size == 4 && (addr & 3)) || (size == 2 && (addr & 3) == 3);
+    if (misaligned)
+        stall(h, pc, 1, &h->stall_misaligned);
+    uint32_t off = addr - h->tcdm_base;
+    if (off < h->tcdm_size && h->bank_busy) {
+        h->tcdm_accesses++;
+        uint32_t wait = tcdm_arbitrate(h, (off >> 2) & (h->banks - 1), t);
+        if (misaligned && off + 4 < h->tcdm_size)
+            wait += tcdm_arbitrate(h, ((off >> 2) + 1) & (h->banks - 1), t + 1 + wait);
+        if (wait)
+            stall(h, pc, wait, &h->stall_tcdm);
+        return;
+    }
+    off = addr - h->l2_base;
+    if (off < h->l2_size) {
+        h->l2_accesses++;
+        if (h->l2_latency)
+            stall(h, pc, h->l2_latency, &h->stall_l2);
+    }
+}
+
+/* UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, only registered with the cycle model on. */
+void iss_mem_hook(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user_data)
+{
+    (void)type;
+    (void)value;
+    iss_hart *h = (iss_hart *)user_data;
+    uint64_t pc = 0;
+    ISS_UC.reg_read(uc, UC_RISCV_REG_PC, &pc);
+    iss_mem_access(h, (uint32_t)pc, (uint32_t)address, (uint32_t)size);
+}
+
+/* UC_HOOK_CODE at each div/divu/rem/remu: 3 cycles (charged with the block) plus
+ * the divisor's leading zeros (35 in all for a zero divisor). */
+void iss_div_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
+{
+    (void)size;
+    iss_hart *h = (iss_hart *)user_data;
+    uint32_t i;
+    if (!h->timing || !in_code(h, (uint32_t)address, &i))
+        return;
+    /* The instruction word from the code image the prefix sums describe. */
+    uint32_t word;
+    uint32_t off = (uint32_t)address - h->l2_base;
+    if (off + 4 <= h->l2_size)
+        memcpy(&word, h->l2 + off, 4);
+    else if ((off = (uint32_t)address - h->tcdm_base) + 4 <= h->tcdm_size)
+        memcpy(&word, h->tcdm + off, 4);
+    else
+        return;
+    uint32_t rs2 = (word >> 20) & 31, b = 0;
+    if (rs2) {
+        uint64_t v = 0;
+        ISS_UC.reg_read(uc, UC_RISCV_REG_X0 + (int)rs2, &v);
+        b = (uint32_t)v;
+    }
+    uint32_t extra = b ? (uint32_t)__builtin_clz(b) : 32;
+    if (extra)
+        stall(h, (uint32_t)address, extra, &h->div_cycles);
+}
+
+void iss_tcdm_retire(uint64_t *bank_busy, uint32_t banks, uint32_t horizon, uint64_t *retired, uint64_t upto)
+{
+    uint64_t from = *retired;
+    if (upto <= from)
+        return;
+    if (upto - from >= horizon) {
+        memset(bank_busy, 0, (size_t)banks * (horizon >> 3));
+    } else {
+        uint64_t words = horizon >> 6;
+        for (uint32_t b = 0; b < banks; b++) {
+            uint64_t *row = bank_busy + (uint64_t)b * words;
+            for (uint64_t c = from; c < upto;) {
+                uint32_t slot = (uint32_t)(c & (horizon - 1));
+                if ((slot & 63) == 0 && upto - c >= 64) {
+                    row[slot >> 6] = 0;
+                    c += 64;
+                } else {
+                    row[slot >> 6] &= ~(1ull << (slot & 63));
+                    c++;
+                }
+            }
+        }
+    }
+    *retired = upto;
 }

@@ -58,9 +58,49 @@ typedef struct iss_hart {
     uint32_t l2_size;
     /* Owned by the CORE-V executor (corev.c): decoded instructions, hardware loops. */
     void *isa;
+
+    /* ---- cycle model (iss/timing) ---- */
+    uint32_t timing;             /* 0: functional mode, no dynamic costs */
+    uint32_t l2_latency;         /* extra cycles of an L2 access */
+    const uint8_t *flags;        /* per halfword (+1): ISS_END_BRANCH | ISS_END_JUMP | ISS_START_32 | ISS_END_LEN4 */
+    int32_t *exec_diff;          /* per halfword (+1): +1 where a block starts, -1 where it ends */
+    uint32_t *stall_at;          /* per halfword: run-time cycles charged to the instruction there */
+    uint64_t block_start_cycles; /* the clock when the current block started (after its entry penalty) */
+    uint64_t block_dyn;          /* run-time cycles added inside the current block so far */
+    uint32_t prev_end;           /* where the previously executed code ended (its fall-through) */
+    uint32_t prev_flags;         /* flags of the instruction that ended there */
+    uint64_t stall_branch;       /* taken branches, jumps to misaligned targets */
+    uint64_t stall_tcdm;         /* waiting for a TCDM bank */
+    uint64_t stall_l2;           /* L2 latency */
+    uint64_t stall_misaligned;   /* second bus transaction of misaligned accesses */
+    uint64_t div_cycles;         /* operand-dependent division cycles beyond the base 3 */
+    uint64_t tcdm_accesses;
+    uint64_t l2_accesses;
+    /* TCDM bank arbitration, shared by all harts: one bit per bank and cycle over a
+     * circular window of `horizon` cycles starting at *retired. */
+    uint64_t *bank_busy;
+    uint64_t *retired;
+    uint32_t banks;              /* power of two */
+    uint32_t horizon;            /* power of two, multiple of 64 */
 } iss_hart;
+
+#define ISS_END_BRANCH 1u
+#define ISS_END_JUMP 2u
+#define ISS_START_32 4u
+#define ISS_END_LEN4 8u
 
 void iss_set_api(const iss_api *api);
 void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);
+/* A data access of `size` bytes at `addr` by the instruction at `pc` (all paths:
+ * Unicorn's loads/stores through iss_mem_hook, the CORE-V executor directly). */
+void iss_mem_access(iss_hart *h, uint32_t pc, uint32_t addr, uint32_t size);
+/* A taken branch at `pc` executed outside Unicorn (cv.beqimm/bneimm) to `target`. */
+void iss_taken_branch(iss_hart *h, uint32_t pc, uint32_t target);
+/* Execution leaves the current block at `pc` (before the instruction there): the
+ * rest of the block, charged when it started, is given back. */
+void iss_cut_block(iss_hart *h, uint32_t pc);
+void iss_mem_hook(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user_data);
+void iss_div_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);
+void iss_tcdm_retire(uint64_t *bank_busy, uint32_t banks, uint32_t horizon, uint64_t *retired, uint64_t upto);
 
 #endif

@@ -1,0 +1,117 @@
+"""The cycle model against the CV32E40P timing table (user manual, "Pipeline
+Details"): every expected count below is worked out by hand from the table for
+the assembly in tests/firmware_src/timing_micro.S (all 32-bit, word aligned).
+
+Common to every function: csrr mcycle reads the counter before itself and costs
+4 cycles (mcycle is one of the manual's slow CSRs), then `mv` 1 cycle; a taken
+branch costs 3 (1 + 2), a jump 2, mulh 5, div 3 + the divisor's leading zeros
+(35 for 0), a load 1 and 1 more if the next instruction uses its result.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from iss import Cluster, Config
+
+SRC = Path(__file__).parent / "firmware_src"
+N = 100
+PROLOGUE = 4 + 1
+
+
+@pytest.fixture(scope="module")
+def micro(iss_build):
+    return iss_build([SRC / "timing_micro.c", SRC / "timing_micro.S"], name="timing_micro")
+
+
+def run(elf, same_bank=True, **config):
+    cluster = Cluster(elf, Config.load(**config))
+    cluster.memory.write_u32(cluster.program.symbol("same_bank").addr, int(same_bank))
+    res = cluster.run()
+    assert res.exit_code == 0
+    sym = cluster.program.symbol("results")
+    results = np.frombuffer(cluster.memory.read(sym.addr, 64), np.uint32)
+    sym = cluster.program.symbol("bank_cycles")
+    banks = np.frombuffer(cluster.memory.read(sym.addr, 32), np.uint32)
+    return results, banks, cluster
+
+
+@pytest.fixture(scope="module")
+def results(micro):
+    return run(micro)
+
+
+def test_taken_branch_loop(results):
+    # per iteration: addi 1 + bnez 1, taken N-1 times (+2 each)
+    assert results[0][0] == PROLOGUE + N * 2 + (N - 1) * 2
+
+
+def test_not_taken_branch_loop(results):
+    # addi 1 + beqz not taken 1 + j 2, N-1 times; last: addi 1 + beqz taken 3
+    assert results[0][1] == PROLOGUE + (N - 1) * 4 + 1 + 3
+
+
+def test_load_use_stall(results):
+    per_iter = 4  # lw, add, addi, bnez
+    assert results[0][3] == PROLOGUE + N * per_iter + (N - 1) * 2
+    assert results[0][2] == results[0][3] + N  # the dependent add waits one cycle
+
+
+def test_mulh_takes_five_cycles(results):
+    assert results[0][4] == PROLOGUE + N * (5 + 1 + 1) + (N - 1) * 2
+
+
+@pytest.mark.parametrize("k,divisor", [(0, 1), (1, 0x80000000), (2, 0x10000), (3, 0)])
+def test_division_depends_on_divisor_leading_zeros(results, k, divisor):
+    lz = 32 if divisor == 0 else 32 - divisor.bit_length()
+    div = 3 + lz  # 3..35
+    assert results[0][5 + k] == PROLOGUE + N * (div + 1 + 1) + (N - 1) * 2
+
+
+def test_hardware_loop_has_zero_overhead(results):
+    assert results[0][9] == PROLOGUE + 1 + N * 3          # cv.setup 1, then the body only
+    assert results[0][10] == PROLOGUE + N * 5 + (N - 1) * 2  # + counter, branch and its penalty
+
+
+def test_single_core_loads_do_not_conflict(results):
+    assert results[0][11] == PROLOGUE + N * 10 + (N - 1) * 2
+
+
+def test_eight_cores_on_one_bank_vs_eight_banks(micro):
+    _, same, c_same = run(micro, same_bank=True)
+    _, distinct, c_distinct = run(micro, same_bank=False)
+    alone = PROLOGUE + N * 10 + (N - 1) * 2
+    # Distinct banks: no core ever waits.
+    assert (distinct == alone).all(), distinct
+    # One bank serves one load per cycle: 8 cores x 8 loads need >= 64 cycles per
+    # iteration, instead of 12 alone; the slowest core finishes near that bound.
+    bound = N * 64
+    assert bound * 0.95 <= same.max() <= bound * 1.1, same
+    assert same.max() / distinct.max() == pytest.approx(64 / 12, rel=0.1)
+    # The profile charges run-time stalls to t_loads8's instructions: its taken
+    # branches (9 runs: core 0 alone, then 8 cores, N-1 times 2 cycles) and,
+    # with one bank, the waits of its loads.
+    def loop_stalls(cluster):
+        sym = cluster.program.symbol("t_loads8")
+        lo, hi = (sym.addr - cluster.code.base) // 2, (sym.addr + sym.size - cluster.code.base) // 2
+        return sum(int(h.stall_at[lo:hi].sum()) for h in cluster.harts)
+    branches = 9 * (N - 1) * 2
+    assert loop_stalls(c_distinct) == branches
+    assert loop_stalls(c_same) - branches == pytest.approx(int(same.sum()) - 8 * alone, rel=0.02)
+
+
+def test_functional_mode_counts_static_costs_only(micro):
+    res, _, _ = run(micro, timing={"enabled": False})
+    # no taken-branch penalties, no division extras, no load-use is static: it stays
+    assert res[0] == PROLOGUE + N * 2
+    assert res[5] == res[8] == PROLOGUE + N * (3 + 1 + 1)
+
+
+def test_results_identical_with_timing_off(fw):
+    on = Cluster(fw("spine_reduce"))
+    off = Cluster(fw("spine_reduce"), Config.load(timing={"enabled": False}))
+    r_on, r_off = on.run(), off.run()
+    assert r_on.stdout == r_off.stdout
+    assert r_on.cycles > r_off.cycles
