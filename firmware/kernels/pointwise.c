@@ -9,8 +9,8 @@
  *     = 9 instructions per 16 MACs. */
 #include "kernels_common.h"
 
-/* a[j] += x0 . w_j, a[4+j] += x1 . w_j over nw words; advances the pointers. */
-#define MM4x2_LOOP(nw, p0, p1, pw, a)                                              \
+/* aj += x0 . w_j, a(4+j) += x1 . w_j over nw words; advances the pointers. */
+#define MM4x2_LOOP(nw, p0, p1, pw, a0, a1, a2, a3, a4, a5, a6, a7)                 \
   do {                                                                             \
     int32_t x0_, x1_, w0_, w1_;                                                    \
     __asm__ volatile(CV_HWLOOP_ASM(0, "%[n]",                                      \
@@ -28,8 +28,8 @@
                                    "cv.sdotsp.b %[a6], %[x1], %[w0]\n\t"           \
                                    "cv.sdotsp.b %[a3], %[x0], %[w1]\n\t"           \
                                    "cv.sdotsp.b %[a7], %[x1], %[w1]\n\t")          \
-                     : [a0] "+r"(a[0]), [a1] "+r"(a[1]), [a2] "+r"(a[2]), [a3] "+r"(a[3]), \
-                       [a4] "+r"(a[4]), [a5] "+r"(a[5]), [a6] "+r"(a[6]), [a7] "+r"(a[7]), \
+                     : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), \
+                       [a4] "+r"(a4), [a5] "+r"(a5), [a6] "+r"(a6), [a7] "+r"(a7), \
                        [p0] "+r"(p0), [p1] "+r"(p1), [pw] "+r"(pw), [x0] "=&r"(x0_),       \
                        [x1] "=&r"(x1_), [w0] "=&r"(w0_), [w1] "=&r"(w1_)                  \
                      : [n] "r"(nw)                                                 \
@@ -57,85 +57,115 @@
                      : "memory");                                                  \
   } while (0)
 
-/* Two pixels (x0, x1: K bytes each) times every output group; results to
- * o0/o1 (N bytes each). If !two only pixel 0 is stored (x1 may equal x0). */
-K_INLINE void pw_pair(const int8_t *x0, const int8_t *x1, const int8_t *w_packed,
-                      const int32_t *bias, int8_t *o0, int8_t *o1, int K, int N,
-                      int32_t mult, int32_t shift, int relu, int two)
+/* Four requantized outputs to o[0..3]: one word store when `word` (o word
+ * aligned), else four byte stores. */
+K_INLINE void store4(int8_t *o, int32_t a0, int32_t a1, int32_t a2, int32_t a3, int32_t mult,
+                     int32_t shift, int relu, int word)
+{
+  int32_t r0 = k_requant(a0, mult, shift, relu), r1 = k_requant(a1, mult, shift, relu);
+  int32_t r2 = k_requant(a2, mult, shift, relu), r3 = k_requant(a3, mult, shift, relu);
+  if (word) {
+    v4s v = cv_packlo_b((v4s)0, r1, r0);
+    v = cv_packhi_b(v, r3, r2);
+    *(v4s *)o = v;
+  } else {
+    o[0] = r0;
+    o[1] = r1;
+    o[2] = r2;
+    o[3] = r3;
+  }
+}
+
+/* Two pixels (x0, x1: K bytes each) times the full output groups (4 channels
+ * each, the first N & ~3 channels); results to o0/o1. If !two only pixel 0
+ * is stored (x1 may equal x0). Returns the weight pointer after the groups. */
+K_INLINE const int8_t *pw_pair_full(const int8_t *x0, const int8_t *x1, const int8_t *pw,
+                                    const int32_t *bias, int8_t *o0, int8_t *o1, int K, int N,
+                                    int32_t mult, int32_t shift, int relu, int two, int word)
 {
   const int nw = K >> 2, tail = K & 3;
-  const int8_t *pw = w_packed;
-  for (int co = 0; co < N; co += 4) {
-    const int nv = k_min(4, N - co);
-    int32_t a[8];
-    if (nv == 4) {
-      a[0] = a[4] = bias[co];
-      a[1] = a[5] = bias[co + 1];
-      a[2] = a[6] = bias[co + 2];
-      a[3] = a[7] = bias[co + 3];
-    } else {
-      for (int j = 0; j < 4; j++)
-        a[j] = a[4 + j] = j < nv ? bias[co + j] : 0;
-    }
+  for (int co = 0; co + 4 <= N; co += 4) {
+    int32_t a0 = bias[co], a1 = bias[co + 1], a2 = bias[co + 2], a3 = bias[co + 3];
+    int32_t a4 = a0, a5 = a1, a6 = a2, a7 = a3;
     const int8_t *p0 = x0, *p1 = x1;
     if (nw > 0)
-      MM4x2_LOOP(nw, p0, p1, pw, a);
+      MM4x2_LOOP(nw, p0, p1, pw, a0, a1, a2, a3, a4, a5, a6, a7);
     if (tail) {
       for (int b = 0; b < tail; b++) {
         int32_t v0 = p0[b], v1 = p1[b];
-        for (int j = 0; j < 4; j++) {
-          a[j] += v0 * pw[4 * j + b];
-          a[4 + j] += v1 * pw[4 * j + b];
-        }
+        int32_t w0 = pw[b], w1 = pw[4 + b], w2 = pw[8 + b], w3 = pw[12 + b];
+        a0 += v0 * w0; a1 += v0 * w1; a2 += v0 * w2; a3 += v0 * w3;
+        a4 += v1 * w0; a5 += v1 * w1; a6 += v1 * w2; a7 += v1 * w3;
       }
       pw += 16;
     }
-    if (nv == 4) {
-      o0[co] = k_requant(a[0], mult, shift, relu);
-      o0[co + 1] = k_requant(a[1], mult, shift, relu);
-      o0[co + 2] = k_requant(a[2], mult, shift, relu);
-      o0[co + 3] = k_requant(a[3], mult, shift, relu);
-      if (two) {
-        o1[co] = k_requant(a[4], mult, shift, relu);
-        o1[co + 1] = k_requant(a[5], mult, shift, relu);
-        o1[co + 2] = k_requant(a[6], mult, shift, relu);
-        o1[co + 3] = k_requant(a[7], mult, shift, relu);
-      }
-    } else {
-      for (int j = 0; j < nv; j++) {
-        o0[co + j] = k_requant(a[j], mult, shift, relu);
-        if (two)
-          o1[co + j] = k_requant(a[4 + j], mult, shift, relu);
-      }
-    }
+    store4(o0 + co, a0, a1, a2, a3, mult, shift, relu, word);
+    if (two)
+      store4(o1 + co, a4, a5, a6, a7, mult, shift, relu, word);
   }
+  return pw;
+}
+
+/* The last, partial group (N % 4 channels) of two pixels: plain C. */
+static void __attribute__((noinline)) pw_pair_rest(const int8_t *x0, const int8_t *x1, const int8_t *pw,
+                                                   const int32_t *bias, int8_t *o0, int8_t *o1, int K,
+                                                   int N, int32_t mult, int32_t shift, int relu, int two)
+{
+  const int co = N & ~3, nv = N - co;
+  for (int j = 0; j < nv; j++) {
+    int32_t s0 = bias[co + j], s1 = s0;
+    for (int k = 0; k < K; k++) {
+      int32_t wv = pw[(k >> 2) * 16 + 4 * j + (k & 3)];
+      s0 += x0[k] * wv;
+      s1 += x1[k] * wv;
+    }
+    o0[co + j] = relu ? k_requant(s0, mult, shift, 1) : k_requant(s0, mult, shift, 0);
+    if (two)
+      o1[co + j] = relu ? k_requant(s1, mult, shift, 1) : k_requant(s1, mult, shift, 0);
+  }
+}
+
+K_INLINE void pw_pair(const int8_t *x0, const int8_t *x1, const int8_t *w_packed,
+                      const int32_t *bias, int8_t *o0, int8_t *o1, int K, int N,
+                      int32_t mult, int32_t shift, int relu, int two, int word)
+{
+  const int8_t *pw = pw_pair_full(x0, x1, w_packed, bias, o0, o1, K, N, mult, shift, relu, two, word);
+  if (N & 3)
+    pw_pair_rest(x0, x1, pw, bias, o0, o1, K, N, mult, shift, relu, two);
 }
 
 /* Pixels [start, end) of a pointwise layer. */
 K_INLINE void pw_rows(const int8_t *in, const int8_t *w_packed, const int32_t *bias, int8_t *out,
-                      int start, int end, int cin, int cout, int32_t mult, int32_t shift, int relu)
+                      int start, int end, int cin, int cout, int32_t mult, int32_t shift, int relu,
+                      int word)
 {
   int p = start;
   for (; p + 1 < end; p += 2)
     pw_pair(in + p * cin, in + (p + 1) * cin, w_packed, bias, out + p * cout, out + (p + 1) * cout,
-            cin, cout, mult, shift, relu, 1);
+            cin, cout, mult, shift, relu, 1, word);
   if (p < end)
     pw_pair(in + p * cin, in + p * cin, w_packed, bias, out + p * cout, out + p * cout, cin, cout,
-            mult, shift, relu, 0);
+            mult, shift, relu, 0, word);
 }
 
 static void __attribute__((noinline)) pw_rows_relu(const int8_t *in, const int8_t *w, const int32_t *bias,
                                                    int8_t *out, int start, int end, int cin, int cout,
                                                    int32_t mult, int32_t shift)
 {
-  pw_rows(in, w, bias, out, start, end, cin, cout, mult, shift, 1);
+  if ((((uintptr_t)out) | (uint32_t)cout) & 3)
+    pw_rows(in, w, bias, out, start, end, cin, cout, mult, shift, 1, 0);
+  else
+    pw_rows(in, w, bias, out, start, end, cin, cout, mult, shift, 1, 1);
 }
 
 static void __attribute__((noinline)) pw_rows_linear(const int8_t *in, const int8_t *w, const int32_t *bias,
                                                      int8_t *out, int start, int end, int cin, int cout,
                                                      int32_t mult, int32_t shift)
 {
-  pw_rows(in, w, bias, out, start, end, cin, cout, mult, shift, 0);
+  if ((((uintptr_t)out) | (uint32_t)cout) & 3)
+    pw_rows(in, w, bias, out, start, end, cin, cout, mult, shift, 0, 0);
+  else
+    pw_rows(in, w, bias, out, start, end, cin, cout, mult, shift, 0, 1);
 }
 
 /* Pixels [start, end) on the calling core only (no barrier); also used by
@@ -238,9 +268,9 @@ void conv3x3_s2_int8(const int8_t *in, const int8_t *w_packed, const int32_t *bi
       im2col_s2(in, buf1, h, w, cin, (p + 1) / wo, (p + 1) % wo);
     int8_t *o0 = out + p * cout, *o1 = o0 + cout;
     if (relu)
-      pw_pair(buf0, buf1, w_packed, bias, o0, o1, K4, cout, mult, shift, 1, two);
+      pw_pair(buf0, buf1, w_packed, bias, o0, o1, K4, cout, mult, shift, 1, two, 0);
     else
-      pw_pair(buf0, buf1, w_packed, bias, o0, o1, K4, cout, mult, shift, 0, two);
+      pw_pair(buf0, buf1, w_packed, bias, o0, o1, K4, cout, mult, shift, 0, two, 0);
   }
   pi_cl_team_barrier();
 }
