@@ -15,6 +15,9 @@ EPILOG = """examples:
   iss cc app.c -o app.elf -O3          compile with the runtime (pmsis.h) for 8 cores
   iss run app.elf                      run it; prints its output, exits with its exit code
   iss run app.elf --cores 4 --config cluster.toml --max-cycles 100000000
+  iss run app.elf --profile            per-core cycles, stalls, top functions and lines
+  iss run app.elf --trace insn:t.txt --trace-cores 0,3 --perfetto run.json --vcd run.vcd
+  iss trace t.txt --core 3 --function conv
   iss info app.elf                     segments and symbols
 """
 
@@ -35,19 +38,62 @@ def _cmd_cc(args, extra) -> int:
 def _cmd_run(args, extra) -> int:
     if extra:
         raise IssError(f"unrecognized arguments: {' '.join(extra)}")
+    from . import trace
     from .cluster import Cluster
     from .config import Config
+    from .trace import progress
 
+    try:
+        cores = trace.parse_cores(args.trace_cores)
+        window = trace.parse_window(args.trace_window)
+    except ValueError as e:
+        raise IssError(str(e)) from None
+    trace_file = None
+    if args.trace is not None:
+        kind, _, name = args.trace.partition(":")
+        if kind != "insn":
+            raise IssError(f"--trace {args.trace}: the trace kind is 'insn' (--trace insn[:FILE])")
+        trace_file = Path(name) if name else Path(args.elf.stem + ".trace")
+    elif args.trace_cores or args.trace_window:
+        raise IssError("--trace-cores and --trace-window filter a trace: add --trace insn[:FILE]")
     overrides = {}
     if args.cores is not None:
         overrides["cluster"] = {"cores": args.cores}
     config = Config.load(args.config, **overrides)
     cluster = Cluster(args.elf, config, echo=True)
-    result = cluster.run(max_cycles=args.max_cycles)
+    options = trace.ViewOptions(trace=trace_file, trace_cores=cores, trace_window=window,
+                                profile=args.profile, profile_json=args.profile_json, perfetto=args.perfetto,
+                                vcd=args.vcd, plot=args.plot, progress=progress.enabled())
+    session = trace.Session(cluster, options)
+    result = session.run(max_cycles=args.max_cycles)
+    if args.profile:
+        print(trace.format_profile(session.profile, top=args.profile_top), file=sys.stderr, end="")
+    if trace_file is not None:
+        print(f"[iss] instruction trace: {trace_file} ({session.trace_lines} instructions)", file=sys.stderr)
     if args.stats:
         print(f"[iss] exit code {result.exit_code}, {result.cycles} cycles, {result.instructions} instructions, "
               f"{result.wall_seconds:.3f} s ({result.mips:.1f} MIPS)", file=sys.stderr)
     return result.exit_code & 0xFF if result.exit_code >= 0 else 1
+
+
+def _cmd_trace(args, extra) -> int:
+    if extra:
+        raise IssError(f"unrecognized arguments: {' '.join(extra)}")
+    from . import trace
+
+    try:
+        cores = trace.parse_cores(",".join(args.core)) if args.core else None
+        window = trace.parse_window(args.window)
+        functions = set(args.function) if args.function else None
+        trace.filter_file(args.file, sys.stdout, cores=cores, functions=functions, window=window)
+    except FileNotFoundError:
+        raise IssError(f"{args.file}: no such file") from None
+    except ValueError as e:
+        raise IssError(str(e)) from None
+    except BrokenPipeError:      # `iss trace ... | head`
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
 
 
 def _cmd_info(args, extra) -> int:
@@ -104,7 +150,41 @@ def build_parser() -> argparse.ArgumentParser:
                      "of the configuration, 2e9; 0: no limit)")
     run.add_argument("--config", type=Path, help="TOML file overriding configuration fields (see README)")
     run.add_argument("--stats", action="store_true", help="print cycles, instructions and speed at the end")
+    views = run.add_argument_group("views", "profiles, traces and timelines of the run (written also when it "
+                                   "ends in an error; nothing is traced, and nothing costs, unless asked)")
+    views.add_argument("--profile", action="store_true",
+                       help="print per core cycles, instructions, IPC, stalls and sleep by kind, and the top "
+                       "functions and source lines by cycles (on stderr, at the end)")
+    views.add_argument("--profile-top", type=int, default=10, metavar="N",
+                       help="functions and lines in the printed profile (default: 10)")
+    views.add_argument("--profile-json", type=Path, metavar="FILE",
+                       help="write the profile as JSON (schema iss-profile/1, see iss/trace/profile.py)")
+    views.add_argument("--trace", metavar="insn[:FILE]",
+                       help="write a cycle-stamped instruction trace (cycle, core, pc, symbol+offset, raw word, "
+                       "disassembly, register written and its value, memory address) to FILE (default: "
+                       "ELF-NAME.trace); filter it later with `iss trace`")
+    views.add_argument("--trace-cores", metavar="LIST", help="trace only these cores, e.g. 0,3 or 0-3")
+    views.add_argument("--trace-window", metavar="START:END",
+                       help="trace only instructions starting in cycles [START, END); either may be empty")
+    views.add_argument("--perfetto", type=Path, metavar="FILE",
+                       help="write a Chrome/Perfetto trace-event JSON (ui.perfetto.dev): per core function "
+                       "and sleep spans and IPC, per accelerator/DMA busy spans")
+    views.add_argument("--vcd", type=Path, metavar="FILE",
+                       help="write per-core pc, asleep and function signals as VCD (GTKWave)")
+    views.add_argument("--plot", type=Path, metavar="FILE.png",
+                       help="draw per-core activity over time (busy/stalled/asleep); needs matplotlib "
+                       "(pip install 'iss[plot]')")
     run.set_defaults(func=_cmd_run)
+
+    tr = sub.add_parser("trace", help="filter an instruction trace written by `iss run --trace`",
+                        description="Print the lines of an instruction trace that match every filter given.")
+    tr.add_argument("file", type=Path)
+    tr.add_argument("--core", action="append", metavar="LIST",
+                    help="cores to keep, e.g. 3 or 0,3 or 4-7 (repeatable)")
+    tr.add_argument("--function", action="append", metavar="NAME",
+                    help="keep instructions of this function (symbol name; repeatable)")
+    tr.add_argument("--window", metavar="START:END", help="keep instructions starting in cycles [START, END)")
+    tr.set_defaults(func=_cmd_trace)
 
     info = sub.add_parser("info", help="list an ELF's segments and symbols")
     info.add_argument("elf", type=Path)

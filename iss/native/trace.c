@@ -170,8 +170,11 @@ void iss_timeline_block_hook(uc_engine *uc, uint64_t address, uint32_t size, voi
 
 void iss_trace_finish(uc_engine *uc, iss_tracer *t)
 {
-    if (t->has_open)
+    if (t->has_open) {
+        t->open.flags = (uint8_t)((t->open.flags & ~ISS_TF_VALUE) | ISS_TF_UNRETIRED);
+        t->open.reg = 0;
         close_open(uc, t);
+    }
     flush_insn(t);
     flush_samples(t);
     if (t->insn_out && fclose(t->insn_out) != 0 && !t->error)

@@ -44,6 +44,9 @@ enum iss_trace_flag {
     ISS_TF_VALUE = 4,    /* value is valid */
     ISS_TF_RETRY = 8,    /* this attempt did not complete: the hart slept on the access
                             and executed the instruction again on wake (next record) */
+    ISS_TF_UNRETIRED = 16, /* the run ended at this instruction before it retired (the
+                            hart asleep on its access, the store that ended the
+                            simulation, a fault) */
 };
 
 /* Per halfword of the code image: what the trace hook needs about the instruction
@@ -110,8 +113,8 @@ typedef struct iss_tracer {
 size_t iss_tracer_size(void);
 /* Open the output files (NULL: that stream is off). Returns 0, or errno. */
 int iss_trace_open(iss_tracer *t, const char *insn_path, const char *sample_path);
-/* Complete the open record (reading its register from `uc`), write every buffered
- * record and close the files. Safe to call twice. */
+/* Write the open record (marked ISS_TF_UNRETIRED: no instruction followed it) and
+ * every buffered record, and close the files. Safe to call twice. */
 void iss_trace_finish(uc_engine *uc, iss_tracer *t);
 
 void iss_trace_code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);

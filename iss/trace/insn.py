@@ -13,7 +13,9 @@ comments; columns separated by spaces, the first five never contain spaces):
 - effect: `reg=value` of the register written (after the instruction), then
   `load ADDR/SIZE` or `store ADDR/SIZE` for a memory access; `(slept, retried)`
   marks an access that put the hart to sleep and was executed again on wake
-  (the next line of that hart is the retry).
+  (the next line of that hart is the retry); `(run ended before it retired)`
+  marks each hart's last instruction when the run ended on it (asleep on its
+  access, the store that ended the simulation, a fault).
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from typing import IO, Iterable
 import numpy as np
 
 from ..isa import ABI, disasm
-from .native import F_MEM, F_RETRY, F_STORE, F_VALUE, read_insn
+from .native import F_MEM, F_RETRY, F_STORE, F_UNRETIRED, F_VALUE, read_insn
 
 HEADER = ("# iss instruction trace v1: cycle hart pc symbol+offset raw disassembly effect\n"
           "#      cycle hart pc       symbol+offset               raw      disassembly                   effect\n")
@@ -77,6 +79,8 @@ def format_records(recs: np.ndarray, text: PcText, out: IO[str]) -> None:
             eff += f"{' ' if eff else ''}{'store' if f & F_STORE else 'load'} 0x{addrs[i]:08x}/{sizes[i]}"
         if f & F_RETRY:
             eff += " (slept, retried)"
+        if f & F_UNRETIRED:
+            eff += " (run ended before it retired)"
         write(f"{cyc[i]:>12} {harts[i]:>4} {text(pcs[i])} {eff}".rstrip() + "\n")
 
 

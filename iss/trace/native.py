@@ -5,7 +5,7 @@ readers of the binary files they write.
 Binary formats (little-endian, one file per hart, records in execution order):
 - instruction records, `INSN_DTYPE` (24 bytes): cycle the instruction started,
   pc, value of the register written, memory address, hart, register (0: none),
-  flags (MEM 1, STORE 2, VALUE 4, RETRY 8), access size;
+  flags (MEM 1, STORE 2, VALUE 4, RETRY 8, UNRETIRED 16), access size;
 - timeline records, `SAMPLE_DTYPE` (24 bytes), at the start of a block: cycle,
   instret at that cycle, function id (index+1 into `FunctionMap.names`, 0:
   outside any symbol), the block's pc | kind (bit 0 clear: the hart entered that
@@ -29,7 +29,7 @@ SAMPLE_DTYPE = np.dtype([("cycle", "<u8"), ("instret", "<u8"), ("func", "<u4"), 
 META_DTYPE = np.dtype([("reg", "u1"), ("mem", "u1"), ("ra", "u1"), ("rb", "u1"), ("imm", "<i4")])
 assert INSN_DTYPE.itemsize == 24 and SAMPLE_DTYPE.itemsize == 24 and META_DTYPE.itemsize == 8
 
-F_MEM, F_STORE, F_VALUE, F_RETRY = 1, 2, 4, 8
+F_MEM, F_STORE, F_VALUE, F_RETRY, F_UNRETIRED = 1, 2, 4, 8, 16
 TM_BASE, TM_RR, TM_IMM, TM_ACCESS, TM_STORE = 1, 2, 3, 4, 0x80
 BUF_RECORDS = 4096           # ISS_TRACE_BUF
 NO_WINDOW_END = (1 << 64) - 1

@@ -188,7 +188,7 @@ def profile_data_from_trace(code, records: np.ndarray, harts, sleep_spans: dict[
                 good = at >= 0
                 np.subtract.at(dur, at[good], lens[good])
                 dur = np.maximum(dur, 0)
-            retry = (r["flags"] & 8) != 0
+            retry = (r["flags"] & (8 | 16)) != 0          # slept and retried / never retired
             np.add.at(exec_count, idx[ok & ~retry], 1)
             np.add.at(cycles_at, idx[ok], dur[ok].astype(np.uint64))
         out.append({"hart": hid, "cycles": int(final), "instructions": int(insns), "stalls": None,
