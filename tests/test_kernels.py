@@ -274,20 +274,24 @@ def test_pointwise_l2_tiled(harness, n_pix, cin, cout, tile):
     assert res.exit_code == 0
 
 
-def test_pointwise_instruction_efficiency(harness):
-    # A bottleneck-sized projection slice: 64 pixels, 192 -> 32. The 4x2 tile
-    # does 32 MACs in 14 instructions; with the requantization and the loop
-    # set-up the busiest core must stay above 1.9 MAC per instruction.
+@pytest.mark.parametrize("cin,cout,min_mac_per_instr", [(192, 32, 2.0), (32, 192, 1.55)])
+def test_pointwise_instruction_efficiency(harness, cin, cout, min_mac_per_instr):
+    # Bottleneck-sized slices (64 pixels, 8 per core) of the projection and the
+    # expansion. The 4x2 tile does 32 MACs in 14 instructions; with the bias
+    # loads, requantization and packed stores per group of 4 channels, the
+    # busiest core stays above these MAC per instruction (measured: 2.1, 1.63).
     rng = np.random.default_rng(1)
-    n_pix, cin, cout = 64, 192, 32
+    n_pix = 64
     x = rand_i8(rng, (n_pix, cin))
     w, bias, rq = linear_params(rng, cin, cout, False)
     r = Run(harness)
     out = r.alloc(n_pix * cout)
     r.call(OP_PW, r.put(x), r.put(pack_pw4(w)), r.put(bias), out, n_pix, cin, cout,
            int(rq.mult), int(rq.shift), 0)
+    assert np.array_equal(r.read(out, (n_pix, cout)),
+                          layers.pointwise(x.reshape(1, n_pix, cin), w, bias, rq).reshape(n_pix, cout))
     macs = n_pix * cin * cout
-    assert macs / 8 / r.instret.max() > 1.9
+    assert macs / 8 / r.instret.max() > min_mac_per_instr
 
 
 # ----------------------------------------------------------------------------
