@@ -328,22 +328,28 @@ void fc_int8(const int8_t *in, const int8_t *w_packed, const int32_t *bias, int8
 /* First layer: 3x3 stride 2 pad 1 through im2col rows of two pixels.        */
 /* ------------------------------------------------------------------------ */
 /* im2col row of output pixel (oh, ow): (kh, kw, ci) order, zero padded; the
- * bytes from 9*cin to K4 stay zero (cleared once). */
+ * bytes from 9*cin to K4 stay zero (cleared once). Inside the image a kernel
+ * row is 3*cin contiguous bytes of the HWC input. */
 static void im2col_s2(const int8_t *in, int8_t *dst, int h, int w, int cin, int oh, int ow)
 {
-  for (int kh = 0; kh < 3; kh++) {
-    int ih = 2 * oh + kh - 1;
-    for (int kw = 0; kw < 3; kw++) {
-      int iw = 2 * ow + kw - 1;
-      if (ih >= 0 && ih < h && iw >= 0 && iw < w) {
+  const int iw0 = 2 * ow - 1, row = 3 * cin;
+  const int cols_inside = iw0 >= 0 && iw0 + 2 < w;
+  for (int kh = 0; kh < 3; kh++, dst += row) {
+    const int ih = 2 * oh + kh - 1;
+    if (ih < 0 || ih >= h) {
+      for (int c = 0; c < row; c++)
+        dst[c] = 0;
+    } else if (cols_inside) {
+      const int8_t *s = in + (ih * w + iw0) * cin;
+      for (int c = 0; c < row; c++)
+        dst[c] = s[c];
+    } else {
+      for (int kw = 0; kw < 3; kw++) {
+        const int iw = iw0 + kw;
         const int8_t *s = in + (ih * w + iw) * cin;
         for (int c = 0; c < cin; c++)
-          dst[c] = s[c];
-      } else {
-        for (int c = 0; c < cin; c++)
-          dst[c] = 0;
+          dst[kw * cin + c] = (iw >= 0 && iw < w) ? s[c] : 0;
       }
-      dst += cin;
     }
   }
 }
@@ -357,6 +363,7 @@ void conv3x3_s2_int8(const int8_t *in, const int8_t *w_packed, const int32_t *bi
   int8_t *buf0 = scratch + pi_core_id() * CONV3X3_SCRATCH_SIZE(cin), *buf1 = buf0 + K4;
   for (int i = 0; i < 2 * K4; i += 4)
     *(int32_t *)(buf0 + i) = 0;
+  const int fast = ((((uintptr_t)out) | (uint32_t)cout) & 3) == 0 && cout >= 4;
   int start, end;
   k_split(ho * wo, 2, &start, &end);
   for (int p = start; p < end; p += 2) {
@@ -365,7 +372,9 @@ void conv3x3_s2_int8(const int8_t *in, const int8_t *w_packed, const int32_t *bi
     if (two)
       im2col_s2(in, buf1, h, w, cin, (p + 1) / wo, (p + 1) % wo);
     int8_t *o0 = out + p * cout, *o1 = o0 + cout;
-    if (relu)
+    if (two && fast)
+      pw_pair_fast(buf0, buf1, w_packed, bias, o0, o1, K4, cout, mult, shift, relu);
+    else if (relu)
       pw_pair(buf0, buf1, w_packed, bias, o0, o1, K4, cout, mult, shift, 1, two, 0);
     else
       pw_pair(buf0, buf1, w_packed, bias, o0, o1, K4, cout, mult, shift, 0, two, 0);
