@@ -290,9 +290,19 @@ class CallResult:
     buffers: list[np.ndarray | None] = field(default_factory=list)
     stdout: list[str] = field(default_factory=list)
     firmware: "Firmware | None" = field(default=None, repr=False, compare=False)
+    profile_data: list[dict] | None = field(default=None, repr=False, compare=False)
 
-    def profile(self) -> str:
-        """Per-core table (cycles, instructions, IPC, sleep) of this call."""
+    def profile(self, top: int = 8) -> str:
+        """The call's profile: per-core cycles, instructions, stalls and sleep by
+        kind, and the top functions and source lines (the cycle model's counters
+        over the call, fork and join included); the per-core table of
+        `per_core` if the cluster has no cycle-model counters."""
+        if self.profile_data is not None and self.firmware is not None:
+            from .trace.profile import build_profile, format_profile
+            fw = self.firmware
+            doc = build_profile(fw.program, self.profile_data, clock_mhz=fw.cluster.config.cluster.clock_mhz,
+                                cycles=self.cycles)
+            return format_profile(doc, top=top).rstrip("\n")
         rows = [f"{'core':>4} {'cycles':>10} {'instrs':>10} {'IPC':>5} {'sleep':>10}"]
         for c in self.per_core:
             ipc = c.instructions / c.cycles if c.cycles else 0.0
@@ -306,7 +316,8 @@ class CallResult:
             return self
         over = self.cycles - budget
         msg = (f"{self.function} on {self.cores} core(s) took {self.cycles} cycles, budget {budget} "
-               f"(+{over}, +{100.0 * over / budget if budget else float('inf'):.1f}%)\n{self.profile()}")
+               f"(+{over}, +{100.0 * over / budget if budget else float('inf'):.1f}%)\n"
+               f"{self.profile(top=5)}")
         if self.firmware is not None:
             path = self.firmware.dump(f"cycle budget exceeded: {msg.splitlines()[0]}", call=self)
             msg += f"\ndump: {path}"
@@ -337,14 +348,18 @@ def assert_matches(actual, expected, *, atol=0, rtol=0, what: str = "", firmware
         first = tuple(int(i) for i in bad[0])
         idx = lambda t: t[0] if len(t) == 1 else t  # noqa: E731
         msg = (f"{label}{len(bad)} of {a.size} elements differ; first at index {idx(first)}: "
-               f"got {a[first]!r}, expected {e[first]!r}")
-        more = [f"  [{idx(tuple(int(i) for i in b))}] got {a[tuple(b)]!r}, expected {e[tuple(b)]!r}"
+               f"got {_py(a[first])!r}, expected {_py(e[first])!r}")
+        more = [f"  [{idx(tuple(int(i) for i in b))}] got {_py(a[tuple(b)])!r}, expected {_py(e[tuple(b)])!r}"
                 for b in bad[1:9]]
         if more:
             msg += "\n" + "\n".join(more) + ("\n  ..." if len(bad) > 9 else "")
     if firmware is not None:
         msg += f"\ndump: {firmware.dump('mismatch: ' + msg.splitlines()[0])}"
     raise AssertionError(msg)
+
+
+def _py(v):
+    return v.item() if isinstance(v, np.generic) else v
 
 
 # -- placing arguments ------------------------------------------------------------------------
@@ -509,8 +524,10 @@ class Firmware:
         # A core asleep since before the call (in the dispatch loop) is charged its
         # whole nap when it wakes; only the part after the call starts is the call's.
         start = harts[0].cycles
-        before = [h.sleep_cycles + (max(0, start - h.cycles) if h.state.value == "asleep" else 0)
-                  for h in harts]
+        nap = [max(0, start - h.cycles) if h.state.value == "asleep" else 0 for h in harts]
+        nap_kind = [h.waiting_for for h in harts]
+        before = [h.sleep_cycles + nap[i] for i, h in enumerate(harts)]
+        prof_before = self._profile_data()
         first_line = len(self.cluster.stdout_lines)
         h0 = harts[0]
         h0.pc = self.address("__iss_call_resume")
@@ -538,8 +555,16 @@ class Firmware:
                 w.array[...] = now
         cycles = per_core[0].cycles if cores == 1 else int(d["cycles"])
         instructions = per_core[0].instructions if cores == 1 else int(d["instret"])
+        window = None
+        if prof_before is not None:
+            window = _profile_window(prof_before, self._profile_data(), cores, nap, nap_kind)
         return CallResult(name, cores, _convert(raw, restype), raw, cycles, instructions, per_core, buffers,
-                          list(stdout), self)
+                          list(stdout), self, window)
+
+    def _profile_data(self):
+        """The cycle model's cumulative per-hart counters (issue 4), if this build has them."""
+        data = getattr(self.cluster, "profile_data", None)
+        return data() if data is not None else None
 
     def _arguments(self, args, arenas) -> list[_Arg]:
         out: list[_Arg] = []
@@ -555,7 +580,7 @@ class Firmware:
                 v = int(a)
                 if not -(1 << 31) <= v < (1 << 32):
                     raise OverflowError(f"argument {i} ({v}) does not fit in 32 bits")
-                out.append(_Arg(v & 0xFFFFFFFF, str(v)))
+                out.append(_Arg(v & 0xFFFFFFFF, str(v) if -0x10000 < v < 0x10000 else f"0x{v & 0xFFFFFFFF:x}"))
             elif isinstance(a, np.float32):
                 out.append(_Arg(int(np.array(a, np.float32).view(np.uint32)), f"{float(a)!r}f"))
             elif isinstance(a, float):
@@ -645,7 +670,9 @@ class Firmware:
             self._state = "dead"
             self._dead = f"{what}: {e}"
             self._annotate(e, what)
-            raise
+            # The simulator's own frames (scheduler, hart, Unicorn) say nothing about
+            # the firmware: the note and e.where do.
+            raise e.with_traceback(None) from None
 
     def run(self, max_cycles: int | None = None):
         """Run main to completion; returns the Result (stdout: this run's lines)."""
@@ -676,7 +703,7 @@ class Firmware:
         return self.cluster.harts[h].where() if h is not None else ""
 
     def _annotate(self, e: Exception, what: str) -> None:
-        lines = [f"while running {self._call_text()} ({what})"]
+        lines = [f"while running {self._call_text()}" if self._last_call else f"during the {what}"]
         hart, pc = _parse_where(getattr(e, "where", "") or "")
         if hart is not None:
             lines.append(f"hart {hart} pc 0x{pc:08x} {self.program.symbolize(pc)}; the instructions up to it:")
@@ -793,6 +820,33 @@ def _program(path: Path):
 def _program_cached(path: str, mtime_ns: int, size: int):
     from .elf import Program
     return Program(path)
+
+
+def _profile_window(before: list[dict], after: list[dict], cores: int, nap: list[int],
+                    nap_kind: list[str]) -> list[dict]:
+    """Per-hart profile data of the harts 0..cores-1 over one call: `after` minus
+    `before`, without the part of a nap that began before the call."""
+    from .trace.profile import sleep_kind
+
+    out = []
+    for i in range(cores):
+        b, a = before[i], after[i]
+        d = dict(a)
+        for k, v in a.items():
+            if isinstance(v, (int, np.integer)) and k not in ("hart", "code_base"):
+                d[k] = int(v) - int(b.get(k, 0))
+            elif isinstance(v, dict):
+                d[k] = {kk: int(vv) - int(b[k].get(kk, 0)) for kk, vv in v.items()}
+        d["exec_count"] = (a["exec_count"].astype(np.int64) - b["exec_count"]).astype(np.uint32)
+        d["cycles_at"] = (a["cycles_at"].astype(np.int64) - b["cycles_at"].astype(np.int64)).astype(np.uint64)
+        if nap[i]:
+            kind = sleep_kind(nap_kind[i])
+            d["cycles"] -= nap[i]
+            d["sleep_cycles"] = d.get("sleep_cycles", nap[i]) - nap[i]
+            d["sleep"] = dict(d["sleep"])
+            d["sleep"][kind] = d["sleep"].get(kind, nap[i]) - nap[i]
+        out.append(d)
+    return out
 
 
 def _mid(lo: int, hi: int) -> int:
