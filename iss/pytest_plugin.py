@@ -64,7 +64,11 @@ Firmware
   (`CoreStats(core, cycles, instructions, sleep_cycles)`: cycles and
   instructions inside the function, from the core's mcycle/minstret; sleep: the
   core's clock-gated cycles during the call, waiting for the fork included),
-  `.buffers`, `.stdout` (the lines the call printed), `.assert_cycles(budget)`.
+  `.buffers`, `.stdout` (the lines the call printed), `.profile(top=8)` (the
+  cycle model's per-core profile of the call window: cycles, IPC, stalls and
+  sleep by kind, top functions and source lines; `iss.trace.profile`),
+  `.profile_data` (its raw per-hart counters), `.assert_cycles(budget)` (fails
+  with the headline and that profile).
 - `fw.symbol(name, dtype="uint8", count=None) -> np.ndarray`: a live view of a
   global (its ELF size, or `count` items): reads see the simulated memory,
   writes go into it. The first access runs the start-up code (so .bss is
@@ -89,7 +93,8 @@ on core 0 at `main`'s first instruction sends it to `__iss_call_main` instead.
 That runs (or team-forks) the function through the real runtime, stores the
 return value and cycle counts in the descriptor and returns 0 to `__iss_main`,
 which ends the simulation with exit(0). Later calls resume core 0 at
-`__iss_call_resume` (= exit(__iss_call_main())) on its stack; cores 1..N-1 are
+`__iss_call_resume` (= exit(__iss_call_main())) with the stack pointer crt0
+entered main with (recorded by the same hook); cores 1..N-1 are
 still waiting in the dispatch loop, and globals keep their values between calls.
 A firmware without `main` links: call.c has a weak `main` that serves calls.
 
@@ -98,7 +103,7 @@ Failures
 A firmware error during a call (memory fault, illegal instruction, deadlock,
 cycle limit, exit() called inside the function) re-raises the simulator's
 exception (same type, `SimulationError` subclasses; `exit()` raises
-`FirmwareExit`) with a note: the failing hart, PC, symbol, file:line, the
+`FirmwareExit`), its traceback cut to the test's frames, with a note: the failing hart, PC, symbol, file:line, the
 disassembly of the instructions leading to the PC, every hart's state, the last
 stdout lines, and the path of a dump file (stdout, every hart's PC, symbol and
 registers, the call and where its arguments were placed). Failed
@@ -415,12 +420,33 @@ class Firmware:
         self._last_call: tuple[str, list[_Arg], int] | None = None
         syms = self.program.symbols
         self._has_call = CALL_SYMBOL in syms and "__iss_call_main" in syms
+        self._redirect_main = False
+        self._sp0 = None                 # core 0's sp where crt0 enters main: calls resume there
+        if "main" in syms and self.cluster.harts:
+            self._main_hook = self.cluster.harts[0].uc.hook_add(
+                _UC_HOOK_CODE(), self._at_main, None, syms["main"].addr, syms["main"].addr)
         mem = self.memory
         l1_lo = syms["__l1_heap_start"].addr if "__l1_heap_start" in syms else mem.tcdm_base
         l2_lo = syms["__l2_heap_start"].addr if "__l2_heap_start" in syms else mem.l2_base
         # Upper halves of the free memories; the lower halves stay for pi_l1/l2_malloc.
         self._persist = {"l1": _Arena("TCDM", _mid(l1_lo, mem.tcdm_end), mem.tcdm_end),
                          "l2": _Arena("L2", _mid(l2_lo, mem.l2_end), mem.l2_end)}
+
+    def _at_main(self, uc, address, size, data):
+        """Core 0 enters main: note its stack pointer; at start-up, go to the call
+        trampoline instead."""
+        from unicorn.riscv_const import UC_RISCV_REG_PC, UC_RISCV_REG_SP
+        if self._sp0 is None:
+            self._sp0 = uc.reg_read(UC_RISCV_REG_SP)
+        if self._redirect_main:
+            self._redirect_main = False
+            uc.reg_write(UC_RISCV_REG_PC, self.address("__iss_call_main"))
+
+    def _enter(self, symbol: str) -> None:
+        """Resume core 0 (stopped at exit()'s EOC store) at `symbol` on its stack."""
+        h0 = self.cluster.harts[0]
+        h0.pc = self.address(symbol)
+        h0.set_reg(2, self._sp0 if self._sp0 is not None else self.address("__stacks_end"))
 
     def __repr__(self) -> str:
         return f"Firmware({self.path.name}, cores={self.cores}, {self._state})"
@@ -529,9 +555,7 @@ class Firmware:
         before = [h.sleep_cycles + nap[i] for i, h in enumerate(harts)]
         prof_before = self._profile_data()
         first_line = len(self.cluster.stdout_lines)
-        h0 = harts[0]
-        h0.pc = self.address("__iss_call_resume")
-        h0.set_reg(2, self.address("__stacks_end"))
+        self._enter("__iss_call_resume")
         self._resume(max_cycles, what=f"call {name}")
         stdout = self.cluster.stdout_lines[first_line:]
         if d["state"] != CALL_DONE or self.cluster.exit_code != 0:
@@ -635,22 +659,13 @@ class Firmware:
         if not self._has_call:
             raise RuntimeError(f"{self.path.name} was linked without firmware/runtime/call.c: "
                                "fw.call/fw.symbol need it (fw.run works)")
-        from unicorn import UC_HOOK_CODE
-        from unicorn.riscv_const import UC_RISCV_REG_PC
-
         d = self._descriptor()
         d["fn"], d["state"] = 0, CALL_IDLE
-        main, target = self.address("main"), self.address("__iss_call_main")
-        uc = self.cluster.harts[0].uc
-
-        def redirect(uc, address, size, data):
-            uc.reg_write(UC_RISCV_REG_PC, target)
-
-        hook = uc.hook_add(UC_HOOK_CODE, redirect, None, main, main)
+        self._redirect_main = True
         try:
             self._resume(None, what="start-up")
         finally:
-            uc.hook_del(hook)
+            self._redirect_main = False
         if d["state"] != CALL_DONE:
             self._state = "dead"
             self._dead = f"start-up ended with exit({self.cluster.exit_code}) before main"
@@ -682,9 +697,7 @@ class Firmware:
         first_line = len(self.cluster.stdout_lines)
         if self._state == "ready":
             # After the start-up: enter main as __iss_main does (exit(main())).
-            h0 = self.cluster.harts[0]
-            h0.pc = self.address("__iss_main")
-            h0.set_reg(2, self.address("__stacks_end"))
+            self._enter("__iss_main")
         self._last_call = ("main", [], 1)
         result = self._resume(max_cycles, what="main")
         # Core 0 stopped at exit()'s EOC store, the workers wait in the dispatch
@@ -847,6 +860,11 @@ def _profile_window(before: list[dict], after: list[dict], cores: int, nap: list
             d["sleep"][kind] = d["sleep"].get(kind, nap[i]) - nap[i]
         out.append(d)
     return out
+
+
+def _UC_HOOK_CODE():
+    from unicorn import UC_HOOK_CODE
+    return UC_HOOK_CODE
 
 
 def _mid(lo: int, hi: int) -> int:

@@ -9,7 +9,7 @@
  *     calls main; the plugin sends core 0 to __iss_call_main instead of main
  *     (the start-up code and the workers run unchanged).
  *   - later calls: core 0 stopped at the EOC store of exit(); the plugin resumes
- *     it at __iss_call_resume with sp = the top of its stack (tp and gp are
+ *     it at __iss_call_resume with the sp crt0 entered main with (tp and gp are
  *     still those crt0 set; the workers wait in the dispatch loop).
  * __iss_call_main team-forks fn(args) on cores 0..cores-1 with
  * pi_cl_team_fork (every core gets the same arguments; cores == 1 too),
