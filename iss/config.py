@@ -52,11 +52,16 @@ class MemorySection:
 
 @dataclass
 class SchedulerSection:
-    quantum: int = 1000
-    """Cycles a hart runs before another hart whose clock is behind gets the host.
-    It bounds how far apart the harts' clocks drift between synchronisation
-    points (barriers, events and peripheral accesses resynchronise exactly).
-    Larger is faster to simulate; smaller interleaves shared-memory accesses finer."""
+    quantum: int = 20000
+    """Cycles a hart runs before the hart whose clock is furthest behind gets the
+    host. Synchronisation through the event unit (barriers, events, mutexes,
+    dispatch) and peripheral events is exact whatever the quantum, and TCDM bank
+    contention is arbitrated per cycle across quanta. What the quantum bounds is
+    communication through plain shared memory: a store by one hart is seen by
+    another up to one quantum early or late in simulated time (tests/
+    test_timing.py::test_quantum_bounds_shared_memory_latency). Smaller is finer
+    and slower: ~5 us of host time per slice (1000 cycles: ~190 MIPS; 20000:
+    ~900 MIPS on compute-bound code, make bench)."""
     max_cycles: int = 2_000_000_000
     """Stop with an error when any hart's clock passes this (0: no limit)."""
 
@@ -139,9 +144,10 @@ class TimingSection:
     division, misaligned accesses, L2 latency and TCDM bank conflicts. Off
     ("functional mode"), only the static per-instruction costs are counted:
     faster, and results are identical."""
-    tcdm_window: int = 65536
-    """Cycles of TCDM bank-reservation history kept (a power of two). Must exceed
-    how far harts' clocks can drift apart (about scheduler.quantum)."""
+    tcdm_window: int = 131072
+    """Cycles of TCDM bank reservations kept (a power of two, >= 4 x
+    scheduler.quantum): harts' clocks drift apart by up to a quantum, and an
+    access further ahead than the window is not arbitrated."""
 
 
 @dataclass

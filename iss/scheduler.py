@@ -41,35 +41,42 @@ class Scheduler:
         cluster = self.cluster
         harts = cluster.harts
         quantum = cluster.config.scheduler.quantum
+        events = self.events
+        running = State.RUNNING
         while cluster.exit_code is None:
-            runnable = [h for h in harts if h.state is State.RUNNING]
-            if not runnable:
-                if not self.events:
+            # The running hart whose clock is furthest behind (lowest id on ties).
+            hart, now = None, 0
+            for h in harts:
+                if h.state is running:
+                    c = h.native.cycles
+                    if hart is None or c < now:
+                        hart, now = h, c
+            if hart is None:
+                if not events:
                     raise Deadlock(self._deadlock_message())
-                self._fire_until(self.events[0][0])
+                self._fire_until(events[0][0])
                 continue
-            hart = min(runnable, key=lambda h: (h.native.cycles, h.id))
-            now = hart.native.cycles
-            if self.events and self.events[0][0] <= now:
+            if events and events[0][0] <= now:
                 self._fire_until(now)
                 continue
             if max_cycles and now >= max_cycles:
                 raise CycleLimit(self._limit_message(max_cycles))
             budget = now + quantum
-            if self.events:
-                budget = min(budget, self.events[0][0])
-            if max_cycles:
-                budget = min(budget, max_cycles)
+            if events and events[0][0] < budget:
+                budget = events[0][0]
+            if max_cycles and max_cycles < budget:
+                budget = max_cycles
             cluster.current = hart
             try:
                 stop = hart.run(budget)
             finally:
                 cluster.current = None
-            self.time = max(self.time, hart.native.cycles)
+            if hart.native.cycles > self.time:
+                self.time = hart.native.cycles
             self.slices += 1
-            # No running hart can access a TCDM cycle before the slowest one's clock.
-            oldest = min((h.native.cycles for h in harts if h.state is State.RUNNING), default=self.time)
-            cluster.tcdm_arbiter.retire(oldest)
+            # No running hart can access a TCDM cycle before the slowest one's clock,
+            # which was `now` (this hart's, before it ran) or later.
+            cluster.tcdm_arbiter.retire(now)
             if self.progress is not None:
                 self.progress(self.time)
             if stop is Stop.EXIT:
