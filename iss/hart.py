@@ -72,7 +72,9 @@ class Hart:
         self.retrying = False           # the current MMIO access is that retry
         self.sleep_cycles = 0           # clock-gated cycles
         self.stall_periph = 0           # cycles of peripheral accesses beyond the first
-        self._periph_latency = cluster.config.memory.periph_latency if cluster.config.timing.enabled else 0
+        self._timing = cluster.config.timing.enabled
+        self._periph_latency = cluster.config.memory.periph_latency if self._timing else 0
+        self._io_time = None             # set during an MMIO access (see now)
         self.pc = cluster.entry
         self._stop_request = None
         self._fault = None
@@ -144,7 +146,11 @@ class Hart:
 
     @property
     def now(self) -> int:
-        """This hart's clock: cycles charged so far (the block in flight included)."""
+        """This hart's clock. During a peripheral access with the cycle model on:
+        the cycle the access reaches the peripheral (issue cycle + latency);
+        otherwise the cycles charged so far (the block in flight included)."""
+        if self._io_time is not None:
+            return self._io_time
         return self.native.cycles
 
     def where(self, pc: int | None = None) -> str:
@@ -258,7 +264,11 @@ class Hart:
     def _mmio_read(self, uc, offset, size, base):
         addr = base + offset
         self._charge_periph()
-        value = self.cluster.memory.io_read(self, addr, size)
+        self._io_time = self._access_time()
+        try:
+            value = self.cluster.memory.io_read(self, addr, size)
+        finally:
+            self._io_time = None
         if value is WAIT:
             self._request_stop(Stop.SLEEP, uc)
             return 0
@@ -267,12 +277,23 @@ class Hart:
     def _mmio_write(self, uc, offset, size, value, base):
         addr = base + offset
         self._charge_periph()
-        r = self.cluster.memory.io_write(self, addr, size, value)
+        self._io_time = self._access_time()
+        try:
+            r = self.cluster.memory.io_write(self, addr, size, value)
+        finally:
+            self._io_time = None
         if r is WAIT:
             # PC stays on the store, which is retried when the hart wakes.
             self._request_stop(Stop.SLEEP, uc)
         elif self.cluster.exit_code is not None:
             self._request_stop(Stop.EXIT, uc)
+
+    def _access_time(self):
+        """The exact cycle the current access reaches its peripheral, when the
+        cycle model's memory hook has computed it (None: use the block clock)."""
+        if self._timing:
+            return self.native.access_cycle + self._periph_latency
+        return None
 
     def _charge_periph(self) -> None:
         """A peripheral access crosses the cluster bus: periph_latency cycles

@@ -74,6 +74,7 @@ class HartState(ctypes.Structure):
         ("retired", ctypes.c_void_p),
         ("banks", ctypes.c_uint32),
         ("horizon", ctypes.c_uint32),
+        ("access_cycle", ctypes.c_uint64),
     ]
 
 

@@ -146,6 +146,7 @@ void iss_mem_access(iss_hart *h, uint32_t pc, uint32_t addr, uint32_t size)
     uint32_t s;
     if (h->cycle_prefix && in_code(h, pc, &i) && in_code(h, h->block_start, &s) && i >= s)
         t += h->cycle_prefix[i] - h->cycle_prefix[s];
+    h->access_cycle = t;
     /* Misaligned words, and halfwords crossing a word, take two bus transactions. */
     uint32_t misaligned = (size == 4 && (addr & 3)) || (size == 2 && (addr & 3) == 3);
     if (misaligned)

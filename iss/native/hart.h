@@ -82,6 +82,7 @@ typedef struct iss_hart {
     uint64_t *retired;
     uint32_t banks;              /* power of two */
     uint32_t horizon;            /* power of two, multiple of 64 */
+    uint64_t access_cycle;       /* the cycle the last data access was issued (MMIO callbacks read it) */
 } iss_hart;
 
 #define ISS_END_BRANCH 1u
