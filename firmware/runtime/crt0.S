@@ -1,5 +1,5 @@
 /* Start-up of every core: global pointer, core id in tp, a stack per core in the
- * TCDM. Core 0 clears .bss and runs main;
+ * TCDM (staggered across banks). Core 0 clears .bss and runs main;
  * the others wait in the team-fork dispatch loop (runtime.c). */
 #include "archi.h"
 
@@ -22,8 +22,11 @@ _start:
     andi    a0, tp, 0x1f
     li      t0, NUM_CORES
     bgeu    a0, t0, .Lspare_core
+    /* Stacks are ISS_STACK_SIZE + 16 bytes apart: cores at the same depth of
+     * the same code then use different TCDM banks (with a power-of-two stride
+     * every core's frame would sit in one bank and they would all conflict). */
     la      sp, __stacks_end
-    li      t0, ISS_STACK_SIZE
+    li      t0, ISS_STACK_SIZE + 16
     mul     t1, a0, t0
     sub     sp, sp, t1
     bnez    a0, .Lworker
@@ -50,4 +53,4 @@ _start:
 
     .section .stacks, "aw", @nobits
     .balign 16
-    .space  NUM_CORES * ISS_STACK_SIZE
+    .space  NUM_CORES * (ISS_STACK_SIZE + 16)
