@@ -13,6 +13,8 @@ APP_ELFS   := $(patsubst firmware/apps/%.c,$(BUILD)/apps/%.elf,$(APPS))
 TEST_SRCS  := $(wildcard tests/firmware_src/*.c)
 TEST_ELFS  := $(patsubst tests/firmware_src/%.c,$(BUILD)/tests/%.elf,$(TEST_SRCS))
 RUNTIME    := $(wildcard firmware/runtime/*.c firmware/runtime/*.S firmware/runtime/*.ld firmware/runtime/include/*.h)
+KERNELS    := $(wildcard firmware/kernels/*.c firmware/kernels/*.h)
+KERNEL_SRC := $(wildcard firmware/kernels/*.c)
 
 .PHONY: all demo test test-slow firmware bench clean distclean venv
 
@@ -27,11 +29,13 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-$(BUILD)/apps/%.elf: firmware/apps/%.c $(RUNTIME) $(STAMP)
-	$(ISS) cc $< -o $@ -O3
+# Apps link the kernels library (unused code is dropped at link time); a test
+# program X.c takes its X.S along when there is one.
+$(BUILD)/apps/%.elf: firmware/apps/%.c $(RUNTIME) $(KERNELS) $(STAMP)
+	$(ISS) cc $< $(KERNEL_SRC) -I firmware/kernels -D KERNELS_LINKED -o $@ -O3
 
-$(BUILD)/tests/%.elf: tests/firmware_src/%.c $(RUNTIME) $(STAMP)
-	$(ISS) cc $< -o $@ -O2
+$(BUILD)/tests/%.elf: tests/firmware_src/%.c $(wildcard tests/firmware_src/*.S) $(RUNTIME) $(KERNELS) $(STAMP)
+	$(ISS) cc $< $(wildcard tests/firmware_src/$*.S) -I firmware/kernels -o $@ -O2
 
 firmware: $(APP_ELFS) $(TEST_ELFS)
 

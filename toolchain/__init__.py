@@ -107,7 +107,8 @@ def content_key(sources, **options) -> str:
                       + CFLAGS + LDFLAGS).encode())
     files = [Path(s) for s in sources] + RUNTIME_SOURCES + [LINKER_SCRIPT] + sorted(INCLUDE.glob("*.h"))
     for d in options.get("include_dirs", ()):
-        files += sorted(Path(d).glob("*.h"))
+        # headers, and sources some programs #include from there
+        files += sorted(Path(d).glob("*.h")) + sorted(Path(d).glob("*.c"))
     for f in files:
         h.update(str(f.name).encode())
         h.update(f.read_bytes())
