@@ -59,13 +59,15 @@ class Program:
             self.entry = elf.header["e_entry"]
             self.segments = self._segments(elf, len(raw))
             self.symbols = self._symbols(elf)
-            self._lines_addr, self._lines = self._line_table(elf)
+            self._has_dwarf = elf.has_dwarf_info()
             self.sections = {s.name: (s["sh_addr"], s["sh_size"]) for s in elf.iter_sections()
                              if s["sh_addr"]}
         except ElfError:
             raise
         except (_PyElfError, ValueError, KeyError, IndexError, AssertionError, OSError) as e:
             raise ElfError(f"{self.path}: truncated or corrupt ELF ({e})") from None
+        self._raw = raw
+        self._lines_cache = None
         funcs = sorted((s for s in self.symbols.values() if s.kind in ("func", "notype") and s.addr),
                        key=lambda s: s.addr)
         self._sym_addr = [s.addr for s in funcs]
@@ -103,6 +105,19 @@ class Program:
             if prev is None or (prev.kind == "notype" and kind != "notype"):
                 out[s.name] = Symbol(s.name, s["st_value"], s["st_size"], kind)
         return out
+
+    @property
+    def _line_rows(self):
+        """The DWARF line table, read on first use (it is the slow part of loading
+        an ELF, and most runs only need it for errors and profiles)."""
+        if self._lines_cache is None:
+            try:
+                self._lines_cache = self._line_table(ELFFile(io.BytesIO(self._raw))) if self._has_dwarf else ([], [])
+            except (_PyElfError, ValueError, KeyError, IndexError, AssertionError):
+                # A damaged line table costs the file:line part of messages, not
+                # the message itself (this runs while reporting other errors).
+                self._lines_cache = ([], [])
+        return self._lines_cache
 
     def _line_table(self, elf: ELFFile):
         rows: dict[int, tuple[str, int]] = {}
@@ -144,13 +159,14 @@ class Program:
 
     def line_at(self, pc: int):
         """(file, line) of the source of pc, or None."""
-        i = bisect.bisect_right(self._lines_addr, pc) - 1
+        addrs, lines = self._line_rows
+        i = bisect.bisect_right(addrs, pc) - 1
         if i < 0:
             return None
         fn, _ = self.function_at(pc)
-        if fn is not None and self._lines_addr[i] < fn.addr:
+        if fn is not None and addrs[i] < fn.addr:
             return None  # the nearest row belongs to the previous function
-        return self._lines[i]
+        return lines[i]
 
     def symbolize(self, pc: int) -> str:
         sym, off = self.function_at(pc)
