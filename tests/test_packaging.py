@@ -1,0 +1,34 @@
+"""What `pip install` ships: every package under iss/ and the firmware runtime."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def listed_packages() -> set[str]:
+    return set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+
+
+def test_every_package_is_listed():
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "iss").rglob("__init__.py")}
+    missing = found - listed_packages()
+    assert not missing, f"add to [tool.setuptools] packages in pyproject.toml: {sorted(missing)}"
+
+
+@pytest.mark.slow
+def test_wheel_contains_runtime_toolchain_and_native_sources(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path),
+                    str(ROOT)], check=True, capture_output=True)
+    wheel = next(tmp_path.glob("iss-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for must in ("iss/runtime/crt0.S", "iss/runtime/link.ld", "iss/runtime/include/pmsis.h",
+                 "iss/runtime/include/corev.h", "iss/toolchain/__init__.py", "iss/native/hart.c",
+                 "iss/native/corev.c", "iss/pytest_plugin.py"):
+        assert must in names, must
