@@ -146,3 +146,19 @@ def test_synchronisation_is_exact_whatever_the_quantum(fw):
         runs.append((res.cycles, sum(p["stalls"]["tcdm"] for p in cluster.profile_data())))
     (c1, s1), (c2, s2) = runs
     assert abs(c1 - c2) <= max(s1, s2), runs
+
+
+def test_dma_traffic_delays_core_loads_on_its_banks(fw):
+    """The DMA writes its TCDM words at 8 bytes a cycle: a core reading the same
+    banks meanwhile waits for some of them; with the DMA idle it never does."""
+    def loop(with_dma):
+        cluster = Cluster(fw("timing_dma"))
+        cluster.memory.write_u32(cluster.program.symbol("with_dma").addr, with_dma)
+        assert cluster.run().exit_code == 0
+        tcdm = sum(p["stalls"]["tcdm"] for p in cluster.profile_data())
+        return cluster.memory.read_u32(cluster.program.symbol("loop_cycles").addr), tcdm
+    quiet, quiet_stalls = loop(0)
+    busy, busy_stalls = loop(1)
+    assert quiet_stalls == 0
+    assert busy_stalls > 0
+    assert busy == quiet + busy_stalls

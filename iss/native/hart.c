@@ -116,15 +116,14 @@ static inline void stall(iss_hart *h, uint32_t pc, uint32_t cycles, uint64_t *co
 }
 
 /* The first free cycle >= t of `bank`, reserved; returns the wait. */
-static uint32_t tcdm_arbitrate(iss_hart *h, uint32_t bank, uint64_t t)
+static uint32_t reserve(uint64_t *bank_busy, uint32_t horizon, uint64_t lo, uint32_t bank, uint64_t t)
 {
-    uint64_t lo = *h->retired;
     if (t < lo)
         t = lo;
-    uint64_t words = h->horizon >> 6, s = t;
-    uint64_t *row = h->bank_busy + (uint64_t)bank * words;
-    while (s - lo < h->horizon) {
-        uint32_t slot = (uint32_t)(s & (h->horizon - 1));
+    uint64_t s = t;
+    uint64_t *row = bank_busy + (uint64_t)bank * (horizon >> 6);
+    while (s - lo < horizon) {
+        uint32_t slot = (uint32_t)(s & (horizon - 1));
         uint64_t bit = 1ull << (slot & 63);
         if (!(row[slot >> 6] & bit)) {
             row[slot >> 6] |= bit;
@@ -132,7 +131,21 @@ static uint32_t tcdm_arbitrate(iss_hart *h, uint32_t bank, uint64_t t)
         }
         s++;
     }
-    return 0; /* beyond the window (a hart far ahead): not arbitrated */
+    return 0; /* beyond the window (far ahead of the slowest hart): not arbitrated */
+}
+
+static inline uint32_t tcdm_arbitrate(iss_hart *h, uint32_t bank, uint64_t t)
+{
+    return reserve(h->bank_busy, h->horizon, *h->retired, bank, t);
+}
+
+uint64_t iss_tcdm_reserve_words(uint64_t *bank_busy, uint32_t banks, uint32_t horizon, const uint64_t *retired,
+                                const uint32_t *words, const uint64_t *cycles, uint32_t n)
+{
+    uint64_t waited = 0;
+    for (uint32_t i = 0; i < n; i++)
+        waited += reserve(bank_busy, horizon, *retired, words[i] & (banks - 1), cycles[i]);
+    return waited;
 }
 
 void iss_mem_access(iss_hart *h, uint32_t pc, uint32_t addr, uint32_t size)

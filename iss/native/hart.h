@@ -103,5 +103,10 @@ void iss_cut_block(iss_hart *h, uint32_t pc);
 void iss_mem_hook(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user_data);
 void iss_div_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);
 void iss_tcdm_retire(uint64_t *bank_busy, uint32_t banks, uint32_t horizon, uint64_t *retired, uint64_t upto);
+/* A DMA or accelerator port takes TCDM word `words[i]` (word index from the TCDM
+ * base) at cycle `cycles[i]`, or the first free cycle after it; returns the total
+ * wait (cycles the port's accesses were pushed back by cores' reservations). */
+uint64_t iss_tcdm_reserve_words(uint64_t *bank_busy, uint32_t banks, uint32_t horizon, const uint64_t *retired,
+                                const uint32_t *words, const uint64_t *cycles, uint32_t n);
 
 #endif

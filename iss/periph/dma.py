@@ -228,6 +228,10 @@ class Dma(Peripheral):
         t.start = max(hart.now, self.engine_free)
         self.engine_free = t.start + busy
         t.end = t.start + busy + self.cfg.latency
+        if t.size:
+            # The TCDM side takes its banks while the engine moves the data.
+            self.cluster.tcdm_arbiter.reserve_stream(self._side(t.tcdm, t.size, t.tcdm_2d), t.start,
+                                                     self.cfg.bytes_per_cycle)
         self.pending[tid] += 1
         self.outstanding += 1
         self.cluster.schedule(t.end, lambda: self._complete(t))

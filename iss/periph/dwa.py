@@ -233,6 +233,15 @@ class Dwa(Peripheral):
         out = compute(x, weights, bias, mult, shift, stride, pad, lo, hi)
         start = hart.now
         end = start + job_cycles(self.cluster.config, h, w, c, stride, pad)
+        # Its port streams the input in from the start and the output out by the end.
+        arb, port = self.cluster.tcdm_arbiter, self.cfg.port_bytes
+        in_rows = self._rows(IN_ADDR, IN_ROW_STRIDE, h, w * c)
+        out_rows = self._rows(OUT_ADDR, OUT_ROW_STRIDE, ho, wo * c)
+        mem = self.cluster.memory
+        for rows, t in ((in_rows, start), (out_rows, max(start, end - (out_rows.size + port - 1) // port))):
+            offsets = (np.arange(rows.shape[0])[:, None] * rows.strides[0] + np.arange(rows.shape[1])[None, :])
+            base = rows.__array_interface__["data"][0] - mem.tcdm.ctypes.data + mem.tcdm_base
+            arb.reserve_stream((base + offsets).ravel(), t, port)
         self.busy = True
         if self.owner is None:
             self.owner = hart.id

@@ -452,6 +452,7 @@ class Ima(Peripheral):
                                              f"is outside TCDM")
         s_in, c, s_out = stream_cycles(self.cluster.config, line, feat, w)
         sched = job_schedule(n, hart.now, s_in, c, s_out, self.cfg.idle_cycles, self.cfg.pipeline)
+        self._reserve_ports(srcs, dsts, line, feat, stride, w, sched)
         self.state = STATE_JOBS
         if self.owner is None:
             self.owner = hart.id
@@ -459,6 +460,16 @@ class Ima(Peripheral):
                    stride=stride, srcs=srcs, dsts=dsts, sched=sched, t0=hart.now,
                    outputs=[None] * n)
         self.cluster.schedule(sched[1][0], lambda: self._stream_in_done(job, 0))
+
+    def _reserve_ports(self, srcs, dsts, line, feat, stride, w, sched):
+        """The streamers take their TCDM banks during each job's stream-in and
+        stream-out phases (stream_ports words a cycle)."""
+        arb = self.cluster.tcdm_arbiter
+        per_cycle = 4 * self.cfg.stream_ports
+        lines = np.arange(feat, dtype=np.int64)[:, None] * stride + np.arange(line, dtype=np.int64)[None, :]
+        for k in range(len(srcs)):
+            arb.reserve_stream((srcs[k] + lines).ravel(), sched[0][k], per_cycle)
+            arb.reserve_stream(dsts[k] + np.arange(w, dtype=np.int64), sched[4][k], per_cycle)
 
     def _stream_in_done(self, job, k):
         if job["gen"] != self.gen:
