@@ -4,7 +4,11 @@ on 8 harts, in functional mode and with the cycle model, against bare Unicorn
 runs measured in this one process, and their ratios.
 
 Targets (issues 2 and 4): the scheduler at >= 25% of bare Unicorn; >= 50 MIPS
-aggregate with the cycle model on plain RV32IMC parallel code.
+aggregate with the cycle model on plain RV32IMC parallel code. Then the SIMD
+workload: the cores-only MobileNetV2 bottleneck (int8 matrix multiplies with
+cv.sdotsp.b, hardware loops, post-increment loads; TCDM contention modelled),
+functional and with the cycle model (issue 3 target: >= 50 MIPS functional;
+issue 4: >= 20 MIPS with contention), and its custom-instruction rate.
 """
 from __future__ import annotations
 
@@ -63,6 +67,29 @@ def bare(elf: Path, iterations: int):
     return dt
 
 
+def build_simd(tmp: Path) -> Path:
+    root = HERE.parent
+    kernels = root / "firmware" / "kernels"
+    return toolchain.compile([root / "firmware" / "apps" / "bottleneck_cores.c", *sorted(kernels.glob("*.c"))],
+                             tmp / "bottleneck_cores.elf", opt="-O3", include_dirs=[kernels],
+                             defines=["KERNELS_LINKED"])
+
+
+def simd_rows(elf: Path):
+    rows = []
+    for label, cfg in (("functional", {"timing": {"enabled": False}}), ("cycle model", {})):
+        runs = []
+        for _ in range(REPEAT):
+            cluster = Cluster(elf, Config.load(**cfg))
+            res = cluster.run()
+            custom = sum(h.isa.executed for h in cluster.harts)
+            runs.append((res.instructions / res.wall_seconds / 1e6, custom / res.wall_seconds / 1e6,
+                         res.instructions, custom))
+        rows.append((label, statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs),
+                     runs[0][2], runs[0][3]))
+    return rows
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory() as d:
         elf = build(Path(d))
@@ -82,6 +109,13 @@ def main() -> int:
         for label, _, mips, slices in rows:
             print(f"{label:<14}{mips:>15.1f}{mips / bare_mips:>9.0%}{slices:>9}")
         print(f"{'bare Unicorn':<14}{bare_mips:>15.1f}{1:>9.0%}{'-':>9}   (one engine, no hooks, work() only)")
+        print()
+        rows = simd_rows(build_simd(Path(d)))
+        print(f"SIMD workload: cores-only bottleneck, {rows[0][3]:,} instructions, "
+              f"{rows[0][4]:,} of them CORE-V ({rows[0][4] / rows[0][3]:.0%})")
+        print(f"{'mode':<14}{'MIPS (median)':>15}{'custom M/s':>12}")
+        for label, mips, custom, _, _ in rows:
+            print(f"{label:<14}{mips:>15.1f}{custom:>12.1f}")
     return 0
 
 
