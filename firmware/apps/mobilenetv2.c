@@ -1,0 +1,483 @@
+/* End-to-end MobileNetV2 on the heterogeneous cluster (issue 8): a layer-table
+ * interpreter. The host (iss/study/mobilenetv2.py) places one image at the
+ * start of the L2 heap before the run: header, op table, the IMA layer table
+ * (iss.nn.mapping.Mapping.to_blob), the tiles' issue order, SUBMIT_PLOT words,
+ * core weights, requantization parameters and every activation buffer. This
+ * program runs the ops in order and writes each op's cycles back.
+ *
+ * Units (op_t.unit): cores (first conv, residual adds, average pool, the
+ * classifier, the partial-sum requantization of row-split IMA layers, and
+ * every layer of the cores-only baseline), IMA (pointwise; IMA i is the
+ * mapping's array i), DWA (depthwise). Activations live in L2 and go through
+ * the TCDM heap (__l1_heap_start, header.l1_size bytes) with the DMA:
+ *   - pointwise on the IMAs: blocks of op.tile pixels, double-buffered: the
+ *     next block's input and the previous block's output move while the IMAs
+ *     compute; each tile of the layer is one job sequence (one job per pixel)
+ *     on its array's window; tiles on different arrays run in parallel; a
+ *     layer split into row tiles writes one int8 partial buffer per row tile,
+ *     which the cores sum in int16 and requantize (iss.nn.ima_model.mvm_tiled);
+ *   - pointwise on the cores: pw_conv_int8_l2 (its own double buffering);
+ *     the classifier in chunks of output channels;
+ *   - 3x3 layers: bands of op.tile output rows with their halo rows; the DWA
+ *     pads only the image's true edges; the core kernels pad every edge, so a
+ *     band after the first starts one output row early and drops it;
+ *   - residual add: chunks of op.tile bytes of both inputs.
+ * IMA weights are programmed (header.n_prog plot records; 0 when the host
+ * preloaded the crossbars) before the timed part.
+ *
+ * -DMNV2_CORES_ONLY builds the programmable baseline: no accelerator code;
+ * an accelerator op is an error. */
+#include "pmsis.h"
+#include "dma.h"
+#include "kernels.h"
+#ifndef MNV2_CORES_ONLY
+#include "ima.h"
+#include "dwa.h"
+#endif
+
+#include "pointwise.c"
+#include "pointwise_l2.c" /* also dma_copy(): chunked 1-D copies on one TID */
+#include "depthwise.c"
+#include "elementwise.c"
+
+#define MNV2_MAGIC 0x32564E4Du
+#define KIND_CONV 1
+#define KIND_PW 2
+#define KIND_DW 3
+#define KIND_ADD 4
+#define KIND_POOL 5
+#define KIND_FC 6
+#define UNIT_CORES 0
+#define UNIT_IMA 1
+#define UNIT_DWA 2
+
+typedef struct {
+  uint32_t magic, version, n_ops, ops, n_prog, prog, map_blob, order, cycles, l1_size;
+  uint32_t total_cycles, prog_cycles, status, n_arrays, spare[2];
+} hdr_t;
+
+typedef struct {
+  int32_t kind, unit, h, w, cin, cout, stride, relu;
+  uint32_t in, out, in2, wgt, bias, mult_p, shift_p;
+  int32_t mult, shift, mult_b, lo, hi, adc_low, adc_high;
+  int32_t tile_first, tile_count, n_row_tiles, tile, n_arrays_used, spare[5];
+} op_t;
+
+typedef struct { uint32_t array, x, y, width, height, words; } prog_t;
+
+/* iss.nn.mapping BLOB_RECORD */
+typedef struct {
+  uint16_t layer, array, x, y, width, height, row_off, col_off, row_tile, n_row_tiles;
+} tile_rec_t;
+#define MAP_BLOB_HEADER 20
+
+extern char __l2_heap_start[], __l1_heap_start[];
+static hdr_t *hdr;
+static int8_t *l1;
+static uint32_t l1_size;
+
+static inline uint32_t mcycle(void) { uint32_t v; __asm__ volatile("csrr %0, mcycle" : "=r"(v)); return v; }
+static inline int imin(int a, int b) { return a < b ? a : b; }
+static inline int imax(int a, int b) { return a > b ? a : b; }
+
+static void fail(const char *what, int op)
+{
+  printf("mobilenetv2: error: %s (op %d)\n", what, op);
+  exit(2);
+}
+
+/* Carve TCDM buffers from the heap (word aligned), checking the planner's size. */
+static int8_t *l1_top;
+static int cur_op;
+static int8_t *l1_take(uint32_t size)
+{
+  int8_t *p = l1_top;
+  l1_top += (size + 3) & ~3u;
+  if ((uint32_t)(l1_top - l1) > l1_size)
+    fail("TCDM buffers exceed the heap", cur_op);
+  return p;
+}
+
+static void dma_sync(uint32_t ext, void *loc, uint32_t size, int ext2loc)
+{
+  if (size)
+    plp_dma_wait(dma_copy(ext, (uint32_t)loc, size, ext2loc));
+}
+
+/* -- team entries ---------------------------------------------------------- */
+typedef struct {
+  const int8_t *in, *in2, *w;
+  const int32_t *bias, *mult_p;
+  const uint8_t *shift_p;
+  int8_t *out, *scratch;
+  int h, w_, cin, cout, stride, relu, n, n_parts, part_stride;
+  int32_t mult, shift, mult_b, lo, hi, tile;
+} kargs_t;
+
+static void k_conv(void *a)
+{
+  kargs_t *k = a;
+  conv3x3_s2_int8(k->in, k->w, k->bias, k->out, k->h, k->w_, k->cin, k->cout, k->mult, k->shift, k->relu,
+                  k->scratch);
+}
+
+static void k_dw(void *a)
+{
+  kargs_t *k = a;
+  dw_conv3x3_int8(k->in, k->w, k->bias, k->mult_p, k->shift_p, k->out, k->h, k->w_, k->cin, k->stride, k->relu,
+                  k->scratch);
+}
+
+static void k_pw_l2(void *a)
+{
+  kargs_t *k = a;
+  pw_conv_int8_l2(k->in, k->w, k->bias, k->out, k->n, k->cin, k->cout, k->mult, k->shift, k->relu, k->scratch,
+                  k->tile);
+}
+
+static void k_add(void *a)
+{
+  kargs_t *k = a;
+  residual_add_int8(k->in, k->in2, k->out, k->n, k->mult, k->mult_b, k->shift);
+}
+
+static void k_pool(void *a)
+{
+  kargs_t *k = a;
+  avgpool_int8(k->in, k->out, k->n, k->cin, k->mult, k->shift);
+}
+
+/* Row-split IMA layer: out[i] = clamp((s*mult + rnd) >> shift, lo, hi) with
+ * s = sum over the n_parts int8 partial outputs (int16-exact). */
+static void k_psum(void *a)
+{
+  kargs_t *k = a;
+  int start, end;
+  k_split(k->n, 1, &start, &end);
+  const int32_t rnd = k->shift ? 1 << (k->shift - 1) : 0;
+  for (int i = start; i < end; i++) {
+    int32_t s = 0;
+    for (int t = 0; t < k->n_parts; t++)
+      s += k->in[t * k->part_stride + i];
+    int32_t v = (s * k->mult + rnd) >> k->shift;
+    k->out[i] = (int8_t)(v < k->lo ? k->lo : v > k->hi ? k->hi : v);
+  }
+  pi_cl_team_barrier();
+}
+
+/* -- ops ------------------------------------------------------------------- */
+/* 3x3 layer on the cores (first conv: stride 2, dense; or depthwise) in bands
+ * of output rows. The kernels pad every edge: a band after the first starts
+ * one output row early (input row (o0-1)*s) and drops that row. */
+static void op_conv_cores(const op_t *op, int dw)
+{
+  const int H = op->h, W = op->w, C = op->cin, Co = op->cout, s = op->stride;
+  const int Ho = (H - 1) / s + 1, Wo = (W - 1) / s + 1, R = op->tile;
+  kargs_t k = {0};
+  int wsize = dw ? DW4_SIZE(C) : PW4_SIZE(9 * C, Co);
+  k.w = l1_take(wsize);
+  k.bias = (const int32_t *)l1_take(4 * Co);
+  dma_sync(op->wgt, (void *)k.w, wsize, 1);
+  dma_sync(op->bias, (void *)k.bias, 4 * Co, 1);
+  if (dw) {
+    k.mult_p = (const int32_t *)l1_take(4 * C);
+    k.shift_p = (const uint8_t *)l1_take(C);
+    dma_sync(op->mult_p, (void *)k.mult_p, 4 * C, 1);
+    dma_sync(op->shift_p, (void *)k.shift_p, C, 1);
+  }
+  int8_t *in = l1_take((R * s + 2) * W * C);
+  int8_t *out = l1_take((R + 2) * Wo * Co);
+  k.scratch = dw ? l1_take(pi_cl_cluster_nb_cores() * DW_SCRATCH_SIZE(R * s + 2, W))
+                 : l1_take(pi_cl_cluster_nb_cores() * CONV3X3_SCRATCH_SIZE(C));
+  k.in = in;
+  k.out = out;
+  k.w_ = W;
+  k.cin = C;
+  k.cout = Co;
+  k.stride = s;
+  k.relu = op->relu;
+  k.mult = op->mult;
+  k.shift = op->shift;
+  for (int o0 = 0; o0 < Ho; o0 += R) {
+    int o1 = imin(Ho, o0 + R);
+    int a = o0 ? (o0 - 1) * s : 0, e = imin(H, (o1 - 1) * s + 2), skip = o0 ? 1 : 0;
+    dma_sync(op->in + a * W * C, in, (e - a) * W * C, 1);
+    k.h = e - a;
+    pi_cl_team_fork(0, dw ? k_dw : k_conv, &k);
+    dma_sync(op->out + o0 * Wo * Co, out + skip * Wo * Co, (o1 - o0) * Wo * Co, 0);
+  }
+}
+
+static void op_pw_cores(const op_t *op)
+{
+  kargs_t k = {0};
+  k.in = (const int8_t *)op->in;
+  k.w = (const int8_t *)op->wgt;
+  k.bias = (const int32_t *)op->bias;
+  k.out = (int8_t *)op->out;
+  k.n = op->h * op->w;
+  k.cin = op->cin;
+  k.cout = op->cout;
+  k.mult = op->mult;
+  k.shift = op->shift;
+  k.relu = op->relu;
+  k.tile = op->tile;
+  k.scratch = l1_take(PW_L2_BUF_SIZE(op->cin, op->cout, op->tile));
+  pi_cl_team_fork(0, k_pw_l2, &k);
+}
+
+/* Classifier on the cores: chunks of op.tile output channels (a chunk of
+ * output groups is contiguous in the PW4 layout). */
+static void op_fc_cores(const op_t *op)
+{
+  const int K4 = KERNELS_ROUND4(op->cin), chunk = op->tile;
+  kargs_t k = {0};
+  k.n = 1;
+  k.cin = op->cin;
+  k.mult = op->mult;
+  k.shift = op->shift;
+  k.relu = op->relu;
+  k.tile = 1;
+  k.in = (const int8_t *)op->in;
+  k.scratch = l1_take(PW_L2_BUF_SIZE(op->cin, chunk, 1));
+  for (int c0 = 0; c0 < op->cout; c0 += chunk) {
+    k.cout = imin(chunk, op->cout - c0);
+    k.w = (const int8_t *)op->wgt + c0 * K4;
+    k.bias = (const int32_t *)op->bias + c0;
+    k.out = (int8_t *)op->out + c0;
+    pi_cl_team_fork(0, k_pw_l2, &k);
+  }
+}
+
+static void op_add(const op_t *op)
+{
+  const int n = op->h * op->w * op->cout, chunk = op->tile;
+  int8_t *a = l1_take(chunk), *b = l1_take(chunk), *o = l1_take(chunk);
+  kargs_t k = {0};
+  k.in = a;
+  k.in2 = b;
+  k.out = o;
+  k.mult = op->mult;
+  k.mult_b = op->mult_b;
+  k.shift = op->shift;
+  for (int i = 0; i < n; i += chunk) {
+    int c = imin(chunk, n - i);
+    int t0 = dma_copy(op->in + i, (uint32_t)a, c, 1);
+    int t1 = dma_copy(op->in2 + i, (uint32_t)b, c, 1);
+    plp_dma_wait(t0);
+    plp_dma_wait(t1);
+    k.n = c;
+    pi_cl_team_fork(0, k_add, &k);
+    dma_sync(op->out + i, o, c, 0);
+  }
+}
+
+static void op_pool(const op_t *op)
+{
+  const int n = op->h * op->w, C = op->cin;
+  int8_t *in = l1_take(n * C), *out = l1_take(C);
+  dma_sync(op->in, in, n * C, 1);
+  kargs_t k = {0};
+  k.in = in;
+  k.out = out;
+  k.n = n;
+  k.cin = C;
+  k.mult = op->mult;
+  k.shift = op->shift;
+  pi_cl_team_fork(0, k_pool, &k);
+  dma_sync(op->out, out, C, 0);
+}
+
+#ifndef MNV2_CORES_ONLY
+static const tile_rec_t *tile_rec(int i)
+{
+  return (const tile_rec_t *)(hdr->map_blob + MAP_BLOB_HEADER + i * sizeof(tile_rec_t));
+}
+
+/* Depthwise on the DWA in bands of op.tile output rows (halo rows loaded;
+ * padding only at the image's edges). */
+static void op_dw_dwa(const op_t *op)
+{
+  const int H = op->h, W = op->w, C = op->cin, s = op->stride;
+  const int Ho = (H - 1) / s + 1, Wo = (W - 1) / s + 1, R = op->tile;
+  int8_t *w = l1_take(9 * C);
+  int32_t *bias = (int32_t *)l1_take(4 * C), *mult = (int32_t *)l1_take(4 * C);
+  uint8_t *shift = (uint8_t *)l1_take(C);
+  int8_t *in = l1_take((R * s + 2) * W * C), *out = l1_take((R + 2) * Wo * C);
+  int t0 = dma_copy(op->wgt, (uint32_t)w, 9 * C, 1);
+  int t1 = dma_copy(op->bias, (uint32_t)bias, 4 * C, 1);
+  int t2 = dma_copy(op->mult_p, (uint32_t)mult, 4 * C, 1);
+  int t3 = dma_copy(op->shift_p, (uint32_t)shift, C, 1);
+  plp_dma_wait(t0);
+  plp_dma_wait(t1);
+  plp_dma_wait(t2);
+  plp_dma_wait(t3);
+  dwa_job_t j = {in, out, w, bias, mult, shift, 0, W, C, s, 0, op->relu ? 0 : -128, 127, 0, 0};
+  for (int o0 = 0; o0 < Ho; o0 += R) {
+    int o1 = imin(Ho, o0 + R);
+    int a = imax(0, o0 * s - 1), e = imin(H, (o1 - 1) * s + 2);
+    int pad = DWA_PAD_LEFT | DWA_PAD_RIGHT | (o0 * s - 1 < 0 ? DWA_PAD_TOP : 0) |
+              ((o1 - 1) * s + 1 >= H ? DWA_PAD_BOTTOM : 0);
+    dma_sync(op->in + a * W * C, in, (e - a) * W * C, 1);
+    j.h = e - a;
+    j.padding = pad;
+    dwa_start(&j);
+    dwa_wait();
+    dma_sync(op->out + o0 * Wo * C, out, (o1 - o0) * Wo * C, 0);
+  }
+}
+
+/* Pointwise (or classifier) on the IMAs, blocks of op.tile pixels. */
+static void op_pw_ima(const op_t *op)
+{
+  const int n_pix = op->h * op->w, cin = op->cin, cout = op->cout, tp = op->tile, nrt = op->n_row_tiles;
+  const int isz = KERNELS_ROUND4(tp * cin), osz = KERNELS_ROUND4(tp * cout);
+  int8_t *bin[2], *bout[2], *psum = 0;
+  bin[0] = l1_take(isz);
+  bin[1] = l1_take(isz);
+  bout[0] = l1_take(osz);
+  bout[1] = l1_take(osz);
+  if (nrt > 1)
+    psum = l1_take(nrt * osz);
+  const uint16_t *order = (const uint16_t *)hdr->order + op->tile_first;
+  const int nb = (n_pix + tp - 1) / tp;
+  int tid_out[2] = {-1, -1};
+  dma_sync(op->in, bin[0], imin(tp, n_pix) * cin, 1);
+  kargs_t k = {0};
+  k.n_parts = nrt;
+  k.part_stride = osz;
+  k.in = psum;
+  k.mult = op->mult;
+  k.shift = op->shift;
+  k.lo = op->lo;
+  k.hi = op->hi;
+  for (int b = 0; b < nb; b++) {
+    const int p0 = b * tp, cnt = imin(tp, n_pix - p0);
+    int8_t *in = bin[b & 1], *out = bout[b & 1];
+    if (tid_out[b & 1] >= 0) {
+      plp_dma_wait(tid_out[b & 1]);
+      tid_out[b & 1] = -1;
+    }
+    for (int i = 0; i < op->tile_count; i++) {
+      const tile_rec_t *t = tile_rec(order[i]);
+      const int a = t->array;
+      int8_t *dst = (nrt > 1 ? psum + t->row_tile * osz : out) + t->col_off;
+      ima_wait(a);
+      ima_adc_range(a, op->adc_low, op->adc_high);
+      ima_steps(a, cnt, cin, 1, 0, cnt, cout, 1, 0);
+      ima_job(a, t->x, t->y, t->width, t->height, (uint32_t)(in + t->row_off), 0, (uint32_t)dst, t->height, 1,
+              cnt);
+      ima_trigger(a);
+    }
+    int tid_in = -1;
+    if (b + 1 < nb)
+      tid_in = dma_copy(op->in + (p0 + tp) * cin, (uint32_t)bin[(b + 1) & 1], imin(tp, n_pix - p0 - tp) * cin, 1);
+    for (int i = 0; i < op->tile_count; i++)
+      ima_wait(tile_rec(order[i])->array);
+    if (nrt > 1) {
+      k.out = out;
+      k.n = cnt * cout;
+      pi_cl_team_fork(0, k_psum, &k);
+    }
+    tid_out[b & 1] = dma_copy(op->out + p0 * cout, (uint32_t)out, cnt * cout, 0);
+    if (tid_in >= 0)
+      plp_dma_wait(tid_in);
+  }
+  for (int i = 0; i < 2; i++)
+    if (tid_out[i] >= 0)
+      plp_dma_wait(tid_out[i]);
+}
+
+/* Program every tile's window: core c programs the arrays a with a % cores == c. */
+static void k_program(void *arg)
+{
+  (void)arg;
+  const prog_t *p = (const prog_t *)hdr->prog;
+  const int core = pi_core_id(), nc = pi_cl_team_nb_cores();
+  for (uint32_t i = 0; i < hdr->n_prog; i++)
+    if ((int)(p[i].array % nc) == core)
+      ima_program(p[i].array, p[i].x, p[i].y, p[i].width, p[i].height, (const uint32_t *)p[i].words);
+  for (uint32_t i = 0; i < hdr->n_prog; i++)
+    if ((int)(p[i].array % nc) == core)
+      ima_wait(p[i].array);
+  pi_cl_team_barrier();
+}
+#endif
+
+static void run_op(const op_t *op)
+{
+  switch (op->kind) {
+  case KIND_CONV:
+    op_conv_cores(op, 0);
+    return;
+  case KIND_DW:
+    if (op->unit == UNIT_CORES) {
+      op_conv_cores(op, 1);
+      return;
+    }
+#ifndef MNV2_CORES_ONLY
+    if (op->unit == UNIT_DWA) {
+      op_dw_dwa(op);
+      return;
+    }
+#endif
+    break;
+  case KIND_PW:
+  case KIND_FC:
+    if (op->unit == UNIT_CORES) {
+      if (op->kind == KIND_FC)
+        op_fc_cores(op);
+      else
+        op_pw_cores(op);
+      return;
+    }
+#ifndef MNV2_CORES_ONLY
+    if (op->unit == UNIT_IMA) {
+      op_pw_ima(op);
+      return;
+    }
+#endif
+    break;
+  case KIND_ADD:
+    op_add(op);
+    return;
+  case KIND_POOL:
+    op_pool(op);
+    return;
+  }
+  fail("op kind/unit not supported by this build", cur_op);
+}
+
+int main(void)
+{
+  hdr = (hdr_t *)__l2_heap_start;
+  if (hdr->magic != MNV2_MAGIC || hdr->version != 1) {
+    printf("mobilenetv2: no network image at %p (the host writes it: iss/study/mobilenetv2.py)\n", hdr);
+    return 1;
+  }
+  l1 = (int8_t *)__l1_heap_start;
+  l1_size = hdr->l1_size;
+  uint32_t t = mcycle();
+  if (hdr->n_prog) {
+#ifdef MNV2_CORES_ONLY
+    fail("IMA weights given to the cores-only build", -1);
+#else
+    pi_cl_team_fork(0, k_program, 0);
+#endif
+  }
+  hdr->prog_cycles = mcycle() - t;
+  const op_t *ops = (const op_t *)hdr->ops;
+  uint32_t *cycles = (uint32_t *)hdr->cycles;
+  uint32_t t0 = mcycle();
+  for (uint32_t i = 0; i < hdr->n_ops; i++) {
+    uint32_t s = mcycle();
+    cur_op = (int)i;
+    l1_top = l1;
+    run_op(&ops[i]);
+    cycles[i] = mcycle() - s;
+  }
+  hdr->total_cycles = mcycle() - t0;
+  hdr->status = 1;
+  printf("mobilenetv2: %u ops, %u cycles\n", (unsigned)hdr->n_ops, (unsigned)hdr->total_cycles);
+  return 0;
+}

@@ -1,0 +1,537 @@
+"""End-to-end MobileNetV2 on the heterogeneous cluster (issue 8).
+
+Python side of ``firmware/apps/mobilenetv2.c``: the weight mapping (Tile&Pack
+of every IMA layer, :mod:`iss.nn.mapping`), the L2 image the firmware
+interprets, the run, and the bit-exact check against the golden model
+(:func:`iss.nn.mobilenetv2.forward`).
+
+The firmware is a layer-table interpreter.  Everything it needs is one image
+placed by the host at the start of the L2 heap (``__l2_heap_start``) before the
+run: a header, the op table (one :data:`OP` record per layer), the IMA layer
+table exactly as :meth:`iss.nn.mapping.Mapping.to_blob` emits it, per op the
+order in which its tiles are issued, the SUBMIT_PLOT words of every tile,
+every core layer's packed weights and requantization parameters, and every
+activation buffer.  The firmware writes the per-op cycle counts back into the
+image; the host reads the activations from it.
+
+Units: first conv, residual adds, average pool, the partial-sum
+requantization of row-split IMA layers and (unless ``fc_on_ima``) the
+classifier on the 8 cores; pointwise layers on the IMAs; depthwise on the DWA.
+``mapping="cores"`` is the programmable baseline: the same interpreter with
+every layer on the cores (int8 weights), built with ``-DMNV2_CORES_ONLY``
+(no accelerator code in the ELF).
+
+Activations live in L2; each layer streams them through the TCDM with the
+DMA: pointwise layers in blocks of pixels (IMA: double-buffered, the next
+block's input and the previous block's output move while the IMAs compute),
+3x3 layers in bands of output rows with their halo rows, the add in chunks.
+
+Weights are programmed before the timed part, by the firmware through
+SUBMIT_PLOT (``program="plot"``, the real path, ~1 us of simulated time per 8
+weights), or, labelled ``program="preload"``, written by the host straight
+into the crossbars (a deployed system's PCM is already programmed); the
+timed inference is the same either way.
+
+``fc_on_ima=False`` is the default: the paper's 34 arrays match the pointwise
+layers only (Tile&Pack needs 33; with the 1280x1000 classifier 53).
+"""
+from __future__ import annotations
+
+import math
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..nn import ima_model
+from ..nn import mobilenetv2 as mnv2
+from ..nn.mapping import BLOB_HEADER, BLOB_RECORD, Mapping, MappingError, map_mobilenetv2
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "firmware" / "apps" / "mobilenetv2.c"
+KERNELS = ROOT / "firmware" / "kernels"
+
+MAGIC = 0x32564E4D  #: "MNV2"
+VERSION = 1
+#: header: magic, version, n_ops, ops, n_prog, prog, map_blob, order, cycles,
+#: l1_size, total_cycles (fw), prog_cycles (fw), status (fw), n_arrays, 2 spare
+HEADER = struct.Struct("<16I")
+#: op record, 32 x int32 (firmware/apps/mobilenetv2.c: op_t)
+OP_FIELDS = ("kind", "unit", "h", "w", "cin", "cout", "stride", "relu",
+             "in_", "out", "in2", "wgt", "bias", "mult_p", "shift_p",
+             "mult", "shift", "mult_b", "lo", "hi", "adc_low", "adc_high",
+             "tile_first", "tile_count", "n_row_tiles", "tile", "n_arrays_used", "spare0",
+             "spare1", "spare2", "spare3", "spare4")
+OP = struct.Struct("<32i")
+#: plot record: array, x, y, width, height, words address
+PROG = struct.Struct("<6I")
+
+KIND_CONV, KIND_PW, KIND_DW, KIND_ADD, KIND_POOL, KIND_FC = 1, 2, 3, 4, 5, 6
+UNIT_CORES, UNIT_IMA, UNIT_DWA = 0, 1, 2
+UNIT_NAMES = {UNIT_CORES: "cores", UNIT_IMA: "IMA", UNIT_DWA: "DWA"}
+
+DEFAULT_IMAS = 34  #: the paper's array count
+L1_MARGIN = 256  #: bytes of the TCDM heap left unused by the planner
+
+
+def r4(n):
+    return (int(n) + 3) & ~3
+
+
+def pw4_size(k, n):
+    return r4(k) * r4(n)
+
+
+from .packing import pack_dw4, pack_pw4  # kernels.h layouts (PW4, DW4)
+
+
+# ----------------------------------------------------------------------------
+# Weight mapping (item 1)
+# ----------------------------------------------------------------------------
+def weight_mapping(n_arrays=DEFAULT_IMAS, fc_on_ima=False) -> Mapping:
+    """Tile&Pack of every IMA-mapped layer onto at most ``n_arrays`` crossbars.
+
+    Raises :class:`iss.nn.mapping.MappingError` (naming the arrays needed) when
+    the network does not fit.  The array count does not depend on the input
+    size (the weights do not), so the reduced networks map the same way.
+    """
+    return map_mobilenetv2(n_arrays, fc_on_ima=fc_on_ima)
+
+
+def ima_weights(net: mnv2.Network) -> dict:
+    """name -> 4-bit weight matrix of every IMA-mapped layer of ``net``."""
+    out = {}
+    for b, bp in enumerate(net.blocks):
+        if isinstance(bp.expand, mnv2.ImaLinear):
+            out[f"b{b}.expand"] = bp.expand.w4
+        if isinstance(bp.project, mnv2.ImaLinear):
+            out[f"b{b}.project"] = bp.project.w4
+    if isinstance(net.last, mnv2.ImaLinear):
+        out["conv_last"] = net.last.w4
+    if isinstance(net.fc, mnv2.ImaLinear):
+        out["fc"] = net.fc.w4
+    return out
+
+
+# ----------------------------------------------------------------------------
+# L2 image
+# ----------------------------------------------------------------------------
+class _Arena:
+    def __init__(self, base):
+        self.base = base
+        self.buf = bytearray()
+
+    def alloc(self, size, align=16):
+        pad = (-len(self.buf)) % align
+        self.buf += bytes(pad)
+        addr = self.base + len(self.buf)
+        self.buf += bytes(int(size))
+        return addr
+
+    def put(self, data, align=16):
+        data = np.ascontiguousarray(data).tobytes() if not isinstance(data, (bytes, bytearray)) else data
+        addr = self.alloc(len(data), align)
+        off = addr - self.base
+        self.buf[off:off + len(data)] = data
+        return addr
+
+    def write(self, addr, data):
+        off = addr - self.base
+        self.buf[off:off + len(data)] = data
+
+    @property
+    def end(self):
+        return self.base + len(self.buf)
+
+
+@dataclass
+class OpInfo:
+    name: str
+    kind: int
+    unit: int
+    spec: mnv2.LayerSpec
+    fields: dict
+    out_addr: int
+    out_shape: tuple
+
+
+@dataclass
+class Plan:
+    """The L2 image of one network and where everything is in it."""
+
+    net: mnv2.Network
+    mapping: Mapping | None
+    base: int
+    image: bytes
+    ops: list
+    header_addr: int
+    cycles_addr: int
+    input_addr: int
+    l1_size: int
+    program: str
+    n_prog: int
+    words_programmed: int = 0
+    act: dict = field(default_factory=dict)  #: name -> (addr, shape)
+
+    @property
+    def end(self):
+        return self.base + len(self.image)
+
+
+def _fit(limit, need, what, lo=1, hi=None):
+    """Largest t in [lo, hi] with need(t) <= limit (need increasing)."""
+    if need(lo) > limit:
+        raise MappingError(f"{what}: needs {need(lo)} bytes of TCDM even with the smallest tile; "
+                           f"{limit} available")
+    t = lo
+    step = 1
+    while hi is None or t < hi:
+        nt = t + step if hi is None else min(hi, t + step)
+        if need(nt) > limit:
+            if step == 1:
+                break
+            step = 1
+            continue
+        t = nt
+        step *= 2
+    return t
+
+
+def build_plan(net: mnv2.Network, base: int, l1_size: int, mapping: Mapping | None = None,
+               n_arrays=DEFAULT_IMAS, cores=8, program="plot", x=None, max_tile=None) -> Plan:
+    """Lay out the L2 image of ``net`` at address ``base``.
+
+    ``l1_size``: TCDM bytes the firmware may use (from ``__l1_heap_start``);
+    ``max_tile``: optional cap of every tile (pixels / rows / bytes), to
+    exercise the tiling on small networks.  ``x``: the input image (default
+    the calibration image).
+    """
+    if program not in ("plot", "preload"):
+        raise ValueError(f"program must be 'plot' or 'preload', got {program!r}")
+    on_ima = net.mapping != "cores"
+    if net.mapping == "ima_cores":
+        raise ValueError("the firmware runs the 'hetero' (IMA + DWA) and 'cores' mappings")
+    if on_ima and mapping is None:
+        mapping = weight_mapping(n_arrays, net.fc_on_ima)
+    if on_ima and mapping.n_arrays > n_arrays:
+        raise MappingError(f"the mapping uses {mapping.n_arrays} arrays, {n_arrays} configured")
+    L = l1_size - L1_MARGIN
+    cap = (lambda v: v) if max_tile is None else (lambda v: max(1, min(v, max_tile)))
+    A = _Arena(base)
+    hdr_addr = A.alloc(HEADER.size)
+    layers = mnv2.mobilenetv2_layers(net.input_hw)
+    ima_names = mapping.layer_names if on_ima else []
+
+    # IMA layer table (Mapping.to_blob) and the tiles' plot words
+    map_addr = order_addr = prog_addr = 0
+    prog_recs = []
+    words_total = 0
+    if on_ima:
+        map_addr = A.put(mapping.to_blob(), 4)
+        if program == "plot":
+            weights = ima_weights(net)
+            for p in sorted(mapping.placements, key=lambda p: (p.array, p.y, p.x)):
+                t = p.tile
+                w = weights[t.name][t.row_off:t.row_off + t.height, t.col_off:t.col_off + t.width]
+                words = ima_model.pack_plot_words(w)
+                words_total += words.size
+                prog_recs.append((p.array, p.x, p.y, t.width, t.height, A.put(words, 4)))
+            prog_addr = A.put(b"".join(PROG.pack(*r) for r in prog_recs), 4)
+
+    xin = net.calib_input if x is None else np.asarray(x, dtype=np.int8)
+    act = {}
+
+    def act_buf(name, shape):
+        addr = A.alloc(int(np.prod(shape)))
+        act[name] = (addr, tuple(shape))
+        return addr
+
+    in_addr = A.put(xin.astype(np.int8), 16)
+    act["input"] = (in_addr, xin.shape)
+    ops = []
+    order = []
+    prev = in_addr
+    block_in = {}
+    params = {"conv0": net.conv0, "conv_last": net.last, "fc": net.fc}
+    for b, bp in enumerate(net.blocks):
+        params[f"b{b}.expand"] = bp.expand
+        params[f"b{b}.dw"] = bp.dw
+        params[f"b{b}.project"] = bp.project
+        params[f"b{b}.add"] = bp.add
+
+    for spec in layers:
+        f = dict.fromkeys(OP_FIELDS, 0)
+        name = spec.name
+        p = params.get(name)
+        hi_, wi_, ci = spec.in_shape
+        ho, wo, co = spec.out_shape
+        f.update(h=hi_, w=wi_, cin=ci, cout=co, stride=spec.stride, relu=int(spec.relu), in_=prev)
+        if spec.block >= 0:
+            block_in.setdefault(spec.block, prev)   # the block's input: before its first layer
+        if spec.kind == "conv":
+            kind, unit = KIND_CONV, UNIT_CORES
+            f.update(wgt=A.put(pack_pw4(p.w.reshape(9 * ci, co)), 4), bias=A.put(p.bias.astype("<i4"), 4),
+                     mult=int(p.rq.mult), shift=int(p.rq.shift))
+            fixed = pw4_size(9 * ci, co) + 4 * r4(co) + cores * 2 * r4(9 * ci) + 64
+
+            def need(R, wi_=wi_, ci=ci, wo=wo, co=co, fixed=fixed):
+                return fixed + r4((2 * R + 2) * wi_ * ci) + r4((R + 2) * wo * co) + 32
+            f["tile"] = cap(_fit(L, need, name, 1, ho))
+        elif spec.kind == "dw":
+            kind = KIND_DW
+            unit = UNIT_DWA if on_ima else UNIT_CORES
+            s = spec.stride
+            if unit == UNIT_DWA:
+                f.update(wgt=A.put(p.w.astype(np.int8), 4))
+                fixed = r4(9 * ci) + 8 * ci + r4(ci) + 64
+                scratch = lambda R: 0  # noqa: E731
+            else:
+                f.update(wgt=A.put(pack_dw4(p.w), 4))
+                fixed = 12 * ci + 8 * ci + r4(ci) + 64
+                scratch = lambda R, s=s, wi_=wi_: cores * (R * s + 2 + 2) * r4(wi_ + 3)  # noqa: E731
+            mult = np.broadcast_to(p.rq.mult, (ci,)).astype("<i4")
+            shift = np.broadcast_to(p.rq.shift, (ci,)).astype(np.uint8)
+            f.update(bias=A.put(p.bias.astype("<i4"), 4), mult_p=A.put(mult, 4), shift_p=A.put(shift, 4))
+
+            def need(R, s=s, wi_=wi_, ci=ci, wo=wo, fixed=fixed, scratch=scratch):
+                return fixed + r4((R * s + 2) * wi_ * ci) + r4((R + 2) * wo * ci) + scratch(R) + 32
+            f["tile"] = cap(_fit(L, need, name, 1, ho))
+        elif spec.kind in ("pw", "fc"):
+            kind = KIND_PW if spec.kind == "pw" else KIND_FC
+            n_pix = ho * wo
+            if isinstance(p, mnv2.ImaLinear):
+                unit = UNIT_IMA
+                li = ima_names.index(name)
+                tiles = mapping.tiles_of(li)
+                idx = {id(pl): i for i, pl in enumerate(mapping.placements)}
+                # issue order: round robin over arrays so that different arrays start together
+                by_arr = {}
+                for pl in tiles:
+                    by_arr.setdefault(pl.array, []).append(pl)
+                seq = []
+                while any(by_arr.values()):
+                    for a in list(by_arr):
+                        if by_arr[a]:
+                            seq.append(by_arr[a].pop(0))
+                f.update(tile_first=len(order), tile_count=len(seq), n_row_tiles=tiles[0].tile.n_row_tiles,
+                         adc_low=int(p.adc_low), adc_high=int(p.adc_high),
+                         n_arrays_used=len({pl.array for pl in tiles}))
+                order.extend(idx[id(pl)] for pl in seq)
+                nrt = f["n_row_tiles"]
+                if nrt > 1:
+                    f.update(mult=int(p.psum_rq.mult), shift=int(p.psum_rq.shift), lo=int(p.psum_rq.lo),
+                             hi=int(p.psum_rq.hi))
+
+                def need(t, ci=ci, co=co, nrt=nrt):
+                    return 2 * r4(t * ci) + 2 * r4(t * co) + (nrt * r4(t * co) if nrt > 1 else 0) + 64
+                f["tile"] = cap(_fit(L, need, name, 1, n_pix))
+            else:
+                unit = UNIT_CORES
+                f.update(wgt=A.put(pack_pw4(p.w), 4), bias=A.put(p.bias.astype("<i4"), 4),
+                         mult=int(p.rq.mult), shift=int(p.rq.shift))
+                if n_pix == 1:   # classifier-like: chunks of output channels
+                    def need(c, ci=ci):
+                        c4 = 4 * c
+                        return pw4_size(ci, c4) + 4 * c4 + 2 * r4(ci) + 2 * c4 + 32
+                    f["tile"] = 4 * cap(_fit(L, need, name, 1, r4(co) // 4))
+                    kind = KIND_FC
+                else:
+                    def need(t, ci=ci, co=co):
+                        return pw4_size(ci, co) + 4 * r4(co) + 2 * r4(t * ci) + 2 * r4(t * co) + 32
+                    f["tile"] = cap(_fit(L, need, name, 1, n_pix))
+        elif spec.kind == "add":
+            kind, unit = KIND_ADD, UNIT_CORES
+            f.update(in_=block_in[spec.block], in2=prev, mult=int(p.mult_a), mult_b=int(p.mult_b),
+                     shift=int(p.shift))
+            n = ho * wo * co
+            f["tile"] = 4 * cap(_fit(L, lambda c: 3 * 4 * c + 64, name, 1, r4(n) // 4))
+        elif spec.kind == "avgpool":
+            kind, unit = KIND_POOL, UNIT_CORES
+            f.update(mult=int(net.pool_mult), shift=int(net.pool_shift))
+            if hi_ * wi_ * ci + r4(ci) + 64 > L:
+                raise MappingError(f"avgpool input {spec.in_shape} does not fit the TCDM")
+        else:
+            raise ValueError(f"unknown layer kind {spec.kind}")
+        f.update(kind=kind, unit=unit)
+        if kind == KIND_FC or spec.kind == "avgpool":
+            out_shape = (co,)
+        else:
+            out_shape = (ho, wo, co)
+        f["out"] = act_buf(name, out_shape)
+        ops.append(OpInfo(name, kind, unit, spec, f, f["out"], out_shape))
+        prev = f["out"]
+
+    ops_addr = A.put(b"".join(OP.pack(*[int(o.fields[k]) for k in OP_FIELDS]) for o in ops), 4)
+    if on_ima:
+        order_addr = A.put(np.array(order, dtype="<u2"), 4)
+    cycles_addr = A.alloc(4 * len(ops), 4)
+    A.alloc(0, 64)
+    hdr = HEADER.pack(MAGIC, VERSION, len(ops), ops_addr, len(prog_recs), prog_addr, map_addr, order_addr,
+                      cycles_addr, l1_size, 0, 0, 0, mapping.n_arrays if on_ima else 0, 0, 0)
+    A.write(hdr_addr, hdr)
+    return Plan(net, mapping if on_ima else None, base, bytes(A.buf), ops, hdr_addr, cycles_addr, in_addr,
+                l1_size, program, len(prog_recs), words_total, act)
+
+
+# ----------------------------------------------------------------------------
+# Build and run
+# ----------------------------------------------------------------------------
+def build_firmware(out, cores_only=False, defines=(), cache_dir=None) -> Path:
+    """Compile firmware/apps/mobilenetv2.c (``cores_only``: -DMNV2_CORES_ONLY)."""
+    from .. import toolchain
+    d = list(defines) + (["MNV2_CORES_ONLY"] if cores_only else [])
+    return toolchain.compile([APP], out, include_dirs=[str(KERNELS)], defines=d, opt="-O3",
+                             cache_dir=cache_dir)
+
+
+@dataclass
+class RunResult:
+    plan: Plan
+    acts: dict  #: name -> int8 array read back from L2
+    op_cycles: list
+    total_cycles: int
+    prog_cycles: int
+    cluster: object
+    result: object
+    wall_seconds: float
+
+    def mismatches(self, golden: dict):
+        """Names of the layers whose output differs from ``golden`` (forward())."""
+        bad = []
+        for o in self.plan.ops:
+            g = np.asarray(golden[o.name]).reshape(o.out_shape)
+            if not np.array_equal(self.acts[o.name], g):
+                bad.append(o.name)
+        return bad
+
+
+def _l2_size_for(end):
+    need = end - 0x1C000000
+    return max(4 << 20, 1 << math.ceil(math.log2(need + (64 << 10))))
+
+
+def run(net: mnv2.Network, elf, n_arrays=DEFAULT_IMAS, program="preload", x=None, config=None,
+        max_tile=None, session_options=None, echo=False) -> RunResult:
+    """Lay out ``net``, run the firmware ``elf`` on a cluster with ``n_arrays``
+    IMAs, and read every activation back.
+
+    ``config``: extra :meth:`iss.config.Config.load` sections (dict).
+    ``session_options``: an :class:`iss.trace.ViewOptions` to run under a
+    trace session (Perfetto etc.).
+    """
+    import time
+
+    from ..cluster import Cluster
+    from ..config import Config
+    from ..elf import Program
+    from ..periph.ima import Ima
+
+    prog = Program(elf)
+    l2_base = prog.symbols["__l2_heap_start"].addr
+    l1_heap = prog.symbols["__l1_heap_start"].addr
+    sections = {k: dict(v) for k, v in (config or {}).items()}
+    sections.setdefault("ima", {}).setdefault("count", n_arrays if net.mapping != "cores" else 0)
+    cfg0 = Config.load(**sections)
+    tcdm_end = 0x10000000 + cfg0.memory.tcdm_size
+    plan = build_plan(net, l2_base, tcdm_end - l1_heap, n_arrays=max(n_arrays, 1), program=program, x=x,
+                      cores=cfg0.cluster.cores, max_tile=max_tile)
+    mem = sections.setdefault("memory", {})
+    if "l2_size" not in mem or 0x1C000000 + mem["l2_size"] < plan.end:
+        mem["l2_size"] = _l2_size_for(plan.end)
+    cfg = Config.load(**sections)
+    t0 = time.perf_counter()
+    cluster = Cluster(prog, cfg, echo=echo)
+    cluster.memory.write(plan.base, plan.image)
+    if plan.mapping is not None and program == "preload":
+        imas = sorted((w.periph for w in cluster.memory.windows if isinstance(w.periph, Ima)),
+                      key=lambda i: i.index)
+        images = plan.mapping.crossbar_images(ima_weights(net))
+        for p in plan.mapping.placements:
+            t = p.tile
+            ima = imas[p.array]
+            ima.weights[p.y:p.y + t.height, p.x:p.x + t.width] = images[p.array, p.y:p.y + t.height,
+                                                                        p.x:p.x + t.width]
+            ima.programmed[p.y:p.y + t.height, p.x:p.x + t.width] = True
+            if ima.noisy:
+                ima.conductance[p.y:p.y + t.height, p.x:p.x + t.width] = ima_model.program_conductances(
+                    images[p.array, p.y:p.y + t.height, p.x:p.x + t.width], ima.cfg.sigma_prog, ima.rng)
+    if session_options is not None:
+        from ..trace import Session
+        session = Session(cluster, session_options)
+        result = session.run()
+    else:
+        result = cluster.run()
+    wall = time.perf_counter() - t0
+    if result.exit_code != 0:
+        raise RuntimeError(f"mobilenetv2 firmware exited with {result.exit_code}: "
+                           + "\n".join(result.stdout[-5:]))
+    hdr = HEADER.unpack(bytes(cluster.memory.view(plan.header_addr, HEADER.size)))
+    acts = {name: np.frombuffer(bytes(cluster.memory.view(a, int(np.prod(s)))), np.int8).reshape(s).copy()
+            for name, (a, s) in plan.act.items()}
+    cyc = np.frombuffer(bytes(cluster.memory.view(plan.cycles_addr, 4 * len(plan.ops))), "<u4").tolist()
+    return RunResult(plan, acts, cyc, hdr[10], hdr[11], cluster, result, wall)
+
+
+# ----------------------------------------------------------------------------
+# Reporting
+# ----------------------------------------------------------------------------
+def layer_table(res: RunResult):
+    """Rows (name, unit, cycles, utilization, MACs) of the timed inference.
+
+    Utilization: IMA layers, the fraction of the layer's time its arrays spend
+    in MVMs (jobs x eval cycles / (arrays used x layer cycles)); DWA layers, the
+    DWA's busy fraction; core layers, MACs / (cycles x 8 cores x 4 MAC/cycle,
+    the SIMD peak), '-' for layers without MACs.
+    """
+    cfg = res.cluster.config
+    c_eval = cfg.ns_to_cycles(cfg.ima.eval_ns)
+    ncores = cfg.cluster.cores
+    rows = []
+    for o, cyc in zip(res.plan.ops, res.op_cycles):
+        spec = o.spec
+        macs = spec.macs
+        util = None
+        if o.unit == UNIT_IMA and cyc:
+            n_pix = spec.out_shape[0] * spec.out_shape[1]
+            util = n_pix * o.fields["tile_count"] * c_eval / (o.fields["n_arrays_used"] * cyc)
+        elif o.unit == UNIT_DWA and cyc:
+            dcfg = cfg.dwa
+            util = min(1.0, macs / dcfg.macs_per_cycle / cyc)
+        elif macs and cyc:
+            util = macs / (cyc * ncores * 4)
+        rows.append((o.name, UNIT_NAMES[o.unit], cyc, util, macs))
+    return rows
+
+
+def format_report(res: RunResult, baseline: RunResult | None = None, energy=None) -> str:
+    cfg = res.cluster.config
+    mhz = cfg.cluster.clock_mhz
+    lines = []
+    m = res.plan.mapping
+    net = res.plan.net
+    lines.append(f"MobileNetV2 {net.input_hw}x{net.input_hw}x3, mapping {net.mapping}"
+                 + (f", classifier on {'IMA' if net.fc_on_ima else 'cores'}" if m else ""))
+    if m is not None:
+        lines.append(f"IMA arrays: {m.n_arrays} used of {cfg.ima.count} configured "
+                     f"(paper: 34), utilization {100 * m.utilization:.1f}%; weights "
+                     f"{'programmed by the firmware (SUBMIT_PLOT, ' + str(res.plan.words_programmed) + ' words, ' + str(res.prog_cycles) + ' cycles before the timed part)' if res.plan.program == 'plot' else 'preloaded by the host (crossbars already programmed)'}")
+    lines.append(f"{'layer':14s} {'unit':5s} {'cycles':>10s} {'util':>6s} {'MACs':>11s}")
+    for name, unit, cyc, util, macs in layer_table(res):
+        u = f"{100 * util:5.1f}%" if util is not None else "     -"
+        lines.append(f"{name:14s} {unit:5s} {cyc:10d} {u:>6s} {macs:11d}")
+    ms = res.total_cycles / (mhz * 1e3)
+    lines.append(f"total: {res.total_cycles} cycles, {ms:.3f} ms at {mhz:g} MHz"
+                 + (" (paper: 10.1 ms)" if net.input_hw == 224 and m is not None else ""))
+    if energy is not None:
+        lines.append(energy)
+    if baseline is not None:
+        bms = baseline.total_cycles / (mhz * 1e3)
+        lines.append(f"cores-only baseline: {baseline.total_cycles} cycles, {bms:.3f} ms; "
+                     f"heterogeneous speed-up {baseline.total_cycles / max(res.total_cycles, 1):.1f}x")
+    lines.append(f"simulation wall time {res.wall_seconds:.1f} s")
+    return "\n".join(lines)
+
+
+__all__ = ["weight_mapping", "ima_weights", "build_plan", "build_firmware", "run", "layer_table",
+           "format_report", "Plan", "RunResult", "MappingError", "pack_pw4", "pack_dw4"]
