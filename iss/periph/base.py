@@ -51,6 +51,13 @@ class Peripheral:
     def write(self, hart: "Hart", offset: int, size: int, value: int):
         raise self.error(offset, "register is not writable")
 
+    def check_access(self, offset: int, size: int) -> None:
+        """A 32-bit access to a register of the map (`registers`), or an error."""
+        if offset not in self.registers:
+            raise self.error(offset, "no such register")
+        if size != 4:
+            raise self.error(offset, f"{size}-byte access (registers are 32-bit)")
+
     def register_name(self, offset: int) -> str:
         return self.registers.get(offset, f"offset 0x{offset:x}")
 

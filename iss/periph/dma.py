@@ -144,7 +144,7 @@ class Dma(Peripheral):
 
     # -- registers ---------------------------------------------------------
     def read(self, hart, offset, size):
-        self._check_access(offset, size)
+        self.check_access(offset, size)
         if offset == CMD:
             free = ~self.allocated & ((1 << NB_TID) - 1)
             if not free:
@@ -160,7 +160,7 @@ class Dma(Peripheral):
         return busy | (self.allocated << 16)
 
     def write(self, hart, offset, size, value):
-        self._check_access(offset, size)
+        self.check_access(offset, size)
         value &= 0xFFFFFFFF
         if offset == STATUS:
             self._free(value & 0xFFFF)
@@ -181,12 +181,6 @@ class Dma(Peripheral):
             words, st.words = st.words, []
             self._push(hart, st.tid, words)
         return None
-
-    def _check_access(self, offset, size):
-        if offset not in REGISTERS:
-            raise self.error(offset, "no such register")
-        if size != 4:
-            raise self.error(offset, f"{size}-byte access (registers are 32-bit)")
 
     def _free(self, mask):
         self.allocated &= ~mask

@@ -137,7 +137,7 @@ class Dwa(Peripheral):
         self.stalled = []
 
     def read(self, hart, offset, size):
-        self._check_access(offset, size)
+        self.check_access(offset, size)
         if offset == ACQUIRE:
             if not self.busy and self.owner is None:
                 self.owner = hart.id
@@ -153,7 +153,7 @@ class Dwa(Peripheral):
         return self.regs[offset]
 
     def write(self, hart, offset, size, value):
-        self._check_access(offset, size)
+        self.check_access(offset, size)
         value &= 0xFFFFFFFF
         if offset == SOFT_CLEAR:
             self.gen += 1
@@ -174,12 +174,6 @@ class Dwa(Peripheral):
             raise self.error(offset, "written while a job is running (wait for the end event)")
         self.regs[offset] = value
         return None
-
-    def _check_access(self, offset, size):
-        if offset not in REGISTERS:
-            raise self.error(offset, "no such register")
-        if size != 4:
-            raise self.error(offset, f"{size}-byte access (registers are 32-bit)")
 
     def _array(self, reg, nbytes, dtype):
         mem = self.cluster.memory

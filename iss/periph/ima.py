@@ -262,7 +262,7 @@ class Ima(Peripheral):
 
     # -- bus ---------------------------------------------------------------
     def read(self, hart, offset, size):
-        self._check_access(offset, size)
+        self.check_access(offset, size)
         if offset == ACQUIRE:
             if self.state == STATE_IDLE:
                 self.state, self.owner = STATE_ACQUIRED, hart.id
@@ -286,7 +286,7 @@ class Ima(Peripheral):
         return self.regs[offset]
 
     def write(self, hart, offset, size, value):
-        self._check_access(offset, size)
+        self.check_access(offset, size)
         value &= 0xFFFFFFFF
         if offset == SOFT_CLEAR:
             self._soft_clear()
@@ -312,12 +312,6 @@ class Ima(Peripheral):
             self.plot_x, self.plot_y = self.regs[P_START_X], self.regs[P_START_Y]
             self.plot_span_start = None
         return None
-
-    def _check_access(self, offset, size):
-        if offset not in REGISTERS:
-            raise self.error(offset, "no such register")
-        if size != 4:
-            raise self.error(offset, f"{size}-byte access (registers are 32-bit)")
 
     def _stall(self, hart, what):
         """Put the accessing core to sleep until the IMA is idle; the access is retried."""
