@@ -42,6 +42,7 @@ firmware: $(APP_ELFS) $(TEST_ELFS)
 demo: firmware
 	$(ISS) run $(BUILD)/apps/hello.elf --stats
 	$(ISS) run $(BUILD)/apps/parallel_sum.elf --stats
+	$(ISS) bench bottleneck --perfetto $(BUILD)/bottleneck_hetero.perfetto.json --plot $(BUILD)/bottleneck_hetero.png
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n $(JOBS)

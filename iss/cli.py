@@ -19,6 +19,8 @@ EPILOG = """examples:
   iss run app.elf --trace insn:t.txt --trace-cores 0,3 --perfetto run.json --vcd run.vcd
   iss trace t.txt --core 3 --function conv
   iss info app.elf                     segments and symbols
+  iss bench bottleneck                 the paper's bottleneck study (cores vs IMA+cores vs IMA+DWA+cores)
+  iss bench bottleneck --all-shapes    every MobileNetV2 bottleneck shape
 """
 
 
@@ -70,10 +72,59 @@ def _cmd_run(args, extra) -> int:
         print(trace.format_profile(session.profile, top=args.profile_top), file=sys.stderr, end="")
     if trace_file is not None:
         print(f"[iss] instruction trace: {trace_file} ({session.trace_lines} instructions)", file=sys.stderr)
+    if args.energy:
+        from .energy import format_energy, run_energy
+        sys.stdout.flush()
+        print(format_energy(run_energy(cluster)), file=sys.stderr, end="")
     if args.stats:
         print(f"[iss] exit code {result.exit_code}, {result.cycles} cycles, {result.instructions} instructions, "
               f"{result.wall_seconds:.3f} s ({result.mips:.1f} MIPS)", file=sys.stderr)
     return result.exit_code & 0xFF if result.exit_code >= 0 else 1
+
+
+def _bench_bottleneck(args) -> int:
+    import json
+
+    from .nn.mobilenetv2 import BottleneckShape
+    from .study import bottleneck as bn
+
+    if args.all_shapes:
+        rows = bn.all_shapes(seed=args.seed, energy=not args.no_energy,
+                             progress=lambda idx, s: print(f"[iss] blocks {'/'.join(map(str, idx))}: "
+                                                           f"{bn.shape_name(s)}", file=sys.stderr))
+        print(bn.format_all(rows), end="")
+        results = [r for _, _, r in rows if not isinstance(r, str)]
+    else:
+        if args.shape:
+            try:
+                h, w, cin, t, cout, stride = (int(v) for v in args.shape.split(","))
+            except ValueError:
+                raise IssError(f"--shape {args.shape}: expected H,W,CIN,T,COUT,STRIDE, e.g. 28,28,32,6,32,1") \
+                    from None
+            shape, index = BottleneckShape(h, w, cin, t, cout, stride), []
+        else:
+            shape, index = bn.paper_shape(), [bn.PAPER_SHAPE_INDEX, bn.PAPER_SHAPE_INDEX + 1]
+        r = bn.run_shape(shape, index, seed=args.seed, energy=not args.no_energy, perfetto=args.perfetto,
+                         plot=args.plot)
+        print(bn.format_shape(r), end="")
+        for path, what in ((args.perfetto, "Perfetto trace"), (args.plot, "plot")):
+            if path:
+                print(f"[iss] {what} of the heterogeneous run: {path}", file=sys.stderr)
+        results = [r]
+    if args.json:
+        args.json.write_text(json.dumps(bn.to_json(results), indent=1, default=str))
+    return 0
+
+
+BENCHES = {"bottleneck": _bench_bottleneck}
+
+
+def _cmd_bench(args, extra) -> int:
+    if extra:
+        raise IssError(f"unrecognized arguments: {' '.join(extra)}")
+    if args.study is None:
+        raise IssError(f"iss bench: name a study ({', '.join(BENCHES)})")
+    return BENCHES[args.study](args)
 
 
 def _cmd_trace(args, extra) -> int:
@@ -150,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "of the configuration, 2e9; 0: no limit)")
     run.add_argument("--config", type=Path, help="TOML file overriding configuration fields (see README)")
     run.add_argument("--stats", action="store_true", help="print cycles, instructions and speed at the end")
+    run.add_argument("--energy", action="store_true",
+                     help="print the run's energy per component (event counts x the [energy] table of the "
+                     "configuration, iss/energy.py) on stderr at the end")
     views = run.add_argument_group("views", "profiles, traces and timelines of the run (written also when it "
                                    "ends in an error; nothing is traced, and nothing costs, unless asked)")
     views.add_argument("--profile", action="store_true",
@@ -175,6 +229,26 @@ def build_parser() -> argparse.ArgumentParser:
                        help="draw per-core activity over time (busy/stalled/asleep); needs matplotlib "
                        "(pip install 'iss[plot]')")
     run.set_defaults(func=_cmd_run)
+
+    bench = sub.add_parser("bench", help="run a study of the paper from compiled firmware",
+                           description="Studies of the seed paper, run from compiled firmware with every output "
+                           "checked bit for bit against the golden models (iss/study/).")
+    studies = bench.add_subparsers(dest="study", metavar="STUDY")
+    bb = studies.add_parser("bottleneck", help="one MobileNetV2 bottleneck on cores, IMA+cores and IMA+DWA+cores",
+                            description="Cycles, per-layer breakdown, speedups and energy of a MobileNetV2 "
+                            "bottleneck on the 8 cores, on IMA + cores and on IMA + DWA + cores, against the "
+                            "paper's 11.5x, 2.6x and 9.5x (iss/study/bottleneck.py documents the shape).")
+    bb.add_argument("--shape", metavar="H,W,CIN,T,COUT,STRIDE",
+                    help="bottleneck shape (default: 28,28,32,6,32,1, MobileNetV2 blocks 4/5)")
+    bb.add_argument("--all-shapes", action="store_true",
+                    help="a table over every bottleneck shape of MobileNetV2 (those that do not fit are listed "
+                    "with the reason)")
+    bb.add_argument("--seed", type=int, default=3, help="seed of the parameters and the input (default: 3)")
+    bb.add_argument("--no-energy", action="store_true", help="skip the energy model (no set-up-only runs)")
+    bb.add_argument("--perfetto", type=Path, metavar="FILE", help="Perfetto trace of the heterogeneous run")
+    bb.add_argument("--plot", type=Path, metavar="FILE.png", help="activity plot of the heterogeneous run")
+    bb.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON")
+    bench.set_defaults(func=_cmd_bench)
 
     tr = sub.add_parser("trace", help="filter an instruction trace written by `iss run --trace`",
                         description="Print the lines of an instruction trace that match every filter given.")

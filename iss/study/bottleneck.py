@@ -360,8 +360,10 @@ def all_shapes(seed=SEED, energy=True, progress=None):
 def format_shape(r: ShapeResult) -> str:
     s = r.shape
     v = r.variants
-    lines = [f"bottleneck {shape_name(s)} (MobileNetV2 block{'s' if len(r.index) > 1 else ''} "
-             f"{'/'.join(map(str, r.index))}), outputs bit-exact against the golden model in all three variants",
+    where = (f"MobileNetV2 block{'s' if len(r.index) > 1 else ''} {'/'.join(map(str, r.index))}"
+             if r.index else "custom shape")
+    lines = [f"bottleneck {shape_name(s)} ({where}), outputs bit-exact against the golden model in all three "
+             f"variants",
              "", "per layer (cycles, unit):"]
     head = f"  {'layer':8s} {'MAC':>9s}" + "".join(f" {n:>20s}" for n in VARIANTS)
     lines.append(head)

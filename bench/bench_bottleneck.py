@@ -1,0 +1,43 @@
+"""Wall time of one cores-only MobileNetV2 bottleneck run (28x28x32, t=6, the
+study's paper shape: firmware/apps/bottleneck_cores.c filled by
+iss.study.bottleneck), median of 3 runs. Target: < 10 s on a 2-core machine.
+The build (cached) and the parameter generation are not timed."""
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+
+from iss import Cluster, Config
+from iss.nn import mobilenetv2 as mnv2
+from iss.study import bottleneck as bn
+
+TARGET_S = 10.0
+
+
+def main() -> int:
+    shape = bn.paper_shape()
+    params, _ = mnv2.make_bottleneck(shape, "cores", seed=bn.SEED)
+    x = mnv2.random_input((shape.h, shape.w, shape.c_in), seed=bn.SEED + 7)
+    elf = bn.build("cores", shape)
+    walls, cycles = [], 0
+    for _ in range(3):
+        c = Cluster(elf, Config.load())
+        bn._fill(bn._Runner(c), "cores", params, x, None)
+        t0 = time.perf_counter()
+        res = c.run()
+        walls.append(time.perf_counter() - t0)
+        assert res.exit_code == 0
+        cycles = res.cycles
+        want = mnv2.bottleneck_forward(params, x)["add"]
+        got = np.frombuffer(c.memory.read(c.program.symbol("bn_output").addr, want.nbytes), np.int8)
+        assert np.array_equal(got.reshape(want.shape), want), "output differs from the golden model"
+    med = statistics.median(walls)
+    print(f"cores-only bottleneck {bn.shape_name(shape)}: {cycles} cycles (whole run), wall {med:.2f} s "
+          f"(median of 3: {', '.join(f'{w:.2f}' for w in walls)}; target < {TARGET_S:.0f} s)")
+    return 0 if med < TARGET_S else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
