@@ -148,20 +148,36 @@ static void k_pool(void *a)
 }
 
 /* Row-split IMA layer: out[i] = clamp((s*mult + rnd) >> shift, lo, hi) with
- * s = sum over the n_parts int8 partial outputs (int16-exact). */
+ * s = sum over the n_parts int8 partial outputs (int16-exact); [lo, hi] is
+ * [0, 127] (ReLU6) or [-128, 127] (iss.nn.mobilenetv2's calibration). */
 static void k_psum(void *a)
 {
   kargs_t *k = a;
   int start, end;
-  k_split(k->n, 1, &start, &end);
-  const int32_t rnd = k->shift ? 1 << (k->shift - 1) : 0;
-  for (int i = start; i < end; i++) {
-    int32_t s = 0;
-    for (int t = 0; t < k->n_parts; t++)
-      s += k->in[t * k->part_stride + i];
-    int32_t v = (s * k->mult + rnd) >> k->shift;
-    k->out[i] = (int8_t)(v < k->lo ? k->lo : v > k->hi ? k->hi : v);
-  }
+  k_split(k->n, 4, &start, &end);
+  const int np = k->n_parts, ps = k->part_stride, relu = k->lo == 0;
+  const int32_t mult = k->mult, shift = k->shift;
+  const int8_t *in = k->in;
+  int8_t *out = k->out;
+#define PSUM_LOOP(SUM, RELU)                                                   \
+  for (int i = start; i < end; i++)                                            \
+    out[i] = (int8_t)k_requant(SUM, mult, shift, RELU);
+#define P(t) in[(t) * ps + i]
+  if (np == 2)
+    if (relu) { PSUM_LOOP(P(0) + P(1), 1) } else { PSUM_LOOP(P(0) + P(1), 0) }
+  else if (np == 3)
+    if (relu) { PSUM_LOOP(P(0) + P(1) + P(2), 1) } else { PSUM_LOOP(P(0) + P(1) + P(2), 0) }
+  else if (np == 4)
+    if (relu) { PSUM_LOOP(P(0) + P(1) + P(2) + P(3), 1) } else { PSUM_LOOP(P(0) + P(1) + P(2) + P(3), 0) }
+  else
+    for (int i = start; i < end; i++) {
+      int32_t s = 0;
+      for (int t = 0; t < np; t++)
+        s += P(t);
+      out[i] = (int8_t)k_requant(s, mult, shift, relu);
+    }
+#undef P
+#undef PSUM_LOOP
   pi_cl_team_barrier();
 }
 
@@ -227,26 +243,50 @@ static void op_pw_cores(const op_t *op)
 }
 
 /* Classifier on the cores: chunks of op.tile output channels (a chunk of
- * output groups is contiguous in the PW4 layout). */
+ * output groups is contiguous in the PW4 layout), double-buffered: the DMA
+ * brings chunk i+1's weights while the cores compute chunk i (fc_int8). */
+static void k_fc(void *a)
+{
+  kargs_t *k = a;
+  fc_int8(k->in, k->w, k->bias, k->out, k->cin, k->cout, k->mult, k->shift, k->relu);
+}
+
 static void op_fc_cores(const op_t *op)
 {
-  const int K4 = KERNELS_ROUND4(op->cin), chunk = op->tile;
+  const int K4 = KERNELS_ROUND4(op->cin), chunk = op->tile, cout = op->cout;
+  int8_t *w[2], *in, *out;
+  int32_t *bias[2];
+  w[0] = l1_take(K4 * chunk);
+  w[1] = l1_take(K4 * chunk);
+  bias[0] = (int32_t *)l1_take(4 * chunk);
+  bias[1] = (int32_t *)l1_take(4 * chunk);
+  in = l1_take(op->cin);
+  out = l1_take(cout);
+  dma_sync(op->in, in, op->cin, 1);
   kargs_t k = {0};
-  k.n = 1;
+  k.in = in;
   k.cin = op->cin;
   k.mult = op->mult;
   k.shift = op->shift;
   k.relu = op->relu;
-  k.tile = 1;
-  k.in = (const int8_t *)op->in;
-  k.scratch = l1_take(PW_L2_BUF_SIZE(op->cin, chunk, 1));
-  for (int c0 = 0; c0 < op->cout; c0 += chunk) {
-    k.cout = imin(chunk, op->cout - c0);
-    k.w = (const int8_t *)op->wgt + c0 * K4;
-    k.bias = (const int32_t *)op->bias + c0;
-    k.out = (int8_t *)op->out + c0;
-    pi_cl_team_fork(0, k_pw_l2, &k);
+  int tw = dma_copy(op->wgt, (uint32_t)w[0], K4 * KERNELS_ROUND4(imin(chunk, cout)), 1);
+  int tb = dma_copy(op->bias, (uint32_t)bias[0], 4 * imin(chunk, cout), 1);
+  for (int i = 0, c0 = 0; c0 < cout; i++, c0 += chunk) {
+    plp_dma_wait(tw);
+    plp_dma_wait(tb);
+    const int c1 = c0 + chunk;
+    if (c1 < cout) {
+      const int n1 = imin(chunk, cout - c1);
+      tw = dma_copy(op->wgt + c1 * K4, (uint32_t)w[(i + 1) & 1], K4 * KERNELS_ROUND4(n1), 1);
+      tb = dma_copy(op->bias + 4 * c1, (uint32_t)bias[(i + 1) & 1], 4 * n1, 1);
+    }
+    k.cout = imin(chunk, cout - c0);
+    k.w = w[i & 1];
+    k.bias = bias[i & 1];
+    k.out = out + c0;
+    pi_cl_team_fork(0, k_fc, &k);
   }
+  dma_sync(op->out, out, cout, 0);
 }
 
 static void op_add(const op_t *op)

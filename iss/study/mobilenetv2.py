@@ -320,6 +320,9 @@ def build_plan(net: mnv2.Network, base: int, l1_size: int, mapping: Mapping | No
                 order.extend(idx[id(pl)] for pl in seq)
                 nrt = f["n_row_tiles"]
                 if nrt > 1:
+                    if (int(p.psum_rq.lo), int(p.psum_rq.hi)) not in ((0, 127), (-128, 127)):
+                        raise ValueError(f"{name}: partial-sum clamp [{p.psum_rq.lo}, {p.psum_rq.hi}] "
+                                         "is neither ReLU6 [0, 127] nor linear [-128, 127]")
                     f.update(mult=int(p.psum_rq.mult), shift=int(p.psum_rq.shift), lo=int(p.psum_rq.lo),
                              hi=int(p.psum_rq.hi))
 
@@ -331,9 +334,9 @@ def build_plan(net: mnv2.Network, base: int, l1_size: int, mapping: Mapping | No
                 f.update(wgt=A.put(pack_pw4(p.w), 4), bias=A.put(p.bias.astype("<i4"), 4),
                          mult=int(p.rq.mult), shift=int(p.rq.shift))
                 if n_pix == 1:   # classifier-like: chunks of output channels
-                    def need(c, ci=ci):
+                    def need(c, ci=ci, co=co):
                         c4 = 4 * c
-                        return pw4_size(ci, c4) + 4 * c4 + 2 * r4(ci) + 2 * c4 + 32
+                        return 2 * (pw4_size(ci, c4) + 4 * c4) + r4(ci) + r4(co) + 64
                     f["tile"] = 4 * cap(_fit(L, need, name, 1, r4(co) // 4))
                     kind = KIND_FC
                 else:
