@@ -20,6 +20,7 @@ from unicorn.riscv_const import UC_RISCV_REG_PC, UC_RISCV_REG_X0
 
 from . import isa, native
 from .timing import core as timing_core
+from .timing import perf
 from .errors import IllegalInstruction, MemoryFault, SimulationError
 from .memory import (ACCEL_BASE, ACCEL_SIZE, CLUSTER_PERIPH_BASE, CLUSTER_PERIPH_SIZE, DEMUX_BASE, DEMUX_SIZE,
                      SOC_PERIPH_BASE, SOC_PERIPH_SIZE)
@@ -38,6 +39,9 @@ WFI = 0x10500073
 CSR_MHARTID = 0xF14
 CSR_COUNTERS = {0xB00: "mcycle", 0xB02: "minstret", 0xB80: "mcycleh", 0xB82: "minstreth",
                 0xC00: "cycle", 0xC02: "instret", 0xC80: "cycleh", 0xC82: "instreth"}
+# mhpmcounter3.. (low and high halves): the performance events of iss/timing/perf.py
+CSR_PERF = {csr: e for e, csr in enumerate(perf.CSRS)}
+CSR_PERF_H = {csr + 0x80: e for e, csr in enumerate(perf.CSRS)}
 
 
 def _sleep_kind(waiting_for: str) -> str:
@@ -336,6 +340,9 @@ class Hart:
         own_cycles = int(code.cycle_prefix[j] - code.cycle_prefix[i])
         if csr == CSR_MHARTID:
             old = self.mhartid
+        elif csr in CSR_PERF or csr in CSR_PERF_H:
+            value = perf.read(self, CSR_PERF.get(csr, CSR_PERF_H.get(csr)))
+            old = (value >> 32) & 0xFFFFFFFF if csr in CSR_PERF_H else value & 0xFFFFFFFF
         else:
             name = CSR_COUNTERS[csr]
             # The counters as they stand before this instruction.
@@ -343,7 +350,7 @@ class Hart:
             old = (value >> 32) & 0xFFFFFFFF if name.endswith("h") else value & 0xFFFFFFFF
         src = rs1 if funct3 >= 5 else self.reg(rs1)
         writes = funct3 in (1, 5) or rs1 != 0
-        if writes and csr != CSR_MHARTID and funct3 in (1, 5):
+        if writes and csr in CSR_COUNTERS and funct3 in (1, 5):
             # csrw mcycle/minstret: the counter restarts from the written value.
             name = CSR_COUNTERS[csr]
             if not name.endswith("h"):
@@ -382,7 +389,7 @@ class CodeImage:
                 word = h | (int(half[i + 1]) << 16) if i + 1 < n else h
                 if word & 0x7F == 0x73 and (word >> 12) & 7 not in (0, 4):
                     csr = word >> 20
-                    if csr == CSR_MHARTID or csr in CSR_COUNTERS:
+                    if csr == CSR_MHARTID or csr in CSR_COUNTERS or csr in CSR_PERF or csr in CSR_PERF_H:
                         self.csr_sites.append((lo + 2 * i, csr, word))
                 i += 2
             else:

@@ -162,3 +162,24 @@ def test_dma_traffic_delays_core_loads_on_its_banks(fw):
     assert quiet_stalls == 0
     assert busy_stalls > 0
     assert busy == quiet + busy_stalls
+
+
+@pytest.mark.parametrize("use_l2", [0, 1])
+def test_performance_counters_count_the_loop(fw, use_l2):
+    """pi_perf_* around `lw; add (uses the load); addi; bnez` for N and 2N
+    iterations: every counter grows by exactly N times one iteration's events."""
+    cluster = Cluster(fw("timing_perf"))
+    cluster.memory.write_u32(cluster.program.symbol("use_l2").addr, use_l2)
+    assert cluster.run().exit_code == 0
+    sym = cluster.program.symbol("counts")
+    counts = np.frombuffer(cluster.memory.read(sym.addr, sym.size), np.uint32).reshape(2, -1).astype(np.int64)
+    d = dict(zip(["CYCLES", "ACTIVE_CYCLES", "INSTR", "LD_STALL", "JR_STALL", "IMISS", "LD", "ST", "JUMP", "BRANCH",
+                  "BTAKEN", "RVC", "LD_EXT", "ST_EXT", "LD_EXT_CYC", "ST_EXT_CYC", "TCDM_CONT"], counts[1] - counts[0]))
+    l2 = 8 * use_l2   # memory.l2_latency per load from L2
+    assert d["INSTR"] == 4 * N
+    assert d["LD"] == N and d["ST"] == 0 and d["BRANCH"] == N and d["BTAKEN"] == N and d["JUMP"] == 0
+    assert d["LD_STALL"] == N                      # the add waits for the load
+    assert d["JR_STALL"] == 2 * N                  # each taken branch: 2 cycles beyond its own
+    assert d["CYCLES"] == d["ACTIVE_CYCLES"] == N * (4 + 1 + 2 + l2)
+    assert d["LD_EXT"] == N * use_l2 and d["LD_EXT_CYC"] == N * l2 and d["ST_EXT"] == 0
+    assert d["TCDM_CONT"] == 0 and d["IMISS"] == 0 and d["RVC"] == 0

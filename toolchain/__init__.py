@@ -18,7 +18,7 @@ if not (RUNTIME / "link.ld").exists():  # a source checkout: toolchain/ beside f
     RUNTIME = Path(__file__).resolve().parent.parent / "firmware" / "runtime"
 INCLUDE = RUNTIME / "include"
 LINKER_SCRIPT = RUNTIME / "link.ld"
-RUNTIME_SOURCES = [RUNTIME / "crt0.S", RUNTIME / "runtime.c", RUNTIME / "printf.c", RUNTIME / "call.c"]
+RUNTIME_SOURCES = [RUNTIME / "crt0.S", RUNTIME / "runtime.c", RUNTIME / "printf.c", RUNTIME / "perf.c", RUNTIME / "call.c"]
 
 # CV32E40P: RV32IMC + Zicsr + the CORE-V v2 extensions the compiler knows. `+a`
 # (atomics) is not in the real core; it is on by default so C11 atomics compile,

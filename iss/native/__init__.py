@@ -75,6 +75,8 @@ class HartState(ctypes.Structure):
         ("banks", ctypes.c_uint32),
         ("horizon", ctypes.c_uint32),
         ("access_cycle", ctypes.c_uint64),
+        ("branches_taken", ctypes.c_uint64),
+        ("l2_stores", ctypes.c_uint64),
     ]
 
 

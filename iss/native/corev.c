@@ -92,7 +92,7 @@ static int ld(cx *c, uint32_t a, unsigned n, uint32_t *v)
         stop(c, ISS_STOP_FAULT, a);
         return 1;
     }
-    iss_mem_access(c->h, c->pc, a, n);
+    iss_mem_access(c->h, c->pc, a, n, 0);
     *v = x;
     return 0;
 }
@@ -106,7 +106,7 @@ static int st(cx *c, uint32_t a, unsigned n, uint32_t v)
         stop(c, ISS_STOP_FAULT, a);
         return 1;
     }
-    iss_mem_access(c->h, c->pc, a, n);
+    iss_mem_access(c->h, c->pc, a, n, 1);
     return 0;
 }
 

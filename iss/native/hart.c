@@ -35,8 +35,10 @@ void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_d
         uint32_t pen = 0;
         uint32_t mis = (start & 2) && known && h->flags && (h->flags[s] & ISS_START_32);
         if (h->prev_flags & ISS_END_BRANCH) {
-            if (start != h->prev_end)
+            if (start != h->prev_end) {
                 pen = 2 + mis;
+                h->branches_taken++;
+            }
         } else {
             pen = mis;
         }
@@ -98,6 +100,7 @@ void iss_taken_branch(iss_hart *h, uint32_t pc, uint32_t target)
     if (!h->timing)
         return;
     uint32_t pen = 2 + ((target & 2) && h->flags && in_code(h, target, &t) && (h->flags[t] & ISS_START_32));
+    h->branches_taken++;
     h->cycles += pen;
     h->block_dyn += pen;
     h->stall_branch += pen;
@@ -148,7 +151,7 @@ uint64_t iss_tcdm_reserve_words(uint64_t *bank_busy, uint32_t banks, uint32_t ho
     return waited;
 }
 
-void iss_mem_access(iss_hart *h, uint32_t pc, uint32_t addr, uint32_t size)
+void iss_mem_access(iss_hart *h, uint32_t pc, uint32_t addr, uint32_t size, int is_store)
 {
     uint32_t i;
     if (!h->timing)
@@ -177,6 +180,7 @@ void iss_mem_access(iss_hart *h, uint32_t pc, uint32_t addr, uint32_t size)
     off = addr - h->l2_base;
     if (off < h->l2_size) {
         h->l2_accesses++;
+        h->l2_stores += is_store != 0;
         if (h->l2_latency)
             stall(h, pc, h->l2_latency, &h->stall_l2);
     }
@@ -185,12 +189,11 @@ void iss_mem_access(iss_hart *h, uint32_t pc, uint32_t addr, uint32_t size)
 /* UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, only registered with the cycle model on. */
 void iss_mem_hook(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user_data)
 {
-    (void)type;
     (void)value;
     iss_hart *h = (iss_hart *)user_data;
     uint64_t pc = 0;
     ISS_UC.reg_read(uc, UC_RISCV_REG_PC, &pc);
-    iss_mem_access(h, (uint32_t)pc, (uint32_t)address, (uint32_t)size);
+    iss_mem_access(h, (uint32_t)pc, (uint32_t)address, (uint32_t)size, type == UC_MEM_WRITE);
 }
 
 /* UC_HOOK_CODE at each div/divu/rem/remu: 3 cycles (charged with the block) plus

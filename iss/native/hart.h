@@ -83,6 +83,8 @@ typedef struct iss_hart {
     uint32_t banks;              /* power of two */
     uint32_t horizon;            /* power of two, multiple of 64 */
     uint64_t access_cycle;       /* the cycle the last data access was issued (MMIO callbacks read it) */
+    uint64_t branches_taken;     /* conditional branches taken (standard and cv.beqimm/bneimm) */
+    uint64_t l2_stores;          /* of l2_accesses, the stores */
 } iss_hart;
 
 #define ISS_END_BRANCH 1u
@@ -94,7 +96,7 @@ void iss_set_api(const iss_api *api);
 void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);
 /* A data access of `size` bytes at `addr` by the instruction at `pc` (all paths:
  * Unicorn's loads/stores through iss_mem_hook, the CORE-V executor directly). */
-void iss_mem_access(iss_hart *h, uint32_t pc, uint32_t addr, uint32_t size);
+void iss_mem_access(iss_hart *h, uint32_t pc, uint32_t addr, uint32_t size, int is_store);
 /* A taken branch at `pc` executed outside Unicorn (cv.beqimm/bneimm) to `target`. */
 void iss_taken_branch(iss_hart *h, uint32_t pc, uint32_t target);
 /* Execution leaves the current block at `pc` (before the instruction there): the

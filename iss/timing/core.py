@@ -30,6 +30,9 @@ END_BRANCH = 1   # a conditional branch (standard) ends at this halfword
 END_JUMP = 2     # a jump (jal, jalr, c.j, c.jal, c.jr, c.jalr) ends here
 START_32 = 4     # a 32-bit instruction starts here
 
+# instruction classes per halfword (CodeTiming.kind), for the performance counters
+K_LOAD, K_STORE, K_JUMP, K_BRANCH, K_RVC = 1, 2, 4, 8, 16
+
 # CSRs whose access costs 4 cycles (the manual's list); others cost 1.
 SLOW_CSRS = {0x300, 0x341, 0x305, 0x342, 0xB00, 0xB02, 0xB80, 0xB82, 0x320, 0x7B0, 0x7B1, 0x7B2, 0x7B3}
 SLOW_CSRS |= set(range(0xB03, 0xB20)) | set(range(0xB83, 0xBA0)) | set(range(0x323, 0x340))
@@ -53,6 +56,7 @@ class CodeTiming:
     jump: np.ndarray        # uint8 per halfword: jump cycles beyond the first (jal/jalr: 1) + jalr stall
     flags: np.ndarray       # uint8 per halfword (+1): END_BRANCH / END_JUMP / START_32
     div_sites: list         # (pc, rs2) of div/divu/rem/remu instructions
+    kind: np.ndarray        # uint8 per halfword: K_LOAD | K_STORE | K_JUMP | K_BRANCH | K_RVC
 
 
 def _row_info():
@@ -108,6 +112,7 @@ def analyse(table: np.ndarray, starts: np.ndarray, base: int, raw: bytes) -> Cod
     load_use = np.zeros(n, np.uint8)
     jump = np.zeros(n, np.uint8)
     flags = np.zeros(n + 1, np.uint8)
+    kind = np.zeros(n, np.uint8)
     div_sites = []
     idx = np.nonzero(starts)[0]
     prev_written = 0
@@ -124,6 +129,10 @@ def analyse(table: np.ndarray, starts: np.ndarray, base: int, raw: bytes) -> Cod
             continue
         c = int(e["cycles"])
         cl, f, nm = _CLS[op], _FMT[op], _NAME[op]
+        kind[i] = ((K_LOAD if cl in ("load", "elw") or (cl == "amo" and nm != "sc.w") else 0)
+                   | (K_STORE if cl == "store" or (cl == "amo" and nm != "lr.w") else 0)
+                   | (K_JUMP if cl == "jump" else 0) | (K_BRANCH if cl == "branch" else 0)
+                   | (K_RVC if length == 2 else 0))
         if f in ("CSR", "CSRI"):
             csr = int.from_bytes(raw[2 * i:2 * i + 4], "little") >> 20
             c = 4 if csr in SLOW_CSRS else 1
@@ -146,4 +155,4 @@ def analyse(table: np.ndarray, starts: np.ndarray, base: int, raw: bytes) -> Cod
                 load_use[i] = 1
         cost[i] = c
         prev_written = _writes(op, e)
-    return CodeTiming(cost, load_use, jump, flags, div_sites)
+    return CodeTiming(cost, load_use, jump, flags, div_sites, kind)

@@ -40,6 +40,42 @@ void __pi_cl_team_barrier(void);
 void pi_cl_team_critical_enter(void);
 void pi_cl_team_critical_exit(void);
 
+/* Performance counters (per core), from the simulator's cycle model:
+ *   pi_perf_conf(1 << PI_PERF_CYCLES | 1 << PI_PERF_INSTR);
+ *   pi_perf_reset(); pi_perf_start();  ...code...  pi_perf_stop();
+ *   unsigned cycles = pi_perf_read(PI_PERF_CYCLES);
+ * Event e is also readable directly at CSR mhpmcounter(3 + e). */
+typedef enum {
+    PI_PERF_CYCLES = 0,        /* cycles (clock-gated ones included) */
+    PI_PERF_ACTIVE_CYCLES = 1, /* cycles not clock-gated */
+    PI_PERF_INSTR = 2,         /* instructions retired */
+    PI_PERF_LD_STALL = 3,      /* load-use stall cycles */
+    PI_PERF_JR_STALL = 4,      /* jump and taken-branch stall cycles */
+    PI_PERF_IMISS = 5,         /* instruction-cache misses (not modelled: 0) */
+    PI_PERF_LD = 6,            /* loads */
+    PI_PERF_ST = 7,            /* stores */
+    PI_PERF_JUMP = 8,          /* jumps */
+    PI_PERF_BRANCH = 9,        /* conditional branches */
+    PI_PERF_BTAKEN = 10,       /* conditional branches taken */
+    PI_PERF_RVC = 11,          /* compressed instructions */
+    PI_PERF_LD_EXT = 12,       /* loads from L2 */
+    PI_PERF_ST_EXT = 13,       /* stores to L2 */
+    PI_PERF_LD_EXT_CYC = 14,   /* cycles of L2 loads beyond the first */
+    PI_PERF_ST_EXT_CYC = 15,   /* cycles of L2 stores beyond the first */
+    PI_PERF_TCDM_CONT = 16,    /* cycles waiting for a TCDM bank */
+    PI_PERF_NB_EVENTS = 17
+} pi_perf_event_e;
+void pi_perf_conf(unsigned events);
+void pi_perf_reset(void);
+void pi_perf_start(void);
+void pi_perf_stop(void);
+unsigned int pi_perf_read(int event);
+#define pi_perf_cl_conf pi_perf_conf
+#define pi_perf_cl_reset pi_perf_reset
+#define pi_perf_cl_start pi_perf_start
+#define pi_perf_cl_stop pi_perf_stop
+#define pi_perf_cl_read pi_perf_read
+
 /* Memory: bump allocators over the free L1 (TCDM) and L2 space; free() of the
  * last block returns it. */
 void *pi_l1_malloc(void *device, size_t size);
