@@ -14,7 +14,6 @@ TEST_SRCS  := $(wildcard tests/firmware_src/*.c)
 TEST_ELFS  := $(patsubst tests/firmware_src/%.c,$(BUILD)/tests/%.elf,$(TEST_SRCS))
 RUNTIME    := $(wildcard firmware/runtime/*.c firmware/runtime/*.S firmware/runtime/*.ld firmware/runtime/include/*.h)
 KERNELS    := $(wildcard firmware/kernels/*.c firmware/kernels/*.h)
-KERNEL_SRC := $(wildcard firmware/kernels/*.c)
 
 .PHONY: all demo test test-slow firmware bench clean distclean venv
 
@@ -29,10 +28,10 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-# Apps link the kernels library (unused code is dropped at link time); a test
+# Apps take the kernels they use from firmware/kernels (by #include); a test
 # program X.c takes its X.S along when there is one.
-$(BUILD)/apps/%.elf: firmware/apps/%.c $(RUNTIME) $(KERNELS) $(STAMP)
-	$(ISS) cc $< $(KERNEL_SRC) -I firmware/kernels -D KERNELS_LINKED -o $@ -O3
+$(BUILD)/apps/%.elf: firmware/apps/%.c $(wildcard firmware/apps/*.h) $(RUNTIME) $(KERNELS) $(STAMP)
+	$(ISS) cc $< -I firmware/kernels -o $@ -O3
 
 $(BUILD)/tests/%.elf: tests/firmware_src/%.c $(wildcard tests/firmware_src/*.S) $(RUNTIME) $(KERNELS) $(STAMP)
 	$(ISS) cc $< $(wildcard tests/firmware_src/$*.S) -I firmware/kernels -o $@ -O2
