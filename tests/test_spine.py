@@ -116,3 +116,15 @@ def test_deadlock_is_reported_with_every_hart(fw):
     assert "hart 1 pc 0x" in msg and "stuck+0x" in msg and "waiting for an event (EVENT_WAIT) (mask 0x20)" in msg
     assert "hart 0 pc 0x" in msg and "pi_cl_team_fork+0x" in msg and "waiting for barrier 0" in msg
     assert all(f"hart {h} pc 0x" in msg for h in range(8))
+
+
+def test_wfi_sleeps_until_the_event(fw):
+    cluster = Cluster(fw("spine_wfi"))
+    res = cluster.run()
+    assert res.exit_code == 0
+    read = lambda name: cluster.memory.read_u32(cluster.program.symbol(name).addr)  # noqa: E731
+    assert read("buffer_seen") & (1 << 3)
+    # core 1 resumes after the event (wake-up latency and a few instructions later)
+    assert read("t_sent") < read("t_woken") < read("t_sent") + 60
+    # ...having been clock-gated meanwhile, counted as a wfi sleep
+    assert cluster.harts[1].sleep_by_kind.get("wfi", 0) > 1000

@@ -38,6 +38,10 @@ mutex 17, dispatch 18. A completed barrier raises line 16 on its target cores
 `barrier_latency` cycles after the last arrival; a woken core resumes
 `wakeup_latency` cycles after its event.
 
+An event becomes visible in a core's buffer at its cycle: a core that runs
+behind the one that raised it (harts take turns by quanta) does not see it
+early when it polls; a sleeping core wakes at the event's cycle.
+
 EVENT_WAIT sleeps on the core's mask. The blocking reads of a barrier, a mutex
 and the dispatch FIFO wake on their own event whatever the mask, and consume it
 (the barrier's TRIGGER_WAIT leaves it pending), so a stale event of one kind
@@ -87,6 +91,7 @@ class EventUnit(Peripheral):
         self.mask = [0] * n
         self.irq_mask = [0] * n
         self.buffer = [0] * n
+        self.future = [[] for _ in range(n)]  # (cycle, bit): raised, not yet visible to that core
         self.wake_bits = [0] * n       # events that end the current sleep of each core
         self.barriers = [Barrier() for _ in range(N_BARRIERS)]
         for b in self.barriers:
@@ -104,20 +109,59 @@ class EventUnit(Peripheral):
         """Raise event `line` on the cores of `core_mask` (at cycle `at`, default now)."""
         at = self.cluster.now if at is None else at
         bit = 1 << line
+        harts = self.cluster.harts
         for c in range(self.cores):
-            if core_mask >> c & 1:
+            if not core_mask >> c & 1:
+                continue
+            if c < len(harts) and self.wake_bits[c] & bit:
                 self.buffer[c] |= bit
-                if self.wake_bits[c] & bit and c < len(self.cluster.harts):
-                    self.wake_bits[c] = 0
-                    self.cluster.harts[c].wake(at + self.wakeup_latency)
+                self.wake_bits[c] = 0
+                harts[c].wake(at + self.wakeup_latency)
+            elif c < len(harts) and harts[c].now < at:
+                self.future[c].append((at, bit))
+            else:
+                self.buffer[c] |= bit
+
+    def _catch_up(self, core: int) -> None:
+        """Make the events whose cycle this core's clock has reached visible."""
+        fut = self.future[core]
+        if fut:
+            now = self.cluster.harts[core].now
+            keep = []
+            for at, bit in fut:
+                if at <= now:
+                    self.buffer[core] |= bit
+                else:
+                    keep.append((at, bit))
+            self.future[core] = keep
 
     def pending(self, core: int) -> int:
+        if core < len(self.cluster.harts):
+            self._catch_up(core)
         return self.buffer[core] & self.mask[core]
 
     def _sleep(self, hart, bits: int, what: str):
+        fut = self.future[hart.id] if hart.id < len(self.future) else []
+        pending = [at for at, bit in fut if bit & bits]
+        if pending:
+            # What it waits for is already raised, at a later cycle: sleep until then.
+            at = min(pending)
+            self._catch_up_to(hart.id, at)
+            hart.sleep(what)
+            hart.wake(at + self.wakeup_latency)
+            return WAIT
         self.wake_bits[hart.id] = bits
         hart.sleep(what)
         return WAIT
+
+    def _catch_up_to(self, core: int, cycle: int) -> None:
+        keep = []
+        for at, bit in self.future[core]:
+            if at <= cycle:
+                self.buffer[core] |= bit
+            else:
+                keep.append((at, bit))
+        self.future[core] = keep
 
     def sleep_wfi(self, hart) -> None:
         """wfi: clock-gate until an event of the core's mask."""
@@ -126,6 +170,8 @@ class EventUnit(Peripheral):
     # -- register access -------------------------------------------------------
     def read(self, hart, offset, size):
         c = hart.id
+        if c < len(self.cluster.harts):
+            self._catch_up(c)
         if offset == 0x00:
             return self.mask[c]
         if offset == 0x0C:
@@ -161,6 +207,8 @@ class EventUnit(Peripheral):
 
     def write(self, hart, offset, size, value):
         c = hart.id
+        if c < len(self.cluster.harts):
+            self._catch_up(c)
         if offset == 0x00:
             self.mask[c] = value
         elif offset == 0x04:
