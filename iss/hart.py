@@ -33,6 +33,7 @@ ABI_NAMES = ["zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0",
              "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6"]
 
 WFI = 0x10500073
+CHAIN_LIMIT = 1024
 
 # CSRs whose value Unicorn cannot know (it reads 0 for mhartid and the host's TSC
 # for the counters): reads and writes of these are emulated at their call sites.
@@ -122,8 +123,11 @@ class Hart:
             for pc, _ in code.timing.div_sites:
                 native.add_hook(uc, UC_HOOK_CODE, "iss_div_hook", addr, pc, pc)
         # The CORE-V executor: its INTR hook runs every instruction Unicorn does not
-        # know, and stops with a reason for everything else it cannot handle.
+        # know, and stops with a reason for everything else it cannot handle. It
+        # runs up to CHAIN_LIMIT consecutive CORE-V instructions per trap (an
+        # instruction tracer sets 0: it must see each one through its hook).
         self.isa = isa.attach(uc, ctypes.addressof(st), code.raw, code.base)
+        st.chain_limit = CHAIN_LIMIT
         uc.hook_add(UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED | UC_HOOK_MEM_FETCH_UNMAPPED,
                     self._unmapped)
         # After isa.attach: Unicorn runs hooks in registration order, and a hardware

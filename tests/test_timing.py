@@ -183,3 +183,25 @@ def test_performance_counters_count_the_loop(fw, use_l2):
     assert d["CYCLES"] == d["ACTIVE_CYCLES"] == N * (4 + 1 + 2 + l2)
     assert d["LD_EXT"] == N * use_l2 and d["LD_EXT_CYC"] == N * l2 and d["ST_EXT"] == 0
     assert d["TCDM_CONT"] == 0 and d["IMISS"] == 0 and d["RVC"] == 0
+
+
+def test_chaining_core_v_instructions_changes_only_speed(fw, monkeypatch):
+    """The executor runs consecutive CORE-V instructions without returning to
+    Unicorn: results, every cycle count and the profile are the same as one
+    trap per instruction."""
+    from iss import hart as hart_module
+
+    def observe(limit):
+        monkeypatch.setattr(hart_module, "CHAIN_LIMIT", limit)
+        cluster = Cluster(fw("chain_simd"))
+        res = cluster.run()
+        prof = cluster.profile_data()
+        return (res.stdout, res.cycles, [(p["cycles"], p["instructions"], p["stalls"], p["sleep"]) for p in prof],
+                [p["exec_count"].tobytes() + p["cycles_at"].tobytes() for p in prof])
+
+    one_by_one, chained = observe(0), observe(1024)
+    a = (np.arange(2048) * 37 + 11).astype(np.int8).astype(np.int64)
+    b = (np.arange(2048) * 53 - 7).astype(np.int8).astype(np.int64)
+    assert one_by_one[0] == [str(int(a @ b))]
+    assert chained == one_by_one
+    assert sum(p[2]["tcdm"] for p in chained[2]) > 0   # contention was part of it

@@ -77,6 +77,8 @@ class HartState(ctypes.Structure):
         ("access_cycle", ctypes.c_uint64),
         ("branches_taken", ctypes.c_uint64),
         ("l2_stores", ctypes.c_uint64),
+        ("chain_limit", ctypes.c_uint32),
+        ("chain_pad", ctypes.c_uint32),
     ]
 
 

@@ -3,6 +3,13 @@
 #include <string.h>
 #include "corev.h"
 
+/* Registers of a chain of instructions executed back to back: read from the
+ * engine once, written back once (see iss_intr_hook). */
+typedef struct regcache {
+    uint32_t v[32];
+    uint32_t valid, dirty;
+} regcache;
+
 typedef struct cx {
     uc_engine *uc;
     iss_hart *h;
@@ -11,6 +18,7 @@ typedef struct cx {
     uint32_t pc;
     uint32_t npc;     /* next PC; semantics change it for taken branches */
     int jumped;       /* a taken branch: no end-of-loop check */
+    regcache *rc;     /* NULL: registers go straight to the engine */
 } cx;
 
 typedef int (*sem_fn)(cx *c);   /* 0: done, 1: stopped the engine */
@@ -20,17 +28,47 @@ typedef int (*sem_fn)(cx *c);   /* 0: done, 1: stopped the engine */
 static inline uint32_t R(cx *c, unsigned r)
 {
     uint64_t v = 0;
-    if (r)
-        ISS_UC.reg_read(c->uc, UC_RISCV_REG_X0 + (int)r, &v);
+    if (!r)
+        return 0;
+    if (c->rc) {
+        if (!(c->rc->valid >> r & 1)) {
+            ISS_UC.reg_read(c->uc, UC_RISCV_REG_X0 + (int)r, &v);
+            c->rc->v[r] = (uint32_t)v;
+            c->rc->valid |= 1u << r;
+        }
+        return c->rc->v[r];
+    }
+    ISS_UC.reg_read(c->uc, UC_RISCV_REG_X0 + (int)r, &v);
     return (uint32_t)v;
 }
 
 static inline void W(cx *c, unsigned r, uint32_t v)
 {
-    if (r) {
-        uint64_t x = v;
-        ISS_UC.reg_write(c->uc, UC_RISCV_REG_X0 + (int)r, &x);
+    if (!r)
+        return;
+    if (c->rc) {
+        c->rc->v[r] = v;
+        c->rc->valid |= 1u << r;
+        c->rc->dirty |= 1u << r;
+        return;
     }
+    uint64_t x = v;
+    ISS_UC.reg_write(c->uc, UC_RISCV_REG_X0 + (int)r, &x);
+}
+
+/* Write the chain's registers back to the engine (before anything outside the
+ * executor can look at them). */
+static void flush(cx *c)
+{
+    regcache *rc = c->rc;
+    if (!rc || !rc->dirty)
+        return;
+    for (unsigned r = 1; r < 32; r++)
+        if (rc->dirty >> r & 1) {
+            uint64_t x = rc->v[r];
+            ISS_UC.reg_write(c->uc, UC_RISCV_REG_X0 + (int)r, &x);
+        }
+    rc->dirty = 0;
 }
 
 static inline void set_pc(uc_engine *uc, uint32_t pc)
@@ -52,6 +90,7 @@ static inline uint32_t sxn(uint32_t v, unsigned n)   /* sign-extend the low n bi
 
 static void stop(cx *c, uint32_t reason, uint32_t info)
 {
+    flush(c);
     c->h->stop_reason = reason;
     c->h->stop_pc = c->pc;
     c->h->stop_info = info;
@@ -88,7 +127,7 @@ static int ld(cx *c, uint32_t a, unsigned n, uint32_t *v)
     uint8_t *p = direct(c->h, a, n);
     if (p)
         memcpy(&x, p, n);
-    else if (ISS_UC.mem_read(c->uc, a, &x, n) != UC_ERR_OK) {
+    else if ((flush(c), ISS_UC.mem_read(c->uc, a, &x, n) != UC_ERR_OK)) {
         stop(c, ISS_STOP_FAULT, a);
         return 1;
     }
@@ -102,7 +141,7 @@ static int st(cx *c, uint32_t a, unsigned n, uint32_t v)
     uint8_t *p = direct(c->h, a, n);
     if (p)
         memcpy(p, &v, n);
-    else if (ISS_UC.mem_write(c->uc, a, &v, n) != UC_ERR_OK) {
+    else if ((flush(c), ISS_UC.mem_write(c->uc, a, &v, n) != UC_ERR_OK)) {
         stop(c, ISS_STOP_FAULT, a);
         return 1;
     }
@@ -827,7 +866,7 @@ int iss_corev_mark_hooked(iss_hart *h, uint32_t address)
 
 int iss_corev_exec(uc_engine *uc, iss_hart *h, const iss_insn *in, uint32_t pc)
 {
-    cx c = {uc, h, (iss_isa *)h->isa, in, pc, pc + in->len, 0};
+    cx c = {uc, h, (iss_isa *)h->isa, in, pc, pc + in->len, 0, NULL};
     if (SEM[in->op](&c))
         return 1;
     c.s->executed++;
@@ -852,6 +891,43 @@ void iss_corev_complete_elw(uc_engine *uc, iss_hart *h, uint32_t pc, uint32_t rd
     if ((s->lp_count[0] | s->lp_count[1]) && hwloop_end(s, npc, &target))
         npc = target;
     set_pc(uc, npc);
+}
+
+/* Run the trapping CORE-V instruction and, while the next one is CORE-V too,
+ * that one, without going back to Unicorn (a trap each costs far more than the
+ * instruction). Each chained instruction is charged as its own block, so cycle
+ * accounting, memory timing and profiles are as if Unicorn had run them; the
+ * chain ends at the hart's budget or after chain_limit instructions. The first
+ * one was charged by the block hook. */
+static void chain(uc_engine *uc, iss_hart *h, iss_isa *s, const iss_insn *in, uint32_t pc)
+{
+    regcache rc;
+    rc.valid = rc.dirty = 0;
+    uint32_t n = 0;
+    for (;;) {
+        cx c = {uc, h, s, in, pc, pc + in->len, 0, &rc};
+        if (SEM[in->op](&c))
+            return;                     /* stopped: stop() flushed and left PC on it */
+        s->executed++;
+        if (!c.jumped && (s->lp_count[0] | s->lp_count[1])) {
+            uint32_t target;
+            if (hwloop_end(s, c.npc, &target))
+                c.npc = target;
+        }
+        pc = c.npc;
+        uint32_t off = pc - s->base;
+        if (++n >= h->chain_limit || h->cycles >= h->budget || (off >> 1) >= s->n || (off & 1)) {
+            flush(&c);
+            break;
+        }
+        in = &s->tab[off >> 1];
+        if (!(in->op && in->op <= ISS_OP_COREV_LAST && SEM[in->op])) {
+            flush(&c);
+            break;
+        }
+        iss_charge_insn(h, pc);
+    }
+    set_pc(uc, pc);
 }
 
 static uint32_t raw_word(uc_engine *uc, iss_hart *h, uint32_t pc)
@@ -886,7 +962,10 @@ void iss_intr_hook(uc_engine *uc, uint32_t intno, void *user_data)
     if ((off >> 1) < s->n && !(off & 1)) {
         const iss_insn *in = &s->tab[off >> 1];
         if (in->op && in->op <= ISS_OP_COREV_LAST && SEM[in->op]) {
-            iss_corev_exec(uc, h, in, pc);
+            if (h->chain_limit)
+                chain(uc, h, s, in, pc);
+            else
+                iss_corev_exec(uc, h, in, pc);
             return;
         }
     } else {

@@ -94,6 +94,31 @@ void iss_cut_block(iss_hart *h, uint32_t pc)
     h->block_end = pc;
 }
 
+uint32_t iss_charge_insn(iss_hart *h, uint32_t pc)
+{
+    uint32_t i, len = 4;
+    h->block_start_cycles = h->cycles;
+    h->block_dyn = 0;
+    if (h->flags && in_code(h, pc, &i)) {
+        len = (h->flags[i] & ISS_START_32) ? 4 : 2;
+        uint32_t e = i + (len >> 1);
+        h->instret += h->insn_prefix[e] - h->insn_prefix[i];
+        h->cycles += h->cycle_prefix[e] - h->cycle_prefix[i];
+        if (h->exec_diff) {
+            h->exec_diff[i]++;
+            h->exec_diff[e]--;
+        }
+    } else {
+        h->instret++;
+        h->cycles++;
+    }
+    h->block_start = pc;
+    h->block_end = pc + len;
+    h->prev_end = pc + len;
+    h->prev_flags = 0;
+    return len;
+}
+
 void iss_taken_branch(iss_hart *h, uint32_t pc, uint32_t target)
 {
     uint32_t t, i;

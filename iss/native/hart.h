@@ -85,6 +85,8 @@ typedef struct iss_hart {
     uint64_t access_cycle;       /* the cycle the last data access was issued (MMIO callbacks read it) */
     uint64_t branches_taken;     /* conditional branches taken (standard and cv.beqimm/bneimm) */
     uint64_t l2_stores;          /* of l2_accesses, the stores */
+    uint32_t chain_limit;        /* CORE-V instructions the executor may run back to back per trap (0: one) */
+    uint32_t chain_pad;
 } iss_hart;
 
 #define ISS_END_BRANCH 1u
@@ -102,6 +104,9 @@ void iss_taken_branch(iss_hart *h, uint32_t pc, uint32_t target);
 /* Execution leaves the current block at `pc` (before the instruction there): the
  * rest of the block, charged when it started, is given back. */
 void iss_cut_block(iss_hart *h, uint32_t pc);
+/* An instruction executed outside Unicorn (chained by the CORE-V executor) is
+ * charged as a block of its own; returns its length in bytes. */
+uint32_t iss_charge_insn(iss_hart *h, uint32_t pc);
 void iss_mem_hook(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user_data);
 void iss_div_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);
 void iss_tcdm_retire(uint64_t *bank_busy, uint32_t banks, uint32_t horizon, uint64_t *retired, uint64_t upto);

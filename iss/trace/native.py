@@ -158,6 +158,7 @@ class Tracer:
         lo, hi = code.base, code.base + 2 * code.halfwords - 1
         self.hooks = []
         if insn_path:
+            hart.native.chain_limit = 0   # every instruction must pass the trace hook
             self.hooks.append(native.add_hook(uc, UC_HOOK_CODE, "iss_trace_code_hook", self.addr, lo, hi))
             self.hooks.append(native.add_hook(uc, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, "iss_trace_mem_hook",
                                               self.addr))
