@@ -161,6 +161,32 @@ class Hart:
             return self._io_time
         return self.native.cycles
 
+    def recent_instructions(self, limit: int = 64) -> list[tuple[int, int]]:
+        """(pc, raw word) of the last instructions this hart executed, oldest
+        first, ending with the one at `self.pc` when it stopped on it (a fault):
+        from the native ring of the last blocks run."""
+        st, code = self.native, self._code
+        n = min(st.recent_pos, native.RECENT)
+        out = []
+        for k in range(n):
+            start, end = st.recent[(st.recent_pos - n + k) % native.RECENT]
+            last = k == n - 1
+            pc = start
+            while pc < end or (last and pc == self.pc):
+                word = code.word(pc)
+                word = word if word & 3 == 3 else word & 0xFFFF
+                out.append((pc, word))
+                if last and pc == self.pc:
+                    break
+                pc += 4 if word & 3 == 3 else 2
+        return out[-limit:]
+
+    def format_recent(self, limit: int = 32) -> str:
+        """The last instructions as disassembly lines (crash reports)."""
+        prog = self.cluster.program
+        return "\n".join(f"  0x{pc:08x}  {isa.disasm(word, pc):<32s} {prog.symbolize(pc)}"
+                         for pc, word in self.recent_instructions(limit))
+
     def where(self, pc: int | None = None) -> str:
         pc = self.pc if pc is None else pc
         return f"hart {self.id} pc 0x{pc:08x} {self.cluster.program.symbolize(pc)}"

@@ -104,7 +104,8 @@ A firmware error during a call (memory fault, illegal instruction, deadlock,
 cycle limit, exit() called inside the function) re-raises the simulator's
 exception (same type, `SimulationError` subclasses; `exit()` raises
 `FirmwareExit`), its traceback cut to the test's frames, with a note: the failing hart, PC, symbol, file:line, the
-disassembly of the instructions leading to the PC, every hart's state, the last
+last instructions it executed (from the simulator's record of the last blocks
+each hart ran), the code around the PC, every hart's state, the last
 stdout lines, and the path of a dump file (stdout, every hart's PC, symbol and
 registers, the call and where its arguments were placed). Failed
 `assert_cycles` / `assert_matches` write the same dump. Dumps go to
@@ -148,6 +149,8 @@ assert CALL_LAYOUT.itemsize == 128
 ALIGN = 16
 DISASM_BEFORE = 12        # instructions shown before a crashing PC
 STDOUT_TAIL = 10          # stdout lines shown in a failure note
+RECENT_IN_NOTE = 24    # last executed instructions in a failure note
+RECENT_IN_DUMP = 200   # ... and in the dump file, per hart
 
 
 class FirmwareExit(SimulationError):
@@ -719,9 +722,11 @@ class Firmware:
         lines = [f"while running {self._call_text()}" if self._last_call else f"during the {what}"]
         hart, pc = _parse_where(getattr(e, "where", "") or "")
         if hart is not None:
-            lines.append(f"hart {hart} pc 0x{pc:08x} {self.program.symbolize(pc)}; the instructions up to it:")
-            lines += self.disassemble(pc)
             h = self.cluster.harts[hart]
+            lines.append(f"hart {hart} pc 0x{pc:08x} {self.program.symbolize(pc)}; the last instructions it executed:")
+            lines.append(h.format_recent(RECENT_IN_NOTE))
+            lines.append("the code around it:")
+            lines += self.disassemble(pc)
             lines.append(f"  called from ra=0x{h.reg(1):08x} {self.program.symbolize(h.reg(1))}")
         lines.append("harts:")
         lines += ["  " + ln for ln in self._hart_lines(registers=False)]
@@ -813,9 +818,11 @@ class Firmware:
         if call is not None:
             lines += [f"cycles {call.cycles}, instructions {call.instructions}, value {call.value!r}",
                       call.profile(), ""]
-        lines.append("== harts (the per-core profile of issue 4 will add top functions and stalls) ==")
+        lines.append("== harts ==")
         lines += self._hart_lines(registers=True)
         for h in c.harts:
+            lines += ["", f"== hart {h.id}: the last instructions it executed (trace of the call's tail) =="]
+            lines.append(h.format_recent(RECENT_IN_DUMP))
             lines += ["", f"== hart {h.id} around pc 0x{h.pc:08x} =="] + self.disassemble(h.pc, before=8)
         lines += ["", f"== stdout ({len(c.stdout_lines)} lines) =="] + list(c.stdout_lines)
         path.write_text("\n".join(lines) + "\n")

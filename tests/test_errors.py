@@ -150,3 +150,20 @@ def test_compile_error_is_reported(tmp_path, capsys):
 def test_cli_entry_point_runs():
     r = subprocess.run([sys.executable, "-m", "iss", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "iss cc app.c" in r.stdout
+
+
+def test_the_last_instructions_executed_lead_to_the_fault(fw, tmp_path):
+    """The record of the last blocks each hart ran gives the path to a crash:
+    main's dispatch on `mode`, the call, and the faulting load last."""
+    from iss import Cluster
+    from iss.errors import MemoryFault
+    cluster = Cluster(faults_elf(fw, tmp_path, 2))
+    with pytest.raises(MemoryFault):
+        cluster.run()
+    hart = cluster.harts[0]
+    recent = hart.recent_instructions(12)
+    symbols = [cluster.program.symbolize(pc).split("+")[0] for pc, _ in recent]
+    assert recent[-1][0] == hart.pc and symbols[-1] == "do_bad_load"
+    assert "main" in symbols and symbols.index("main") < symbols.index("do_bad_load")
+    text = hart.format_recent(12).splitlines()
+    assert len(text) == len(recent) and "lw" in text[-1] and "do_bad_load+0x" in text[-1]

@@ -235,9 +235,14 @@ def test_crash_names_the_place_and_writes_a_dump(unit):
     assert "while running crash() on 1 core(s)" in note
     assert re.search(r"=> [0-9a-f]{8}: .*lw", note)           # the faulting load, disassembled
     assert "called from ra=" in note and "iss_call_entry" in note
+    # the instructions hart 0 really executed, oldest first, ending with the fault
+    executed = note.split("the last instructions it executed:\n")[1].split("\nthe code around it:")[0].splitlines()
+    assert "crash+0x" in executed[-1] and re.search(r"\s(c\.)?lw\s", executed[-1])
+    assert any("jalr" in ln or "c.jalr" in ln for ln in executed)  # the call into crash()
     dump = Path(re.search(r"dump: (\S+)", note).group(1))
     text = dump.read_text()
     assert "MemoryFault" in text and "sp=" in text and "hart 7:" in text
+    assert "hart 0: the last instructions it executed" in text
     with pytest.raises(RuntimeError, match="failed earlier"):
         unit.call("add3", 1, 2, 3)
 

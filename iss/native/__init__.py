@@ -30,6 +30,9 @@ class NativeBuildError(BuildError):
     pass
 
 
+RECENT = 32  # ISS_RECENT in hart.h
+
+
 class HartState(ctypes.Structure):
     """Mirror of `struct iss_hart` in hart.h (same field order)."""
 
@@ -78,7 +81,8 @@ class HartState(ctypes.Structure):
         ("branches_taken", ctypes.c_uint64),
         ("l2_stores", ctypes.c_uint64),
         ("chain_limit", ctypes.c_uint32),
-        ("chain_pad", ctypes.c_uint32),
+        ("recent_pos", ctypes.c_uint32),
+        ("recent", (ctypes.c_uint32 * 2) * RECENT),
     ]
 
 

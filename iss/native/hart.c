@@ -16,6 +16,13 @@ static inline int in_code(const iss_hart *h, uint32_t addr, uint32_t *idx)
     return 1;
 }
 
+static inline void remember(iss_hart *h, uint32_t start, uint32_t end)
+{
+    uint32_t *r = h->recent[h->recent_pos++ % ISS_RECENT];
+    r[0] = start;
+    r[1] = end;
+}
+
 /* Charges a translated block when it starts executing. Checking the budget first
  * means a stopped block is not charged, so resuming at it is exact. The penalty of
  * how control arrived here (a taken branch, a jump to a misaligned 32-bit target)
@@ -70,6 +77,7 @@ void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_d
     h->prev_end = end;
     h->block_start = start;
     h->block_end = end;
+    remember(h, start, end);
 }
 
 void iss_cut_block(iss_hart *h, uint32_t pc)
@@ -92,6 +100,11 @@ void iss_cut_block(iss_hart *h, uint32_t pc)
     }
     h->prev_end = pc;
     h->block_end = pc;
+    if (h->recent_pos) {
+        uint32_t *r = h->recent[(h->recent_pos - 1) % ISS_RECENT];
+        if (r[0] == h->block_start)
+            r[1] = pc;
+    }
 }
 
 uint32_t iss_charge_insn(iss_hart *h, uint32_t pc)
@@ -116,6 +129,7 @@ uint32_t iss_charge_insn(iss_hart *h, uint32_t pc)
     h->block_end = pc + len;
     h->prev_end = pc + len;
     h->prev_flags = 0;
+    remember(h, pc, pc + len);
     return len;
 }
 

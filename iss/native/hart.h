@@ -32,6 +32,8 @@ typedef struct iss_api {
 
 extern iss_api ISS_UC;
 
+#define ISS_RECENT 32
+
 typedef struct iss_hart {
     uint64_t cycles;        /* simulated cycles of this hart */
     uint64_t instret;       /* instructions retired */
@@ -86,7 +88,8 @@ typedef struct iss_hart {
     uint64_t branches_taken;     /* conditional branches taken (standard and cv.beqimm/bneimm) */
     uint64_t l2_stores;          /* of l2_accesses, the stores */
     uint32_t chain_limit;        /* CORE-V instructions the executor may run back to back per trap (0: one) */
-    uint32_t chain_pad;
+    uint32_t recent_pos;         /* blocks started so far (ring index: recent_pos % ISS_RECENT) */
+    uint32_t recent[ISS_RECENT][2]; /* the last blocks run: [start, end) (crash reports) */
 } iss_hart;
 
 #define ISS_END_BRANCH 1u
