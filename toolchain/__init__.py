@@ -106,6 +106,8 @@ def content_key(sources, **options) -> str:
     h.update(" ".join(target_flags(options.get("atomics", True), options.get("corev", True))
                       + CFLAGS + LDFLAGS).encode())
     files = [Path(s) for s in sources] + RUNTIME_SOURCES + [LINKER_SCRIPT] + sorted(INCLUDE.glob("*.h"))
+    for d in sorted({Path(s).parent for s in sources}):
+        files += sorted(d.glob("*.h"))  # headers beside the sources (#include "x.h")
     for d in options.get("include_dirs", ()):
         # headers, and sources some programs #include from there
         files += sorted(Path(d).glob("*.h")) + sorted(Path(d).glob("*.c"))

@@ -43,24 +43,7 @@
 #include "ima.h"
 #include "../kernels/kernels.h"
 
-#ifndef BN_H
-#define BN_H 28
-#endif
-#ifndef BN_W
-#define BN_W BN_H
-#endif
-#ifndef BN_CIN
-#define BN_CIN 32
-#endif
-#ifndef BN_T
-#define BN_T 6
-#endif
-#ifndef BN_COUT
-#define BN_COUT 32
-#endif
-#ifndef BN_STRIDE
-#define BN_STRIDE 1
-#endif
+#include "bottleneck_shape.h"
 /* the default shape's mapping: expand 32x192 and project 192x32 on one crossbar */
 #ifndef BN_NTILES
 #define BN_NTILES 2

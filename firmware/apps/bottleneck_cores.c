@@ -43,24 +43,7 @@
 #include "../kernels/elementwise.c"
 #endif
 
-#ifndef BN_H
-#define BN_H 28
-#endif
-#ifndef BN_W
-#define BN_W BN_H
-#endif
-#ifndef BN_CIN
-#define BN_CIN 32
-#endif
-#ifndef BN_T
-#define BN_T 6
-#endif
-#ifndef BN_COUT
-#define BN_COUT 32
-#endif
-#ifndef BN_STRIDE
-#define BN_STRIDE 1
-#endif
+#include "bottleneck_shape.h"
 
 #define HID (BN_CIN * BN_T)
 #define HO ((BN_H - 1) / BN_STRIDE + 1)
