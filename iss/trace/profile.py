@@ -198,7 +198,8 @@ def profile_data_from_trace(code, records: np.ndarray, harts, sleep_spans: dict[
 
 # -- output -----------------------------------------------------------------------------
 def _k(v: int) -> str:
-    return f"{v:,}".replace(",", "_") if v >= 100_000 else str(v)
+    """Counts with thousands separators, the same way in every column."""
+    return f"{v:,}"
 
 
 def format_profile(profile: dict, top: int = 10) -> str:
