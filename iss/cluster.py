@@ -126,6 +126,14 @@ class Cluster:
             view[:len(seg.data)] = memoryview(seg.data)
             view[len(seg.data):] = 0
 
+    @property
+    def peripherals(self) -> list:
+        """Every peripheral model attached, once each."""
+        seen = {}
+        for w in self.memory.windows + self.memory.private:
+            seen.setdefault(id(w.periph), w.periph)
+        return list(seen.values())
+
     def attach(self, base: int, periph) -> None:
         """Place a peripheral's register window in the shared address map."""
         self.memory.attach(base, periph)

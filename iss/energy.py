@@ -17,9 +17,8 @@ Events and where their counts come from:
   ended earlier than the cluster is clock-gated to the end);
 * TCDM and L2 accesses of the cores (``profile_data``);
 * DMA bytes, IMA MVMs (and the window size of each), IMA streamer words, DWA
-  MACs and port words: from the busy spans the peripherals record in
-  ``Cluster.activity`` (labels of iss/periph/dma.py, ima.py, dwa.py);
-* programmed IMA cells: the IMA instances' ``programmed`` masks;
+  MACs and port words, programmed IMA cells: the statistics the models keep
+  (iss/periph/dma.py, ima.py, dwa.py), found through ``Cluster.peripherals``;
 * cluster cycles (shared infrastructure): the run's cycles.
 
 Calibration check (the EnergySection values are chosen, not fitted): the
@@ -33,8 +32,6 @@ program is the difference of two runs' counts (:meth:`Counts.minus`).
 """
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,9 +44,6 @@ _CLASS_OF = {"alu": "alu", "simd": "alu", "hwlp": "alu", "csr": "alu", "system":
              "load": "load", "amo": "load", "elw": "load", "store": "store",
              "branch": "branch", "jump": "branch"}
 
-_IMA_JOBS = re.compile(r"(\d+) jobs (\d+)x(\d+)")
-_DWA_JOB = re.compile(r"dw3x3 s(\d+) (\d+)x(\d+)x(\d+)")
-_DMA_BYTES = re.compile(r" (\d+)B ")
 
 
 @dataclass
@@ -96,6 +90,8 @@ def _insn_class_table(code) -> np.ndarray:
 
 def count_events(cluster) -> Counts:
     """Counts of every energy event of a finished run of `cluster`."""
+    from .periph.dma import Dma
+    from .periph.dwa import Dwa
     from .periph.ima import Ima
     c = Counts()
     data = cluster.profile_data()
@@ -111,29 +107,17 @@ def count_events(cluster) -> Counts:
         c.sleep_cycles += int(d["sleep_cycles"] + (end - d["cycles"]))
         c.tcdm_accesses += int(d["tcdm_accesses"])
         c.l2_accesses += int(d["l2_accesses"])
-    for unit, label, _start, _end in cluster.activity:
-        unit = unit.upper()
-        if unit.startswith("IMA"):
-            m = _IMA_JOBS.match(label)
-            if m:
-                n, rows, cols = map(int, m.groups())
-                c.ima_mvms += n
-                c.ima_ops += 2 * n * rows * cols
-                c.ima_stream_words += n * (math.ceil(rows / 4) + math.ceil(cols / 4))
-        elif unit.startswith("DWA"):
-            m = _DWA_JOB.match(label)
-            if m:
-                s, h, w, ch = map(int, m.groups())
-                ho, wo = (h - 1) // s + 1, (w - 1) // s + 1
-                c.dwa_macs += ho * wo * ch * 9
-                c.dwa_words += math.ceil((h * w * ch + ho * wo * ch + 18 * ch) / 4)
-        elif unit.startswith("DMA"):
-            m = _DMA_BYTES.search(" " + label + " ")
-            if m:
-                c.dma_bytes += int(m.group(1))
-    for w in cluster.memory.windows:
-        if isinstance(w.periph, Ima):
-            c.ima_cells_programmed += int(w.periph.programmed.sum())
+    for p in cluster.peripherals:
+        if isinstance(p, Ima):
+            c.ima_mvms += p.mvms
+            c.ima_ops += p.ops
+            c.ima_stream_words += p.stream_words
+            c.ima_cells_programmed += int(p.programmed.sum())
+        elif isinstance(p, Dwa):
+            c.dwa_macs += p.macs
+            c.dwa_words += p.stream_words
+        elif isinstance(p, Dma):
+            c.dma_bytes += p.bytes_done
     return c
 
 

@@ -133,7 +133,9 @@ class Dwa(Peripheral):
         self.busy = False
         self.gen = 0
         self.finished = 0
-        self.jobs_done = 0
+        self.jobs_done = 0           # statistics (the energy model reads them)
+        self.macs = 0
+        self.stream_words = 0
         self.stalled = []
 
     def read(self, hart, offset, size):
@@ -241,12 +243,15 @@ class Dwa(Peripheral):
             self.owner = hart.id
         gen = self.gen
         label = f"dw3x3 s{stride} {h}x{w}x{c}"
-        self.cluster.schedule(end, lambda: self._done(gen, out, start, end, label))
+        words = -(-(h * w * c + ho * wo * c + 18 * c) // 4)   # input, output, weights and requant
+        self.cluster.schedule(end, lambda: self._done(gen, out, start, end, label, words))
 
-    def _done(self, gen, out, start, end, label):
+    def _done(self, gen, out, start, end, label, words):
         if gen != self.gen:
             return
         ho, wo, c = out.shape
+        self.macs += ho * wo * c * 9
+        self.stream_words += words
         self._rows(OUT_ADDR, OUT_ROW_STRIDE, ho, wo * c)[:] = out.reshape(ho, wo * c).view(np.uint8)
         self.busy, self.owner = False, None
         self.finished += 1

@@ -257,8 +257,10 @@ class Ima(Peripheral):
         self.stalled = []            # harts sleeping until the IMA is idle
         self.plot_span_start = None
         self.finished = 0
-        self.jobs_done = 0           # statistics
+        self.jobs_done = 0           # statistics (the energy model reads them)
         self.mvms = 0
+        self.ops = 0                 # 2 x rows x columns of each job's window
+        self.stream_words = 0        # 32-bit words streamed in and out
 
     # -- bus ---------------------------------------------------------------
     def read(self, hart, offset, size):
@@ -498,6 +500,8 @@ class Ima(Peripheral):
         self.cluster.memory.view(job["dsts"][k], job["w"])[:] = out.view(np.uint8)
         self.finished += 1
         self.jobs_done += 1
+        self.ops += 2 * job["h"] * job["w"]
+        self.stream_words += -(-job["h"] // 4) + -(-job["w"] // 4)
         if k == job["n"] - 1:
             end = job["sched"][5][k]
             self.cluster.record_activity(self.name, f"{job['n']} jobs {job['h']}x{job['w']}", job["t0"], end)
