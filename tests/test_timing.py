@@ -205,3 +205,13 @@ def test_chaining_core_v_instructions_changes_only_speed(fw, monkeypatch):
     assert one_by_one[0] == [str(int(a @ b))]
     assert chained == one_by_one
     assert sum(p[2]["tcdm"] for p in chained[2]) > 0   # contention was part of it
+
+
+def test_waiting_for_the_dma_is_counted_as_dma_sleep(fw):
+    cluster = Cluster(fw("timing_dma"))
+    cluster.memory.write_u32(cluster.program.symbol("with_dma").addr, 2)
+    assert cluster.run().exit_code == 0
+    sleep = cluster.profile_data()[0]["sleep"]
+    # 16 KiB at 8 bytes a cycle: the core sleeps about 2048 cycles on the DMA event
+    assert 1800 <= sleep.get("dma", 0) <= 2400, sleep
+    assert sleep.get("event", 0) == 0

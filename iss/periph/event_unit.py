@@ -71,6 +71,22 @@ for _b in range(N_BARRIERS):
         REGISTERS[0x200 + 0x20 * _b + _o] = f"BARRIER{_b}_{_n}"
 
 
+_DMA_LINES = (1 << 8) | (1 << 9)
+_ACCEL_LINES = 0xF << 12
+
+
+def _wait_kind(mask: int) -> str:
+    """What a core waiting on `mask` waits for, for profiles: the DMA or an
+    accelerator when only their event lines can wake it."""
+    if mask and not mask & ~_DMA_LINES:
+        return "dma"
+    if mask and not mask & ~_ACCEL_LINES:
+        return "accelerator"
+    if mask and not mask & ~(_DMA_LINES | _ACCEL_LINES):
+        return "accelerator"
+    return "event"
+
+
 class Barrier:
     def __init__(self):
         self.trig_mask = 0
@@ -140,18 +156,18 @@ class EventUnit(Peripheral):
             self._catch_up(core)
         return self.buffer[core] & self.mask[core]
 
-    def _sleep(self, hart, bits: int, what: str):
+    def _sleep(self, hart, bits: int, what: str, kind: str = ""):
         fut = self.future[hart.id] if hart.id < len(self.future) else []
         pending = [at for at, bit in fut if bit & bits]
         if pending:
             # What it waits for is already raised, at a later cycle: sleep until then.
             at = min(pending)
             self._catch_up_to(hart.id, at)
-            hart.sleep(what)
+            hart.sleep(what, kind)
             hart.wake(at + self.wakeup_latency)
             return WAIT
         self.wake_bits[hart.id] = bits
-        hart.sleep(what)
+        hart.sleep(what, kind)
         return WAIT
 
     def _catch_up_to(self, core: int, cycle: int) -> None:
@@ -254,7 +270,7 @@ class EventUnit(Peripheral):
         got = self.buffer[c] & self.mask[c]
         if not got:
             detail = "with an empty event mask" if not self.mask[c] else f"(mask 0x{self.mask[c]:x})"
-            return self._sleep(hart, self.mask[c], f"{what} {detail}")
+            return self._sleep(hart, self.mask[c], f"{what} {detail}", _wait_kind(self.mask[c]))
         if clear:
             self.buffer[c] &= ~got
         return got

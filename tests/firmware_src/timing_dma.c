@@ -1,5 +1,6 @@
-/* Core 0 reads a TCDM buffer in a loop while (with_dma) the DMA writes into the
- * same buffer's banks from L2; `loop_cycles` is the loop's mcycle delta. */
+/* Core 0 reads a TCDM buffer in a loop while (with_dma == 1) the DMA writes into
+ * the same buffer's banks from L2; `loop_cycles` is the loop's mcycle delta.
+ * with_dma == 2: the core waits for the transfer before the loop. */
 #include "pmsis.h"
 #include "dma.h"
 
@@ -16,6 +17,10 @@ int main(void)
     int id = -1;
     if (with_dma)
         id = plp_dma_memcpy((uint32_t)src, (uint32_t)dst, BYTES, 1);
+    if (with_dma == 2) {            /* wait for the transfer first: clock-gated on the DMA */
+        plp_dma_wait(id);
+        id = -1;
+    }
     volatile uint32_t *p = (volatile uint32_t *)dst;
     uint32_t t0 = mcycle(), sum = 0;
     for (int i = 0; i < 1024; i++)
