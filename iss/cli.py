@@ -5,6 +5,7 @@ Argument parsing and output formatting only; the work is in the package.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -158,9 +159,6 @@ def _cmd_trace(args, extra) -> int:
         raise IssError(f"{args.file}: no such file") from None
     except ValueError as e:
         raise IssError(str(e)) from None
-    except BrokenPipeError:      # `iss trace ... | head`
-        import os
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
@@ -319,6 +317,10 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("iss: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (iss info app.elf | head): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -167,3 +167,14 @@ def test_the_last_instructions_executed_lead_to_the_fault(fw, tmp_path):
     assert "main" in symbols and symbols.index("main") < symbols.index("do_bad_load")
     text = hart.format_recent(12).splitlines()
     assert len(text) == len(recent) and "lw" in text[-1] and "do_bad_load+0x" in text[-1]
+
+
+def test_output_cut_short_by_the_reader_is_not_an_error(fw, tmp_path):
+    """`iss trace big.trace | head -2` ends quietly, without a traceback (the
+    trace is megabytes: far more than the pipe holds, so the pipe does break)."""
+    trace = tmp_path / "reduce.trace"
+    assert main(["run", str(fw("spine_reduce")), "--trace", f"insn:{trace}"]) == 0
+    assert trace.stat().st_size > 1 << 20
+    r = subprocess.run(f"{sys.executable} -m iss trace {trace} | head -2", shell=True, capture_output=True, text=True)
+    assert len(r.stdout.splitlines()) == 2
+    assert "Traceback" not in r.stderr and "BrokenPipe" not in r.stderr
