@@ -88,6 +88,9 @@ class Cluster:
         self.exit_hart: int | None = None
         self.stdout_lines: list[str] = []
         self.activity: list[tuple[str, str, int, int]] = []
+        # Called with (hart, start, end, what it waited for) for every clock-gated span
+        # as it ends (views record timelines with it; empty unless one asks).
+        self.sleep_listeners: list = []
         self.current: Hart | None = None
         self._echo = echo
         self.scheduler = Scheduler(self)

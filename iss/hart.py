@@ -287,9 +287,12 @@ class Hart:
         if self.state is not State.SLEEPING:
             return
         if at > self.native.cycles:
-            gated = at - self.native.cycles
+            start = self.native.cycles
+            gated = at - start
             self.sleep_cycles += gated
             self.sleep_by_kind[self._sleep_kind] = self.sleep_by_kind.get(self._sleep_kind, 0) + gated
+            for listener in self.cluster.sleep_listeners:
+                listener(self.id, start, at, self.waiting_for)
             self.native.cycles = at
         self.state = State.RUNNING
         self.waiting_for = ""

@@ -41,34 +41,22 @@ class ViewOptions:
 
 
 class SleepLog:
-    """Clock-gated spans of each hart: (start, end, what it waited for).
+    """Clock-gated spans of each hart: (start, end, what it waited for), from the
+    cluster's sleep listeners; harts still asleep at the end get a span to the end."""
 
-    Recorded by wrapping each hart's `wake` (the one place a sleeping hart's clock
-    jumps forward); harts still asleep at the end get a span to the end."""
+    def __init__(self, cluster):
+        self.spans: dict[int, list[tuple[int, int, str]]] = {h.id: [] for h in cluster.harts}
+        self._cluster = cluster
+        cluster.sleep_listeners.append(self._record)
 
-    def __init__(self, harts):
-        self.spans: dict[int, list[tuple[int, int, str]]] = {h.id: [] for h in harts}
-        self._harts = harts
-        for h in harts:
-            h.wake = self._wrap(h, h.wake)
-
-    def _wrap(self, hart, wake):
-        spans = self.spans[hart.id]
-
-        def recorded_wake(at):
-            from ..hart import State
-            if hart.state is State.SLEEPING:
-                start = hart.native.cycles
-                if at > start:
-                    spans.append((int(start), int(at), hart.waiting_for))
-            return wake(at)
-        return recorded_wake
+    def _record(self, hart: int, start: int, end: int, waiting_for: str) -> None:
+        self.spans[hart].append((int(start), int(end), waiting_for))
 
     def close(self, end: int) -> None:
         from ..hart import State
-        for h in self._harts:
-            if "wake" in vars(h):
-                del h.wake            # back to the class method
+        if self._record in self._cluster.sleep_listeners:
+            self._cluster.sleep_listeners.remove(self._record)
+        for h in self._cluster.harts:
             if h.state is State.SLEEPING and end > h.native.cycles:
                 self.spans[h.id].append((int(h.native.cycles), int(end), h.waiting_for))
 
@@ -98,7 +86,7 @@ class Session:
         self.function_map = FunctionMap(c.program, code.base, code.halfwords)
         need_insn = self._needs_insn()
         if need_insn or o.timeline or o.profile or o.profile_json:
-            self.sleep = SleepLog(c.harts)
+            self.sleep = SleepLog(c)
         if not (need_insn or o.timeline):
             return
         out_dir = Path(o.trace).resolve().parent if o.trace else None
