@@ -123,10 +123,12 @@ def build(verbose: bool = False) -> Path:
     if out.exists():
         return out
     for stale in out.parent.glob("_iss_native_*"):
-        try:
-            stale.unlink()
-        except OSError:
-            pass
+        # Older builds only: another process may be writing its .tmp right now.
+        if stale.suffix != ".tmp" and stale.name != out.name:
+            try:
+                stale.unlink()
+            except OSError:
+                pass
     cache = out.parent / ".zig-cache"
     env = dict(os.environ, ZIG_GLOBAL_CACHE_DIR=str(cache), ZIG_LOCAL_CACHE_DIR=str(cache))
     tmp = out.with_suffix(out.suffix + f".{os.getpid()}.tmp")
