@@ -4,6 +4,8 @@ __version__ = "0.1.0"
 from .config import Config  # noqa: E402
 from .errors import IssError, SimulationError  # noqa: E402
 
+__all__ = ["Cluster", "Config", "IssError", "Result", "SimulationError", "run"]
+
 
 def __getattr__(name):
     # The cluster pulls in Unicorn and the native helper: import it on first use.

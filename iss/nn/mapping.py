@@ -271,7 +271,7 @@ class Mapping:
             out.append("    {" + ", ".join(str(v) for v in r) + f"}}, /* {p.tile.name} */")
         out.append("};")
         first, count = self._layer_index()
-        out.append(f"/* first tile and tile count of each layer */")
+        out.append("/* first tile and tile count of each layer */")
         out.append(f"const uint16_t {prefix}_layer_first[{P}_N_LAYERS] = {{"
                    + ", ".join(map(str, first)) + "};")
         out.append(f"const uint16_t {prefix}_layer_count[{P}_N_LAYERS] = {{"

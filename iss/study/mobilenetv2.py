@@ -46,7 +46,7 @@ import numpy as np
 
 from ..nn import ima_model
 from ..nn import mobilenetv2 as mnv2
-from ..nn.mapping import BLOB_HEADER, BLOB_RECORD, Mapping, MappingError, map_mobilenetv2
+from ..nn.mapping import Mapping, MappingError, map_mobilenetv2
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "firmware" / "apps" / "mobilenetv2.c"
@@ -560,7 +560,7 @@ def run_study(input_hw=224, n_arrays=DEFAULT_IMAS, seed=0, program="preload", fc
 
     log = log or (lambda msg: None)
     bdir = Path(build_dir or tempfile.mkdtemp(prefix="iss-mnv2-"))
-    mapping = weight_mapping(n_arrays, fc_on_ima)  # MappingError when it does not fit
+    weight_mapping(n_arrays, fc_on_ima)  # fails early (MappingError) when the network does not fit
     results = {}
     for variant in ("hetero", "cores") if baseline else ("hetero",):
         log(f"{variant}: building the network and the golden model")
