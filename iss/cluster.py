@@ -169,6 +169,31 @@ class Cluster:
         if self._echo:
             print(text, flush=True)
 
+    # -- program data ------------------------------------------------------------
+    def write_symbol(self, name: str, data) -> None:
+        """Write `data` (bytes or a numpy array) into the global `name`, e.g. a
+        test input before the run. A global in .bss is refused: the start-up code
+        clears .bss, so what was written would be lost."""
+        sym = self.program.symbol(name)
+        raw = data.tobytes() if hasattr(data, "tobytes") else bytes(data)
+        if sym.size and len(raw) > sym.size:
+            raise SimulationError(f"{name} is {sym.size} bytes; {len(raw)} bytes do not fit")
+        for section in (".bss", ".l1_bss"):
+            base, size = self.program.sections.get(section, (0, 0))
+            if base <= sym.addr < base + size and not any(h.instret for h in self.harts):
+                raise SimulationError(
+                    f"{name} is in {section}, which the start-up code clears: give it an initial value in C "
+                    f"(e.g. `int {name}[N] = {{1}};`) to place it in initialised data, or write it after "
+                    f"start-up (the pytest plugin's firmware.call does)")
+        self.memory.write(sym.addr, raw)
+
+    def read_symbol(self, name: str, dtype="uint8", count: int | None = None) -> np.ndarray:
+        """A copy of the global `name` as a numpy array (all of it by default)."""
+        sym = self.program.symbol(name)
+        itemsize = np.dtype(dtype).itemsize
+        count = sym.size // itemsize if count is None else count
+        return np.frombuffer(self.memory.read(sym.addr, count * itemsize), dtype=dtype).copy()
+
     # -- tests and tools ---------------------------------------------------------
     def bus_read(self, addr: int, size: int = 4, core: int = 0) -> int:
         """Read a peripheral register (or RAM) as core `core` would."""

@@ -5,19 +5,12 @@ import numpy as np
 import pytest
 
 from iss import Cluster, Config
-from iss.errors import Deadlock
+from iss.errors import Deadlock, SimulationError
 
 
 def run(elf, cores=8, **kw):
     cluster = Cluster(elf, Config.load(cluster={"cores": cores}))
     return cluster, cluster.run(**kw)
-
-
-def symbol_array(cluster, name, dtype, count=None):
-    sym = cluster.program.symbol(name)
-    itemsize = np.dtype(dtype).itemsize
-    count = count if count is not None else sym.size // itemsize
-    return np.frombuffer(cluster.memory.read(sym.addr, count * itemsize), dtype=dtype)
 
 
 def test_hello_from_all_cores(fw):
@@ -31,30 +24,30 @@ def test_parallel_reduction_matches_numpy(fw, n):
     cluster = Cluster(fw("spine_reduce"))
     rng = np.random.default_rng(n)
     data = rng.integers(-2**20, 2**20, size=n, dtype=np.int32)
-    cluster.memory.write(cluster.program.symbol("input").addr, data.tobytes())
-    cluster.memory.write_u32(cluster.program.symbol("n").addr, n)
+    cluster.write_symbol("input", data)
+    cluster.write_symbol("n", np.int32(n))
     res = cluster.run()
     assert res.exit_code == 0
     total = int(data.astype(np.int64).sum())
-    assert symbol_array(cluster, "sum", np.int64)[0] == total
+    assert cluster.read_symbol("sum", np.int64)[0] == total
     assert res.stdout == [f"sum {total}"]
     chunk = -(-n // 8)
-    partial = symbol_array(cluster, "partial", np.int64)
+    partial = cluster.read_symbol("partial", np.int64)
     expect_partial = [int(data[c * chunk:(c + 1) * chunk].astype(np.int64).sum()) for c in range(8)]
     assert partial.tolist() == expect_partial
     mean = int(np.trunc(total / n))  # C division truncates toward zero
-    scaled = symbol_array(cluster, "scaled", np.int32, n)
+    scaled = cluster.read_symbol("scaled", np.int32, n)
     assert np.array_equal(scaled, (data - mean) * 3)
 
 
 @pytest.mark.parametrize("team", [1, 2, 4, 8])
 def test_team_fork_sizes(fw, team):
     cluster = Cluster(fw("spine_fork"))
-    cluster.memory.write_u32(cluster.program.symbol("fork_cores").addr, team)
+    cluster.write_symbol("fork_cores", np.int32(team))
     res = cluster.run()
     assert res.exit_code == 0
     assert res.stdout == [f"members 0x{(1 << team) - 1:x} visits {3 * team}"]
-    seen = symbol_array(cluster, "team_seen", np.int32)
+    seen = cluster.read_symbol("team_seen", np.int32)
     assert seen.tolist() == [team] * team + [0] * (8 - team)
     # Cores outside the team never ran: they stayed clock-gated in the dispatch loop.
     for h in res.harts[team:]:
@@ -89,9 +82,9 @@ def test_amoadd_from_all_cores(fw):
 
 def test_csr_mhartid_and_counters_are_simulated(fw):
     cluster, res = run(fw("spine_csr"))
-    assert symbol_array(cluster, "hartids", np.uint32).tolist() == list(range(8))
-    cyc = symbol_array(cluster, "cycles_delta", np.uint32)
-    ins = symbol_array(cluster, "instret_delta", np.uint32)
+    assert cluster.read_symbol("hartids", np.uint32).tolist() == list(range(8))
+    cyc = cluster.read_symbol("cycles_delta", np.uint32)
+    ins = cluster.read_symbol("instret_delta", np.uint32)
     # 100 iterations of a 5-instruction volatile loop plus a few around it: not
     # host TSC ticks. (The two windows are two instructions apart, so cycles may
     # be slightly below instructions at one cycle per instruction.)
@@ -103,7 +96,7 @@ def test_csr_mhartid_and_counters_are_simulated(fw):
 def test_cluster_id_in_mhartid(fw):
     cluster = Cluster(fw("spine_csr"), Config.load(cluster={"cluster_id": 3}))
     cluster.run()
-    assert symbol_array(cluster, "hartids", np.uint32).tolist() == [(3 << 5) | c for c in range(8)]
+    assert cluster.read_symbol("hartids", np.uint32).tolist() == [(3 << 5) | c for c in range(8)]
 
 
 def test_deadlock_is_reported_with_every_hart(fw):
@@ -128,3 +121,15 @@ def test_wfi_sleeps_until_the_event(fw):
     assert read("t_sent") < read("t_woken") < read("t_sent") + 60
     # ...having been clock-gated meanwhile, counted as a wfi sleep
     assert cluster.harts[1].sleep_by_kind.get("wfi", 0) > 1000
+
+
+def test_write_symbol_refuses_bss_which_start_up_clears(fw):
+    cluster = Cluster(fw("spine_reduce"))
+    data = np.arange(16, dtype=np.int32)
+    cluster.write_symbol("input", data)                 # initialised data: kept
+    with pytest.raises(SimulationError, match=r"sum is in \.bss, which the start-up code clears"):
+        cluster.write_symbol("sum", np.int64(5))
+    cluster.write_symbol("n", np.int32(16))
+    cluster.run()
+    assert cluster.read_symbol("sum", np.int64)[0] == data.sum()
+    assert np.array_equal(cluster.read_symbol("input", np.int32, 16), data)
