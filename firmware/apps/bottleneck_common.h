@@ -198,6 +198,14 @@ static void bn_run(void)
 
 static int bn_main(const char *variant, const char *dw_unit)
 {
+  /* The tile table, weights and requantization come from the host; built and
+   * run alone (make firmware, iss run), the table is still its placeholder. */
+  for (int t = 0; t < BN_NTILES; t++)
+    if (!bn_tiles[t * TILE_FIELDS + 4] || !bn_tiles[t * TILE_FIELDS + 5]) {
+      printf("%s: the IMA tile table is empty: this program's weights and inputs come from the host; "
+             "run it with `iss bench bottleneck` (iss/study/bottleneck.py)\n", variant);
+      return 2;
+    }
   bn_program_weights();
 #ifndef BN_SKIP_BOTTLENECK
   bn_run();
