@@ -3,7 +3,7 @@
 A hart runs a slice (until its cycle budget, a sleep, or an error) and says why
 it stopped; the scheduler decides what runs next. Cycles and instructions are
 charged per translated block by the native helper (iss/native), from the
-per-instruction cost table of the code (iss/timing.py).
+per-instruction cost tables of the code (iss/timing/core.py).
 """
 from __future__ import annotations
 
@@ -13,24 +13,20 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from unicorn import (UC_ARCH_RISCV, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_MEM_FETCH_UNMAPPED, UC_HOOK_MEM_READ,
-                     UC_HOOK_MEM_WRITE,
-                     UC_HOOK_MEM_READ_UNMAPPED, UC_HOOK_MEM_WRITE_UNMAPPED, UC_MEM_FETCH_UNMAPPED,
+                     UC_HOOK_MEM_READ_UNMAPPED, UC_HOOK_MEM_WRITE, UC_HOOK_MEM_WRITE_UNMAPPED, UC_MEM_FETCH_UNMAPPED,
                      UC_MEM_WRITE_UNMAPPED, UC_MODE_RISCV32, UC_PROT_ALL, Uc, UcError)
 from unicorn.riscv_const import UC_RISCV_REG_PC, UC_RISCV_REG_X0
 
 from . import isa, native
-from .timing import core as timing_core
-from .timing import perf
 from .errors import IllegalInstruction, MemoryFault, SimulationError
 from .memory import (ACCEL_BASE, ACCEL_SIZE, CLUSTER_PERIPH_BASE, CLUSTER_PERIPH_SIZE, DEMUX_BASE, DEMUX_SIZE,
                      SOC_PERIPH_BASE, SOC_PERIPH_SIZE)
 from .periph.base import WAIT
+from .timing import core as timing_core
+from .timing import perf
 
 if TYPE_CHECKING:  # pragma: no cover
     from .cluster import Cluster
-
-ABI_NAMES = ["zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3", "a4", "a5",
-             "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6"]
 
 WFI = 0x10500073
 CHAIN_LIMIT = 1024
@@ -57,7 +53,6 @@ def _sleep_kind(waiting_for: str) -> str:
 class State(enum.Enum):
     RUNNING = "running"
     SLEEPING = "asleep"
-    HALTED = "halted"
 
 
 class Stop(enum.Enum):
@@ -229,11 +224,11 @@ class Hart:
             self.pc = st.stop_pc
             return self._slow()
         if self._stop_request is not None:
-            # Stopped from an MMIO callback: a load is replayed on resume, a store is not.
-            kind, access_pc = self._stop_request
+            # Stopped from an MMIO callback, PC on the access: a sleeping load or
+            # store runs again when the hart resumes (its model sees the retry).
             self.pc = pc
             self._refund_block_tail(pc)
-            return kind
+            return self._stop_request
         # emu_start returned by itself: only wfi does that (PC on the next instruction).
         self.pc = pc
         if self._code.word(pc - 4) == WFI:
@@ -342,7 +337,7 @@ class Hart:
 
     def _request_stop(self, kind: Stop, uc) -> None:
         if self._stop_request is None:
-            self._stop_request = (kind, None)
+            self._stop_request = kind
             uc.emu_stop()
 
     def _unmapped(self, uc, access, address, size, value, user_data):
