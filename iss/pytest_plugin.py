@@ -87,15 +87,15 @@ Firmware
 How a call runs (firmware/runtime/call.c, linked into every ELF)
 ----------------------------------------------------------------
 The plugin writes the descriptor `__iss_call` (function, cores, arguments; in
-.data, so crt0 does not clear it). The first time, the cluster starts from reset:
-crt0 sets up every core and calls `__iss_main`, which calls `main`; a code hook
-on core 0 at `main`'s first instruction sends it to `__iss_call_main` instead.
-That runs (or team-forks) the function through the real runtime, stores the
-return value and cycle counts in the descriptor and returns 0 to `__iss_main`,
-which ends the simulation with exit(0). Later calls resume core 0 at
-`__iss_call_resume` (= exit(__iss_call_main())) with the stack pointer crt0
-entered main with (recorded by the same hook); cores 1..N-1 are
-still waiting in the dispatch loop, and globals keep their values between calls.
+.data, so crt0 does not clear it). The first time, the cluster starts from reset
+with the descriptor's state set to ENTER: crt0 sets up every core and calls
+`__iss_main`, which then runs `__iss_call_main` instead of `main`. That runs (or
+team-forks) the function through the real runtime, stores the return value and
+cycle counts in the descriptor and returns 0, which ends the simulation with
+exit(0). Later calls resume core 0 at `__iss_call_resume`
+(= exit(__iss_call_main())) at the top of its stack; cores 1..N-1 are still
+waiting in the dispatch loop, and globals keep their values between calls. The
+plugin uses only the public API (`Cluster`, its harts' `pc`/registers, memory).
 A firmware without `main` links: call.c has a weak `main` that serves calls.
 
 Failures
@@ -139,7 +139,7 @@ from .errors import ConfigError, SimulationError
 CALL_SYMBOL = "__iss_call"
 CALL_MAGIC = 0x43535349
 CALL_MAX_ARGS = 8
-CALL_IDLE, CALL_RUNNING, CALL_DONE = 0, 1, 2
+CALL_IDLE, CALL_RUNNING, CALL_DONE, CALL_ENTER = 0, 1, 2, 3
 CALL_LAYOUT = np.dtype([("magic", "<u4"), ("fn", "<u4"), ("cores", "<u4"), ("state", "<u4"),
                         ("args", "<u4", CALL_MAX_ARGS), ("ret_lo", "<u4"), ("ret_hi", "<u4"),
                         ("cycles", "<u4"), ("instret", "<u4"),
@@ -423,11 +423,6 @@ class Firmware:
         self._last_call: tuple[str, list[_Arg], int] | None = None
         syms = self.program.symbols
         self._has_call = CALL_SYMBOL in syms and "__iss_call_main" in syms
-        self._redirect_main = False
-        self._sp0 = None                 # core 0's sp where crt0 enters main: calls resume there
-        if "main" in syms and self.cluster.harts:
-            self._main_hook = self.cluster.harts[0].uc.hook_add(
-                _UC_HOOK_CODE(), self._at_main, None, syms["main"].addr, syms["main"].addr)
         mem = self.memory
         l1_lo = syms["__l1_heap_start"].addr if "__l1_heap_start" in syms else mem.tcdm_base
         l2_lo = syms["__l2_heap_start"].addr if "__l2_heap_start" in syms else mem.l2_base
@@ -435,21 +430,12 @@ class Firmware:
         self._persist = {"l1": _Arena("TCDM", _mid(l1_lo, mem.tcdm_end), mem.tcdm_end),
                          "l2": _Arena("L2", _mid(l2_lo, mem.l2_end), mem.l2_end)}
 
-    def _at_main(self, uc, address, size, data):
-        """Core 0 enters main: note its stack pointer; at start-up, go to the call
-        trampoline instead."""
-        from unicorn.riscv_const import UC_RISCV_REG_PC, UC_RISCV_REG_SP
-        if self._sp0 is None:
-            self._sp0 = uc.reg_read(UC_RISCV_REG_SP)
-        if self._redirect_main:
-            self._redirect_main = False
-            uc.reg_write(UC_RISCV_REG_PC, self.address("__iss_call_main"))
-
     def _enter(self, symbol: str) -> None:
         """Resume core 0 (stopped at exit()'s EOC store) at `symbol` on its stack."""
         h0 = self.cluster.harts[0]
         h0.pc = self.address(symbol)
-        h0.set_reg(2, self._sp0 if self._sp0 is not None else self.address("__stacks_end"))
+        # The top of core 0's stack: exit() never returns, so nothing below is live.
+        h0.set_reg(2, self.address("__stacks_end"))
 
     def __repr__(self) -> str:
         return f"Firmware({self.path.name}, cores={self.cores}, {self._state})"
@@ -663,12 +649,8 @@ class Firmware:
             raise RuntimeError(f"{self.path.name} was linked without firmware/runtime/call.c: "
                                "fw.call/fw.symbol need it (fw.run works)")
         d = self._descriptor()
-        d["fn"], d["state"] = 0, CALL_IDLE
-        self._redirect_main = True
-        try:
-            self._resume(None, what="start-up")
-        finally:
-            self._redirect_main = False
+        d["fn"], d["state"] = 0, CALL_ENTER   # __iss_main runs the (empty) call, not main
+        self._resume(None, what="start-up")
         if d["state"] != CALL_DONE:
             self._state = "dead"
             self._dead = f"start-up ended with exit({self.cluster.exit_code}) before main"
@@ -867,11 +849,6 @@ def _profile_window(before: list[dict], after: list[dict], cores: int, nap: list
             d["sleep"][kind] = d["sleep"].get(kind, nap[i]) - nap[i]
         out.append(d)
     return out
-
-
-def _UC_HOOK_CODE():
-    from unicorn import UC_HOOK_CODE
-    return UC_HOOK_CODE
 
 
 def _mid(lo: int, hi: int) -> int:

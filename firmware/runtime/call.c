@@ -4,13 +4,14 @@
  * The plugin fills the descriptor `__iss_call` (in .data, so the start-up code
  * does not clear it) and makes core 0 enter `__iss_call_main` where `main`
  * would run:
- *   - first call: the cluster starts from reset; crt0 sets up gp/tp/sp, clears
- *     .bss, puts cores 1..N-1 in the dispatch loop and calls __iss_main, which
- *     calls main; the plugin sends core 0 to __iss_call_main instead of main
- *     (the start-up code and the workers run unchanged).
+ *   - first call: the plugin sets state ENTER before reset; crt0 sets up
+ *     gp/tp/sp, clears .bss, puts cores 1..N-1 in the dispatch loop and calls
+ *     __iss_main, which runs __iss_call_main instead of main when asked
+ *     (__iss_call_requested).
  *   - later calls: core 0 stopped at the EOC store of exit(); the plugin resumes
- *     it at __iss_call_resume with the sp crt0 entered main with (tp and gp are
- *     still those crt0 set; the workers wait in the dispatch loop).
+ *     it at __iss_call_resume at the top of its stack (exit() never returns, so
+ *     nothing below is live; tp and gp are still those crt0 set; the workers
+ *     wait in the dispatch loop).
  * __iss_call_main team-forks fn(args) on cores 0..cores-1 with
  * pi_cl_team_fork (every core gets the same arguments; cores == 1 too),
  * stores core 0's return value and the cycle counts, and returns 0, which ends
@@ -23,7 +24,7 @@
 #define ISS_CALL_MAGIC 0x43535349u /* "ISSC" */
 #define ISS_CALL_MAX_ARGS 8
 
-enum { ISS_CALL_IDLE = 0, ISS_CALL_RUNNING = 1, ISS_CALL_DONE = 2 };
+enum { ISS_CALL_IDLE = 0, ISS_CALL_RUNNING = 1, ISS_CALL_DONE = 2, ISS_CALL_ENTER = 3 };
 
 struct iss_call {
     uint32_t magic;                        /*  0: ISS_CALL_MAGIC (layout check) */
@@ -65,6 +66,10 @@ static void iss_call_entry(void *arg)
         d->ret_hi = (uint32_t)(r >> 32);
     }
 }
+
+/* Asked by the start-up code (runtime.c's __iss_main): the host set ENTER in
+ * the descriptor before reset, so core 0 runs __iss_call_main, not main. */
+int __iss_call_requested(void) { return __iss_call.state == ISS_CALL_ENTER; }
 
 __attribute__((used, retain, noinline)) int __iss_call_main(void)
 {

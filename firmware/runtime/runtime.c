@@ -25,7 +25,9 @@ void exit(int code)
 
 void abort(void) { exit(134); }
 
-void __iss_main(void) { exit(main()); }
+/* Core 0 after start-up: main, or a call the pytest plugin asked for (call.c). */
+extern int __iss_call_requested(void), __iss_call_main(void);
+void __iss_main(void) { exit(__iss_call_requested() ? __iss_call_main() : main()); }
 
 /* Cores 1..N-1: sleep until the team fork pushes an entry point and argument. */
 void __iss_worker(void)
