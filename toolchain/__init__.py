@@ -82,7 +82,8 @@ def compile(sources, output, *, cache_dir=None, verbose: bool = False, **options
             raise BuildError(f"{s}: no such source file")
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    cache = Path(cache_dir) if cache_dir else output.parent / ".zig-cache"
+    # zig's caches go in the build directory, unless ISS_ZIG_CACHE names one to share.
+    cache = Path(cache_dir or os.environ.get("ISS_ZIG_CACHE") or output.parent / ".zig-cache")
     cmd = command(sources, output, **options)
     if verbose:
         print(" ".join(cmd), file=sys.stderr)
