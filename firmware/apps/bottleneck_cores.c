@@ -45,13 +45,6 @@
 
 #include "bottleneck_shape.h"
 
-#define HID (BN_CIN * BN_T)
-#define HO ((BN_H - 1) / BN_STRIDE + 1)
-#define WO ((BN_W - 1) / BN_STRIDE + 1)
-#define HAS_EXPAND (BN_T != 1)
-#define RESIDUAL (BN_STRIDE == 1 && BN_CIN == BN_COUT)
-#define NLAYERS 4
-#define USED __attribute__((used, retain, aligned(4)))
 
 PI_L1 USED int8_t bn_input[BN_H * BN_W * BN_CIN] = {1};
 #if HAS_EXPAND

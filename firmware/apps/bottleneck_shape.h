@@ -1,5 +1,6 @@
 /* The bottleneck the apps compute, for every variant (cores, IMA+cores,
- * IMA+DWA+cores): MobileNetV2 blocks 4/5 by default, any shape with -D BN_*. */
+ * IMA+DWA+cores): MobileNetV2 blocks 4/5 by default, any shape with -D BN_*,
+ * and the sizes that follow from it. */
 #ifndef BOTTLENECK_SHAPE_H
 #define BOTTLENECK_SHAPE_H
 
@@ -21,5 +22,14 @@
 #ifndef BN_STRIDE
 #define BN_STRIDE 1
 #endif
+
+#define HID (BN_CIN * BN_T)
+#define HO ((BN_H - 1) / BN_STRIDE + 1)
+#define WO ((BN_W - 1) / BN_STRIDE + 1)
+#define HAS_EXPAND (BN_T != 1)
+#define RESIDUAL (BN_STRIDE == 1 && BN_CIN == BN_COUT)
+#define NLAYERS 4
+/* symbols the host fills or reads back: kept by the linker, word aligned */
+#define USED __attribute__((used, retain, aligned(4)))
 
 #endif
