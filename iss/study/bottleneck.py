@@ -57,10 +57,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BuildError, ElfError, IssError
+from . import APPS, KERNELS, cache_dir
 
-ROOT = Path(__file__).resolve().parents[2]
-APPS = ROOT / "firmware" / "apps"
-KERNELS = ROOT / "firmware" / "kernels"
 SKIP_FORK = Path(__file__).resolve().parent / "skip_fork.c"
 VARIANTS = ("cores", "ima_cores", "hetero")
 APP = {"cores": "bottleneck_cores.c", "ima_cores": "bottleneck_ima_cores.c", "hetero": "bottleneck_hetero.c"}
@@ -92,10 +90,6 @@ def shape_defines(s) -> list[str]:
 
 def shape_name(s) -> str:
     return f"{s.h}x{s.w}x{s.c_in} t{s.t} -> {s.h_out}x{s.w_out}x{s.c_out} s{s.stride}"
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("ISS_STUDY_CACHE", ROOT / "build" / "study"))
 
 
 # ----------------------------------------------------------------------------

@@ -47,10 +47,9 @@ import numpy as np
 from ..nn import ima_model
 from ..nn import mobilenetv2 as mnv2
 from ..nn.mapping import Mapping, MappingError, map_mobilenetv2
+from . import APPS, KERNELS
 
-ROOT = Path(__file__).resolve().parents[2]
-APP = ROOT / "firmware" / "apps" / "mobilenetv2.c"
-KERNELS = ROOT / "firmware" / "kernels"
+APP = APPS / "mobilenetv2.c"
 
 MAGIC = 0x32564E4D  #: "MNV2"
 VERSION = 1
