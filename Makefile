@@ -49,8 +49,12 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -n $(JOBS) -m slow
 
+# Every figure also lands in build/bench.json; compare two runs with
+# `python bench/compare.py before.json build/bench.json`.
 bench: $(STAMP) firmware
+	@mkdir -p $(BUILD) && rm -f $(BUILD)/bench.json
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	@echo "figures: $(BUILD)/bench.json"
 
 clean:
 	rm -rf $(BUILD) .pytest_cache
