@@ -1,6 +1,6 @@
 """The int8 core kernels (firmware/kernels) bit-exact against the numpy golden
 models of iss.nn on random shapes, and the cores-only bottleneck app against
-iss.nn.mobilenetv2.bottleneck_forward (issue 7, items 1-2).
+iss.nn.mobilenetv2.bottleneck_forward.
 
 The weight packings below are written from the layouts documented in
 firmware/kernels/kernels.h (PW4, DW4), independently of the firmware."""

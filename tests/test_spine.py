@@ -1,4 +1,4 @@
-"""The spine: compiled firmware on 8 harts with the PULP runtime (issue 2)."""
+"""The spine: compiled firmware on 8 harts with the PULP runtime."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""The bottleneck study (issue 7, items 3-6): the offloaded firmware variants
+"""The bottleneck study: the offloaded firmware variants
 bit-exact against the golden model, the energy model's consistency, and the
 `iss bench bottleneck` CLI, on small shapes (the paper shape runs in `make demo`)."""
 from __future__ import annotations

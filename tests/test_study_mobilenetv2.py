@@ -1,4 +1,4 @@
-"""End-to-end MobileNetV2 from compiled firmware (issue 8): every layer's output
+"""End-to-end MobileNetV2 from compiled firmware: every layer's output
 bit for bit against iss.nn.mobilenetv2.forward, on the reduced 32x32 network
 (all 17 blocks, the same 33-array mapping; the golden model has no
 fewer-blocks variant) with the tiling forced small, and the full 224x224

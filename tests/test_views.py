@@ -1,4 +1,4 @@
-"""Views of a run (issue 4, items 5-7): instruction trace, profile, Perfetto, VCD,
+"""Views of a run: instruction trace, profile, Perfetto, VCD,
 plot, `iss trace` filtering, and the trace of a run that ends in an error."""
 from __future__ import annotations
 

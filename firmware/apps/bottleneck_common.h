@@ -1,4 +1,4 @@
-/* Shared part of the offloaded MobileNetV2 bottleneck apps (issue 7, item 3):
+/* Shared part of the offloaded MobileNetV2 bottleneck apps:
  * bottleneck_hetero.c (pointwise on the IMA, depthwise on the DWA, residual on
  * the cores: golden mapping "hetero") and bottleneck_ima_cores.c (pointwise on
  * the IMA, depthwise and residual on the 8 cores: golden mapping "ima_cores").

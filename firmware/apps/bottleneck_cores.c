@@ -1,5 +1,5 @@
 /* A MobileNetV2 bottleneck (inverted residual) on the 8 cores, every tensor in
- * the TCDM (issue 7, "cores" mapping):
+ * the TCDM (the study's "cores" mapping):
  *
  *   expand   1x1 CIN -> HID (= CIN*T), ReLU6    (skipped when T == 1)
  *   dw       3x3 depthwise, stride S, pad 1, per-channel requant, ReLU6

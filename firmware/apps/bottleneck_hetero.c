@@ -1,4 +1,4 @@
-/* MobileNetV2 bottleneck on the heterogeneous cluster (issue 7, golden mapping
+/* MobileNetV2 bottleneck on the heterogeneous cluster (golden mapping
  * "hetero"): pointwise expand and project on the IMA (4-bit weights programmed
  * once before the timed part; one job sequence over all pixels per crossbar
  * tile), depthwise 3x3 on the depthwise accelerator (DWA), residual add on the

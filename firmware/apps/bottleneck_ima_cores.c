@@ -1,5 +1,5 @@
 /* MobileNetV2 bottleneck with pointwise on the IMA and depthwise 3x3 on the 8
- * cores (issue 7, golden mapping "ima_cores": the cluster without the depthwise
+ * cores (golden mapping "ima_cores": the cluster without the depthwise
  * accelerator). Pointwise layers, buffers and host interface:
  * bottleneck_common.h; depthwise: dw_conv3x3_int8 (firmware/kernels).
  *

@@ -1,4 +1,4 @@
-/* int8 MobileNetV2 kernels on the cluster's cores (issue 7, items 1-2).
+/* int8 MobileNetV2 kernels on the cluster's cores.
  *
  * Arithmetic and layouts are exactly those of the numpy golden models
  * (iss/nn/quant.py, iss/nn/layers.py); the tests compare bit for bit.
