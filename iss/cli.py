@@ -23,6 +23,8 @@ EPILOG = """examples:
   iss bench bottleneck                 the paper's bottleneck study (cores vs IMA+cores vs IMA+DWA+cores)
   iss bench bottleneck --all-shapes    every MobileNetV2 bottleneck shape
   iss bench mobilenetv2                end-to-end MobileNetV2 on 34 IMAs + DWA + cores vs cores only
+  iss sweep examples/sweeps/ima_count.toml     a design-space sweep on Dask: table (Parquet, CSV), plots
+  iss sweep plot build/sweeps/ima_count.parquet --x ima.count --y latency_ms --color workload
 """
 
 
@@ -178,6 +180,52 @@ def _cmd_info(args, extra) -> int:
     return 0
 
 
+def _cmd_sweep(args, extra) -> int:
+    if extra:
+        raise IssError(f"unrecognized arguments: {' '.join(extra)}")
+    from . import sweep
+
+    if args.spec == "plot":
+        if len(args.table) != 1 or not (args.pareto or (args.x and args.y)):
+            raise IssError("usage: iss sweep plot RESULTS.parquet --x FIELD --y METRIC [--color FIELD] "
+                           "[--out FILE.png] (or --pareto)")
+        table = sweep.read_table(args.table[0])
+        png = args.out or Path(args.table[0]).with_suffix(".png")
+        if args.pareto:
+            sweep.pareto_plot(table, png, args.x or "latency_ms", args.y or "energy_uj", args.color)
+        else:
+            sweep.plot(table, png, args.x, args.y, args.color)
+        print(f"[iss] plot: {png}", file=sys.stderr)
+        return 0
+    if args.table:
+        raise IssError(f"unrecognized arguments: {' '.join(args.table)}")
+    spec = sweep.load_spec(args.spec)
+    out = args.out or sweep.default_out(spec)
+    client = None
+    if args.scheduler:
+        from distributed import Client
+        try:
+            client = Client(args.scheduler, timeout="10s")
+        except OSError as e:
+            raise IssError(f"--scheduler {args.scheduler}: cannot connect ({e})") from None
+    progress = sweep.Progress()
+    try:
+        table = sweep.run(spec, client=client, out=out, cache=not args.no_cache, workers=args.workers,
+                          log=lambda m: print(f"[iss] {m}", file=sys.stderr), progress=progress)
+    except KeyboardInterrupt:
+        progress.close()
+        print(f"[iss] sweep interrupted: finished points are kept in {sweep.cache_dir_for(out)}; run the same "
+              f"command again to resume", file=sys.stderr)
+        raise
+    finally:
+        if client is not None:
+            client.close()
+    progress.close()
+    print(sweep.summary(table), end="")
+    print(f"[iss] table: {out} and {Path(out).with_suffix('.csv')}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="iss", description="Simulator of a heterogeneous in-memory-computing "
                                 "PULP cluster: 8 RV32 CORE-V harts, shared TCDM, IMA and depthwise accelerators.",
@@ -295,6 +343,32 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("elf", type=Path)
     info.add_argument("--all", action="store_true", help="also list untyped symbols (labels)")
     info.set_defaults(func=_cmd_info)
+
+    sw = sub.add_parser("sweep", help="run a design-space sweep (workloads x configurations) on Dask, or plot one",
+                        description="Run every workload of SPEC.toml at every point of its grid or list of "
+                        "configurations, each point in a Dask worker process, and write one table (Parquet and "
+                        "CSV: configuration fields, cycles, latency, energy by unit, utilisation, verified, wall "
+                        "time, error) and the spec's plots. Finished points are cached beside the table: running "
+                        "the same command again resumes. The spec format is documented in iss/sweep.py and "
+                        "examples/sweeps/.",
+                        epilog="usage: iss sweep plot RESULTS.parquet --x FIELD --y METRIC [--color FIELD] "
+                        "[--out FILE.png]\n       iss sweep plot RESULTS.parquet --pareto [--x latency_ms --y "
+                        "energy_uj] [--color FIELD]", formatter_class=argparse.RawDescriptionHelpFormatter)
+    sw.add_argument("spec", metavar="SPEC.toml", help="the sweep spec (or `plot` to draw a table)")
+    sw.add_argument("table", nargs="*", metavar="RESULTS", help=argparse.SUPPRESS)
+    sw.add_argument("--out", type=Path, help="the table (default: the spec's `out`, else build/sweeps/SPEC.parquet; "
+                    "the CSV goes beside it); with `plot`, the PNG")
+    sw.add_argument("--scheduler", metavar="ADDRESS",
+                    help="an existing Dask scheduler, e.g. tcp://host:8786 (default: a local cluster of one "
+                    "worker process per core, started and stopped by the command)")
+    sw.add_argument("--workers", type=int, help="worker processes of the local cluster (default: the cores)")
+    sw.add_argument("--no-cache", action="store_true", help="run every point, ignoring and not filling the cache")
+    plot = sw.add_argument_group("iss sweep plot")
+    plot.add_argument("--x", metavar="FIELD", help="column on the x axis, e.g. ima.count")
+    plot.add_argument("--y", metavar="METRIC", help="column on the y axis, e.g. latency_ms")
+    plot.add_argument("--color", metavar="FIELD", help="one line per value of this column")
+    plot.add_argument("--pareto", action="store_true", help="scatter with the Pareto front (lower is better)")
+    sw.set_defaults(func=_cmd_sweep)
     return p
 
 

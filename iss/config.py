@@ -199,6 +199,17 @@ class TimingSection:
     access further ahead than the window is not arbitrated."""
 
 
+def read_toml(path: str | Path, what: str = "config file", error=ConfigError) -> dict:
+    """The table of the TOML file at `path`; `error` (one line) if it is missing or invalid."""
+    p = Path(path)
+    try:
+        return tomllib.loads(p.read_text())
+    except FileNotFoundError:
+        raise error(f"{what} not found: {p}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise error(f"{p}: invalid TOML: {e}") from None
+
+
 @dataclass
 class Config:
     cluster: ClusterSection = field(default_factory=ClusterSection)
@@ -286,14 +297,7 @@ class Config:
         (`Config.load(cluster={"cores": 4})`)."""
         cfg = cls()
         if path is not None:
-            p = Path(path)
-            try:
-                data = tomllib.loads(p.read_text())
-            except FileNotFoundError:
-                raise ConfigError(f"config file not found: {p}") from None
-            except tomllib.TOMLDecodeError as e:
-                raise ConfigError(f"{p}: invalid TOML: {e}") from None
-            cfg.override(data, str(p))
+            cfg.override(read_toml(path), str(path))
         if sections:
             cfg.override(sections, "override")
         return cfg.validate()

@@ -116,3 +116,24 @@ def content_key(sources, **options) -> str:
         h.update(str(f.name).encode())
         h.update(f.read_bytes())
     return h.hexdigest()[:20]
+
+
+def compile_cached(sources, out_dir, name: str, **options) -> Path:
+    """`compile()` into `out_dir/NAME-KEY.elf`, KEY the `content_key` of the sources
+    and options: an existing ELF is reused, and a build lands with an atomic
+    rename, so concurrent processes never see half an ELF."""
+    import tempfile
+    out_dir = Path(out_dir)
+    out = out_dir / f"{name}-{content_key(sources, **options)}.elf"
+    if out.exists():
+        return out
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".build-", suffix=".elf")
+    os.close(fd)
+    try:
+        compile(sources, tmp, **options)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return out

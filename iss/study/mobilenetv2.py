@@ -535,6 +535,17 @@ def format_report(res: RunResult, baseline: RunResult | None = None, energy=None
     return "\n".join(lines)
 
 
+def inference_energy(res: RunResult):
+    """iss.energy.EnergyReport of one inference: the run's, without the
+    crossbars' programming (done once, before; the preload path marks the cells
+    programmed without plot words)."""
+    import dataclasses
+
+    from ..energy import count_events, energy
+    c = dataclasses.replace(count_events(res.cluster), ima_cells_programmed=0)
+    return energy(c, res.cluster.config)
+
+
 # ----------------------------------------------------------------------------
 # The study (`iss bench mobilenetv2`)
 # ----------------------------------------------------------------------------
@@ -580,16 +591,6 @@ def run_study(input_hw=224, n_arrays=DEFAULT_IMAS, seed=0, program="preload", fc
     e_h = e_c = None
     etext = None
     if energy:
-        import dataclasses
-
-        from ..energy import count_events
-        from ..energy import energy as energy_of
-
-        def inference_energy(res):
-            # the crossbars' programming is not part of an inference (it is done once,
-            # before; the preload path marks the cells programmed without plot words)
-            c = dataclasses.replace(count_events(res.cluster), ima_cells_programmed=0)
-            return energy_of(c, res.cluster.config)
         e_h = inference_energy(results["hetero"])
         etext = f"energy: {e_h.total_uj:.1f} uJ per inference (paper: 482 uJ; weight programming excluded)"
         if "cores" in results:
@@ -600,5 +601,5 @@ def run_study(input_hw=224, n_arrays=DEFAULT_IMAS, seed=0, program="preload", fc
     return StudyResult(results["hetero"], results.get("cores"), e_h, e_c, text + "\n")
 
 
-__all__ = ["weight_mapping", "ima_weights", "build_plan", "build_firmware", "run", "layer_table",
+__all__ = ["weight_mapping", "ima_weights", "build_plan", "build_firmware", "run", "layer_table", "inference_energy",
            "format_report", "run_study", "StudyResult", "Plan", "RunResult", "MappingError", "pack_pw4", "pack_dw4"]
