@@ -211,7 +211,7 @@ def load_spec(source, base_dir: Path | None = None) -> Spec:
     if "out" in data:
         if not isinstance(data["out"], str):
             raise SpecError(f"{where}: out must be a path string")
-        spec.out = base_dir / data["out"] if path is None else Path(data["out"])
+        spec.out = Path(data["out"])       # like --out: relative to the current directory
     columns = set(spec.fields) | set(METRICS) | {"workload", "wall_s"}
     for i, p in enumerate(data.get("plots", [])):
         extra = set(p) - {"x", "y", "color", "out", "pareto"}

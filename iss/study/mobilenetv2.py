@@ -415,8 +415,8 @@ def _l2_size_for(end):
 
 def run(net: mnv2.Network, elf, n_arrays=DEFAULT_IMAS, program="preload", x=None, config=None,
         max_tile=None, session_options=None, echo=False) -> RunResult:
-    """Lay out ``net``, run the firmware ``elf`` on a cluster with ``n_arrays``
-    IMAs, and read every activation back.
+    """Lay out ``net``, run the firmware ``elf`` (a path or a loaded Program) on
+    a cluster with ``n_arrays`` IMAs, and read every activation back.
 
     ``config``: extra :meth:`iss.config.Config.load` sections (dict).
     ``session_options``: an :class:`iss.trace.ViewOptions` to run under a
@@ -429,7 +429,7 @@ def run(net: mnv2.Network, elf, n_arrays=DEFAULT_IMAS, program="preload", x=None
     from ..elf import Program
     from ..periph.ima import Ima
 
-    prog = Program(elf)
+    prog = elf if isinstance(elf, Program) else Program(elf)
     l2_base = prog.symbols["__l2_heap_start"].addr
     l1_heap = prog.symbols["__l1_heap_start"].addr
     sections = {k: dict(v) for k, v in (config or {}).items()}
