@@ -1,4 +1,4 @@
-"""`iss sweep` (issue 18): specs checked before anything runs, real sweeps on a
+"""`iss sweep`: specs checked before anything runs, real sweeps on a
 local Dask cluster of worker processes, resume after an interruption, failing
 points, the table and the plots."""
 from __future__ import annotations
