@@ -66,12 +66,23 @@ def _cmd_run(args, extra) -> int:
     if args.cores is not None:
         overrides["cluster"] = {"cores": args.cores}
     config = Config.load(args.config, **overrides)
+    gdb_socket = None
+    if args.gdb is not None:
+        from . import gdb
+        gdb_host, gdb_port = gdb.parse_address(args.gdb)
+        gdb_socket = gdb.listen(gdb_host, gdb_port)      # a bad or busy port fails before any work
+    elif args.gdb_on_detach is not None:
+        raise IssError("--gdb-on-detach says what happens when GDB goes away: add --gdb [HOST:]PORT")
     cluster = Cluster(args.elf, config, echo=True)
     options = trace.ViewOptions(trace=trace_file, trace_cores=cores, trace_window=window,
                                 profile=args.profile, profile_json=args.profile_json, perfetto=args.perfetto,
                                 vcd=args.vcd, plot=args.plot, progress=progress.enabled())
     session = trace.Session(cluster, options)
-    result = session.run(max_cycles=args.max_cycles)
+    runner = None
+    if gdb_socket is not None:
+        views = bool(trace_file or args.profile or args.profile_json or options.timeline)
+        runner = _gdb_runner(args, cluster, config, gdb_socket, gdb_host, reset=not views)
+    result = session.run(max_cycles=args.max_cycles, runner=runner)
     if args.profile:
         print(trace.format_profile(session.profile, top=args.profile_top), file=sys.stderr, end="")
     if trace_file is not None:
@@ -84,6 +95,32 @@ def _cmd_run(args, extra) -> int:
         print(f"[iss] exit code {result.exit_code}, {result.cycles} cycles, {result.instructions} instructions, "
               f"{result.wall_seconds:.3f} s ({result.mips:.1f} MIPS)", file=sys.stderr)
     return result.exit_code & 0xFF if result.exit_code >= 0 else 1
+
+
+def _gdb_runner(args, cluster, config, sock, host: str, reset: bool):
+    """Run the cluster under GDB's control (iss/gdb) instead of to the end at once."""
+    from . import gdb
+    from .cluster import Cluster
+
+    def log(msg: str) -> None:
+        print(f"[iss] {msg}", file=sys.stderr, flush=True)
+
+    def run(max_cycles=None):
+        port = sock.getsockname()[1]
+        limit = config.scheduler.max_cycles if max_cycles is None else max_cycles
+        log(f"waiting for GDB on {host}:{port}; in GDB type:  target remote {host}:{port}   "
+            f"(or run: {gdb.connect_line(args.elf, host, port)})")
+        server = gdb.Server(cluster, sock, max_cycles=limit, on_detach=args.gdb_on_detach or "continue",
+                            reset=(lambda: Cluster(args.elf, config, echo=True)) if reset else None, log=log)
+        outcome = server.serve()
+        if outcome.how != "exit":
+            log(outcome.message)
+        server.cluster.stdout.flush()
+        error = server.debugger.error
+        if error is not None:
+            raise error
+        return server.cluster.result()
+    return run
 
 
 def _bench_bottleneck(args) -> int:
@@ -291,6 +328,14 @@ def build_parser() -> argparse.ArgumentParser:
     views.add_argument("--plot", type=Path, metavar="FILE.png",
                        help="draw per-core activity over time (busy/stalled/asleep); needs matplotlib "
                        "(pip install 'iss[plot]')")
+    debug = run.add_argument_group("debugging", "GDB remote stub: every core is a GDB thread; see README "
+                                   "'Debugging with GDB'")
+    debug.add_argument("--gdb", metavar="[HOST:]PORT",
+                       help="wait for GDB (target remote HOST:PORT) before the first instruction; HOST defaults "
+                       "to localhost (only local connections); PORT 0 picks a free port")
+    debug.add_argument("--gdb-on-detach", choices=("continue", "end"), default=None,
+                       help="when GDB detaches or disconnects before the program ends: run it to the end "
+                       "(continue, the default) or end the simulation at once (end, exit code 1)")
     run.set_defaults(func=_cmd_run)
 
     bench = sub.add_parser("bench", help="run a study of the paper from compiled firmware",

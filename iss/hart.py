@@ -59,6 +59,7 @@ class Stop(enum.Enum):
     BUDGET = "budget"      # quantum or event horizon reached
     SLEEP = "sleep"        # waiting for an event
     EXIT = "exit"          # the program ended the simulation
+    DEBUG = "debug"        # a debugger's breakpoint, watchpoint or step (iss/gdb)
 
 
 class Hart:
@@ -79,6 +80,9 @@ class Hart:
         self._stop_request = None
         self._fault = None
         self._code = code
+        # The debugger attached to this hart (iss/gdb), None when there is none: it
+        # puts its own hooks on the engine and is told of ebreaks and of its stops.
+        self.debug = None
 
         mem = cluster.memory
         uc = self.uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV32)
@@ -187,17 +191,22 @@ class Hart:
         return f"hart {self.id} pc 0x{pc:08x} {self.cluster.program.symbolize(pc)}"
 
     # -- running -------------------------------------------------------------
-    def run(self, budget: int) -> Stop:
-        """Run until the hart's clock reaches `budget`, it sleeps, or the program exits."""
+    def run(self, budget: int, step: bool = False) -> Stop:
+        """Run until the hart's clock reaches `budget`, it sleeps, or the program
+        exits; `step`: one instruction at most (a debugger's stepi)."""
         st = self.native
         st.budget = budget
         st.stop_reason = native.STOP_NONE
         self._stop_request = None
         self._fault = None
+        if step:
+            self.uc.ctl_flush_tb()    # blocks translated without the instruction counter would not stop
         try:
-            self.uc.emu_start(self.pc, 0)
+            self.uc.emu_start(self.pc, 0, count=1 if step else 0)
         except UcError as e:
             self.pc = self.uc.reg_read(UC_RISCV_REG_PC)
+            if self.debug is not None and self.debug.ebreak(self):
+                return Stop.DEBUG      # an ebreak a debugger wrote over the code
             raise self._memory_error(e) from None
         except SimulationError as e:
             self.pc = self.uc.reg_read(UC_RISCV_REG_PC)
@@ -212,6 +221,10 @@ class Hart:
         if reason == native.STOP_ILLEGAL:
             self.pc = st.stop_pc
             raise IllegalInstruction(f"illegal instruction 0x{st.stop_info:08x}", self.where())
+        if reason == native.STOP_EBREAK and self.debug is not None:
+            self.pc = st.stop_pc
+            if self.debug.ebreak(self):
+                return Stop.DEBUG
         if reason in (native.STOP_ECALL, native.STOP_EBREAK, native.STOP_TRAP):
             self.pc = st.stop_pc
             what = {native.STOP_ECALL: "ecall", native.STOP_EBREAK: "ebreak"}.get(
@@ -237,6 +250,10 @@ class Hart:
                 return Stop.BUDGET
             self.cluster.event_unit.sleep_wfi(self)
             return Stop.SLEEP
+        if step or (self.debug is not None and self.debug.stopped_here(self)):
+            # One instruction done (stepi), or a debugger stopped before the next one.
+            self._refund_block_tail(pc)
+            return Stop.DEBUG if not step else Stop.BUDGET
         raise SimulationError("emulation stopped for no known reason", self.where())
 
     def _slow(self) -> Stop:

@@ -27,6 +27,9 @@ class Scheduler:
         self.time = 0            # cluster time outside hart slices (event firing)
         self.slices = 0          # how many times a hart was given the host (for benchmarks)
         self.progress: Callable[[int], None] | None = None
+        # Set by a debugger (iss/gdb), also from its connection thread (Ctrl-C):
+        # the run returns after the current slice, every hart at an instruction boundary.
+        self.pause_request = None
 
     def schedule(self, at: int, fn: Callable[[], None]) -> None:
         heapq.heappush(self.events, (int(at), next(self._seq), fn))
@@ -79,8 +82,30 @@ class Scheduler:
             cluster.tcdm_arbiter.retire(now)
             if self.progress is not None:
                 self.progress(self.time)
-            if stop is Stop.EXIT:
+            if stop is Stop.EXIT or self.pause_request is not None:
                 break
+
+    def run_hart(self, hart, max_cycles: int = 0, step: bool = False) -> Stop:
+        """One slice of `hart` alone, the others frozen (a debugger resuming one
+        core, or its stepi with `step`: one instruction). The events due by the
+        hart's clock fire first, as in `run`."""
+        now = hart.native.cycles
+        self._fire_until(now)
+        if max_cycles and now >= max_cycles:
+            raise CycleLimit(self._limit_message(max_cycles))
+        budget = now + self.cluster.config.scheduler.quantum
+        if self.events and self.events[0][0] < budget:
+            budget = self.events[0][0]
+        if max_cycles and max_cycles < budget:
+            budget = max_cycles
+        self.cluster.current = hart
+        try:
+            stop = hart.run(budget, step=step)
+        finally:
+            self.cluster.current = None
+        self.time = max(self.time, hart.native.cycles)
+        self.slices += 1
+        return stop
 
     def _deadlock_message(self) -> str:
         parts = [f"{h.where()} waiting for {h.waiting_for or 'an event'}" for h in self.cluster.harts]

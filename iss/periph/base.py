@@ -51,6 +51,11 @@ class Peripheral:
     def write(self, hart: "Hart", offset: int, size: int, value: int):
         raise self.error(offset, "register is not writable")
 
+    def peek(self, core: int, offset: int, size: int) -> int | None:
+        """What core `core` would read at `offset`, for a debugger, when reading
+        has no side effect; None when it has one (or the model does not say)."""
+        return None
+
     def check_access(self, offset: int, size: int) -> None:
         """A 32-bit access to a register of the map (`registers`), or an error."""
         if offset not in self.registers:

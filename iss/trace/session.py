@@ -106,12 +106,14 @@ class Session:
                                             sample_period=o.sample_period))
 
     # -- running ----------------------------------------------------------------------
-    def run(self, max_cycles: int | None = None):
+    def run(self, max_cycles: int | None = None, runner=None):
+        """`runner(max_cycles=...)`: runs the cluster and returns its Result in place
+        of `cluster.run` (e.g. under a debugger)."""
         from .progress import ProgressLine
         bar = ProgressLine(self.cluster) if self.options.progress else None
         self._attach()
         try:
-            self.result = self.cluster.run(max_cycles=max_cycles)
+            self.result = (runner or self.cluster.run)(max_cycles=max_cycles)
         finally:
             if bar is not None:
                 bar.close()
