@@ -254,6 +254,12 @@ def test_protocol_errors_get_error_replies_and_the_run_continues(demo):
     assert bytes.fromhex(c.send("qThreadExtraInfo,5")).decode() == "core 4, running"
     mem = c.send("m1c000000,4")
     assert len(mem) == 8
+    # Peripheral registers: readable where reading has no side effect.
+    ima = 0x1020_1000
+    assert c.send("m10200008,4") == packets.hex_u32(0xFF)               # cluster ctrl FETCH_EN: 8 cores
+    assert c.send("M%x,4:%s" % (ima + 0x3C, packets.hex_u32(77))) == "OK"  # IMA J_WIDTH
+    assert c.send("m%x,4" % (ima + 0x3C)) == packets.hex_u32(77)
+    assert c.send("m%x,4" % (ima + 0x04)) == "E14"                      # ACQUIRE would lock it
     assert c.send("c").startswith("W03")
     c.s.close()
     rc, out, err = iss.finish()
