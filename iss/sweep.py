@@ -791,6 +791,9 @@ def plot(table, png, x, y, color=None) -> Path:
         name = None if label is None else (", ".join(f"{k}={v}" for k, v in zip(groups, label))
                                           if isinstance(label, tuple) else f"{groups[0]}={label}")
         ax.plot(g[x], g[y], marker="o", label=name)
+    if _integer_column(ok[x]):
+        from matplotlib.ticker import MaxNLocator
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     failed = int(table["error"].notna().sum()) if "error" in table else 0
@@ -799,6 +802,11 @@ def plot(table, png, x, y, color=None) -> Path:
         ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return _save(fig, plt, png)
+
+
+def _integer_column(column) -> bool:
+    from pandas.api.types import is_integer_dtype
+    return is_integer_dtype(column)
 
 
 def pareto_front(table, x="latency_ms", y="energy_uj"):
@@ -828,6 +836,12 @@ def pareto_plot(table, png, x="latency_ms", y="energy_uj", color=None) -> Path:
         ax.scatter(ok[x], ok[y], s=22)
     front = pareto_front(ok, x, y)
     ax.plot(front[x], front[y], color="black", linewidth=1, drawstyle="steps-post", label="Pareto front")
+    fields = [c for c in table.columns[:list(table.columns).index("cycles")] if c not in ("workload", x, y)] \
+        if "cycles" in table.columns else []
+    for _, r in front.iterrows():   # name the Pareto-optimal designs
+        ax.annotate("\n".join(f"{f}={r[f]:g}" if isinstance(r[f], (int, float)) else f"{f}={r[f]}"
+                              for f in fields), (r[x], r[y]), xytext=(4, 4), textcoords="offset points",
+                    fontsize=6.5)
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     ax.set_title(f"{y} vs {x}: {len(front)} Pareto-optimal of {len(ok)} points", fontsize=10)
