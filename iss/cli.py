@@ -62,6 +62,8 @@ def _cmd_run(args, extra) -> int:
         trace_file = Path(name) if name else Path(args.elf.stem + ".trace")
     elif args.trace_cores or args.trace_window:
         raise IssError("--trace-cores and --trace-window filter a trace: add --trace insn[:FILE]")
+    if args.max_cycles is not None and args.max_cycles < 0:
+        raise IssError(f"--max-cycles must be >= 0 (0: no limit), got {args.max_cycles}")
     overrides = {}
     if args.cores is not None:
         overrides["cluster"] = {"cores": args.cores}

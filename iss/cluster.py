@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .config import Config
 from .elf import Program
-from .errors import ElfError, SimulationError
+from .errors import ConfigError, ElfError, SimulationError
 from .hart import CodeImage, Hart
 from .memory import (CLUSTER_PERIPH_BASE, CTRL_OFFSET, EU_OFFSET, SOC_PERIPH_BASE, STDOUT_OFFSET, Memory)
 from .periph import dma, dwa, ima
@@ -226,6 +226,8 @@ class Cluster:
         if not self.harts:
             raise SimulationError("no program loaded")
         limit = self.config.scheduler.max_cycles if max_cycles is None else max_cycles
+        if limit < 0:
+            raise ConfigError(f"max_cycles must be >= 0 (0: no limit), got {limit}")
         t0 = time.perf_counter()
         try:
             self.scheduler.run(limit)

@@ -16,6 +16,7 @@ not silently leave a default in place).
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,8 @@ class ClusterSection:
     """Cluster clock. Not published for the paper's chip; 500 MHz is plausible for
     22 nm FDX. Accelerator and DMA times given in ns convert with it."""
     cluster_id: int = 0
-    """Goes into mhartid bits 10:5, as on PULP."""
+    """Goes into mhartid bits 10:5, as on PULP (0-31: the SoC stdout window holds
+    32 clusters of 8 cores, 0x80 bytes each)."""
 
 
 @dataclass
@@ -200,14 +202,35 @@ class TimingSection:
 
 
 def read_toml(path: str | Path, what: str = "config file", error=ConfigError) -> dict:
-    """The table of the TOML file at `path`; `error` (one line) if it is missing or invalid."""
+    """The table of the TOML file at `path`; `error` (one line) if it is missing,
+    unreadable, a directory, not UTF-8 or invalid."""
     p = Path(path)
     try:
-        return tomllib.loads(p.read_text())
+        return tomllib.loads(p.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise error(f"{what} not found: {p}") from None
+    except IsADirectoryError:
+        raise error(f"{what} {p} is a directory") from None
+    except OSError as e:
+        raise error(f"{what} {p}: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        raise error(f"{p}: not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start}); "
+                    "a TOML file is UTF-8") from None
     except tomllib.TOMLDecodeError as e:
         raise error(f"{p}: invalid TOML: {e}") from None
+
+
+# Bounds beyond "finite and >= 0" (Config.validate): past them a value is a typo,
+# and would allocate without limit (tcdm_banks x tcdm_window reservation words)
+# or overflow the native 32-bit fields.
+CLOCK_MHZ_MAX = 100_000.0
+CLUSTER_ID_MAX = 31
+TCDM_BANKS_MAX = 1024
+TCDM_WINDOW_MAX = 1 << 24
+LATENCY_MAX = 1_000_000
+RESERVATION_BYTES_MAX = 256 << 20      # one bit per bank and cycle of the window
+LATENCIES = ("memory.l2_latency", "memory.periph_latency", "event_unit.barrier_latency",
+             "event_unit.wakeup_latency", "dma.latency", "ima.fifo_cycles", "ima.idle_cycles", "dwa.setup_cycles")
 
 
 @dataclass
@@ -223,25 +246,55 @@ class Config:
     energy: EnergySection = field(default_factory=EnergySection)
 
     def validate(self) -> "Config":
+        self._validate_numbers()
         c, m = self.cluster, self.memory
         if not 1 <= c.cores <= 8:
             raise ConfigError(f"cluster.cores must be 1-8, got {c.cores}")
-        if c.clock_mhz <= 0:
-            raise ConfigError(f"cluster.clock_mhz must be positive, got {c.clock_mhz}")
+        if not 0 < c.clock_mhz <= CLOCK_MHZ_MAX:
+            raise ConfigError(f"cluster.clock_mhz must be in (0, {CLOCK_MHZ_MAX:g}], got {c.clock_mhz}")
+        if not 0 <= c.cluster_id <= CLUSTER_ID_MAX:
+            raise ConfigError(f"cluster.cluster_id must be 0-{CLUSTER_ID_MAX} (the SoC stdout window holds "
+                              f"{CLUSTER_ID_MAX + 1} clusters), got {c.cluster_id}")
         if m.tcdm_size <= 0 or m.tcdm_size % 4096 or m.tcdm_size > 0x200000:
             raise ConfigError(f"memory.tcdm_size must be a multiple of 4096 up to 2 MiB, got {m.tcdm_size}")
-        if m.tcdm_banks <= 0 or m.tcdm_banks & (m.tcdm_banks - 1):
-            raise ConfigError(f"memory.tcdm_banks must be a power of two, got {m.tcdm_banks}")
+        if m.tcdm_banks <= 0 or m.tcdm_banks & (m.tcdm_banks - 1) or m.tcdm_banks > TCDM_BANKS_MAX:
+            raise ConfigError(f"memory.tcdm_banks must be a power of two up to {TCDM_BANKS_MAX}, got {m.tcdm_banks}")
         if m.l2_size <= 0 or m.l2_size % 4096 or m.l2_size > 0x4000000:
             raise ConfigError(f"memory.l2_size must be a multiple of 4096 up to 64 MiB, got {m.l2_size}")
         if self.scheduler.quantum < 1:
             raise ConfigError(f"scheduler.quantum must be >= 1, got {self.scheduler.quantum}")
         w = self.timing.tcdm_window
-        if w < 1024 or w & (w - 1) or w < 4 * self.scheduler.quantum:
+        if w < 1024 or w & (w - 1) or w < 4 * self.scheduler.quantum or w > TCDM_WINDOW_MAX:
             raise ConfigError(f"timing.tcdm_window must be a power of two >= 1024 and >= 4 x scheduler.quantum, "
-                              f"got {w}")
+                              f"up to {TCDM_WINDOW_MAX}, got {w}")
+        if m.tcdm_banks * w // 8 > RESERVATION_BYTES_MAX:
+            raise ConfigError(f"memory.tcdm_banks x timing.tcdm_window = {m.tcdm_banks} x {w} needs "
+                              f"{m.tcdm_banks * w // 8 >> 20} MiB of bank reservations; at most "
+                              f"{RESERVATION_BYTES_MAX >> 20} MiB")
+        for name in LATENCIES:
+            sname, key = name.split(".")
+            if getattr(getattr(self, sname), key) > LATENCY_MAX:
+                raise ConfigError(f"{name} must be 0-{LATENCY_MAX} cycles, got {getattr(getattr(self, sname), key)}")
         self._validate_accelerators()
         return self
+
+    def _validate_numbers(self) -> None:
+        """Every number finite and >= 0, and an integer within what the native
+        state holds (32 bits; max_cycles 63): a NaN or a wrapped negative would
+        otherwise run silently with nonsense timing."""
+        for sname in SECTIONS:
+            section = getattr(self, sname)
+            for f in dataclasses.fields(section):
+                v, name = getattr(section, f.name), f"{sname}.{f.name}"
+                if isinstance(v, bool) or not isinstance(v, (int, float)):
+                    continue
+                if isinstance(v, float) and not math.isfinite(v):
+                    raise ConfigError(f"{name} must be a finite number, got {v}")
+                if v < 0:
+                    raise ConfigError(f"{name} must be >= 0, got {v}")
+                top = (1 << 63) - 1 if name == "scheduler.max_cycles" else (1 << 32) - 1
+                if isinstance(v, int) and v > top:
+                    raise ConfigError(f"{name} must be at most {top}, got {v}")
 
     def _validate_accelerators(self) -> None:
         d, i, w = self.dma, self.ima, self.dwa
@@ -297,10 +350,18 @@ class Config:
         (`Config.load(cluster={"cores": 4})`)."""
         cfg = cls()
         if path is not None:
-            cfg.override(read_toml(path), str(path))
+            p = Path(path)
+            data = read_toml(p)
+            try:
+                cfg.override(data, str(p))
+            except ConfigError as e:
+                raise ConfigError(e if str(e).startswith(f"{p}: ") else f"{p}: {e}") from None
         if sections:
             cfg.override(sections, "override")
         return cfg.validate()
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+SECTIONS = tuple(f.name for f in dataclasses.fields(Config))

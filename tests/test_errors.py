@@ -19,7 +19,7 @@ def run_cli(capsys, *args):
 def error_line(err: str) -> str:
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert len(lines) == 1, err
-    assert "Traceback" not in err
+    assert "Traceback" not in err and "Exception ignored" not in err
     return lines[0]
 
 
