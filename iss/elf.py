@@ -6,13 +6,15 @@ trace and profile uses.
 from __future__ import annotations
 
 import bisect
-import io
+import mmap
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from elftools.common.exceptions import ELFError as _PyElfError
 from elftools.elf.constants import P_FLAGS
 from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import SymbolTableSection
 
 from .errors import ElfError
 
@@ -36,37 +38,50 @@ class Symbol:
     kind: str          # "func" | "object" | "notype"
 
 
+# Loadable bytes beyond this cannot fit any memory of the cluster (64 MiB of L2
+# at most, plus the TCDM): refused before they are read.
+SEGMENT_MAX = 80 << 20
+ELF32_HEADER = 52
+# What pyelftools raises on damaged headers (it trusts them: offsets, sizes, types).
+_CORRUPT = (_PyElfError, ValueError, KeyError, IndexError, AssertionError, AttributeError, TypeError,
+            OverflowError, UnicodeDecodeError, OSError, RecursionError)
+
+
 class Program:
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        # Only the header is read before the magic check; pyelftools then reads the
+        # parts it needs from a read-only mapping (a multi-GiB file is never read whole).
         try:
-            raw = self.path.read_bytes()
+            f = open(self.path, "rb")
         except FileNotFoundError:
             raise ElfError(f"{self.path}: no such file") from None
         except IsADirectoryError:
             raise ElfError(f"{self.path}: is a directory") from None
-        if raw[:4] != b"\x7fELF":
-            raise ElfError(f"{self.path}: not an ELF file")
-        if len(raw) < 52:
-            raise ElfError(f"{self.path}: truncated ELF ({len(raw)} bytes, header needs 52)")
-        if raw[4] != 1:
-            raise ElfError(f"{self.path}: 64-bit ELF; the cluster runs 32-bit RISC-V (RV32) code")
-        try:
-            elf = ELFFile(io.BytesIO(raw))
-            machine = elf.header["e_machine"]
-            if machine not in ("EM_RISCV", EM_RISCV):
-                raise ElfError(f"{self.path}: ELF for {machine}, not RISC-V")
-            self.entry = elf.header["e_entry"]
-            self.segments = self._segments(elf, len(raw))
-            self.symbols = self._symbols(elf)
-            self._has_dwarf = elf.has_dwarf_info()
-            self.sections = {s.name: (s["sh_addr"], s["sh_size"]) for s in elf.iter_sections()
-                             if s["sh_addr"]}
-        except ElfError:
-            raise
-        except (_PyElfError, ValueError, KeyError, IndexError, AssertionError, OSError) as e:
-            raise ElfError(f"{self.path}: truncated or corrupt ELF ({e})") from None
-        self._raw = raw
+        except OSError as e:
+            raise ElfError(f"{self.path}: cannot read ({e.strerror or e})") from None
+        with f:
+            try:
+                filesize = os.fstat(f.fileno()).st_size
+                head = f.read(ELF32_HEADER)
+            except OSError as e:
+                raise ElfError(f"{self.path}: cannot read ({e.strerror or e})") from None
+            if head[:4] != b"\x7fELF":
+                raise ElfError(f"{self.path}: not an ELF file")
+            if len(head) < ELF32_HEADER:
+                raise ElfError(f"{self.path}: truncated ELF ({len(head)} bytes, header needs {ELF32_HEADER})")
+            if head[4] != 1:
+                raise ElfError(f"{self.path}: 64-bit ELF; the cluster runs 32-bit RISC-V (RV32) code")
+            try:
+                with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as image:
+                    self._read(ELFFile(image), filesize)
+            except ElfError:
+                raise
+            except _CORRUPT as e:
+                # pyelftools trusts the headers: a damaged one surfaces as whatever
+                # its parser tripped on.
+                raise ElfError(f"{self.path}: truncated or corrupt ELF ({type(e).__name__}: {e})") from None
+        self._stat = (filesize, self._mtime())
         self._lines_cache = None
         funcs = sorted((s for s in self.symbols.values() if s.kind in ("func", "notype") and s.addr),
                        key=lambda s: s.addr)
@@ -75,17 +90,39 @@ class Program:
         if not self.segments:
             raise ElfError(f"{self.path}: no loadable segments")
 
+    def _read(self, elf: ELFFile, filesize: int) -> None:
+        machine = elf.header["e_machine"]
+        if machine not in ("EM_RISCV", EM_RISCV):
+            raise ElfError(f"{self.path}: ELF for {machine}, not RISC-V")
+        self.entry = elf.header["e_entry"]
+        self.segments = self._segments(elf, filesize)
+        self.symbols = self._symbols(elf)
+        self._has_dwarf = elf.has_dwarf_info()
+        self.sections = {s.name: (s["sh_addr"], s["sh_size"]) for s in elf.iter_sections() if s["sh_addr"]}
+
+    def _mtime(self) -> int:
+        try:
+            return self.path.stat().st_mtime_ns
+        except OSError:
+            return -1
+
     # -- loading -----------------------------------------------------------
     def _segments(self, elf: ELFFile, filesize: int) -> list[Segment]:
         segs = []
         for seg in elf.iter_segments():
             if seg["p_type"] != "PT_LOAD" or seg["p_memsz"] == 0:
                 continue
-            off, filesz = seg["p_offset"], seg["p_filesz"]
+            off, filesz, memsz, vaddr = seg["p_offset"], seg["p_filesz"], seg["p_memsz"], seg["p_vaddr"]
+            if filesz > memsz:
+                raise ElfError(f"{self.path}: corrupt ELF (segment at 0x{vaddr:x} has {filesz} bytes in the "
+                               f"file but {memsz} in memory)")
+            if memsz > SEGMENT_MAX:
+                raise ElfError(f"{self.path}: segment at 0x{vaddr:x} is {memsz} bytes, larger than any memory "
+                               f"of the cluster")
             if off + filesz > filesize:
-                raise ElfError(f"{self.path}: truncated ELF (segment at 0x{seg['p_vaddr']:x} "
+                raise ElfError(f"{self.path}: truncated ELF (segment at 0x{vaddr:x} "
                                f"needs bytes up to {off + filesz}, file has {filesize})")
-            segs.append(Segment(seg["p_paddr"] or seg["p_vaddr"], seg.data(), seg["p_memsz"],
+            segs.append(Segment(seg["p_paddr"] or vaddr, seg.data(), memsz,
                                 bool(seg["p_flags"] & P_FLAGS.PF_X), bool(seg["p_flags"] & P_FLAGS.PF_W)))
         return segs
 
@@ -94,6 +131,9 @@ class Program:
         tab = elf.get_section_by_name(".symtab")
         if tab is None:
             return out
+        if not isinstance(tab, SymbolTableSection):
+            raise ElfError(f"{self.path}: corrupt ELF (.symtab is a section of type {tab['sh_type']}, "
+                           "not a symbol table)")
         for s in tab.iter_symbols():
             t = s["st_info"]["type"]
             if not s.name or t not in ("STT_FUNC", "STT_OBJECT", "STT_NOTYPE") or s["st_shndx"] == "SHN_UNDEF":
@@ -111,9 +151,14 @@ class Program:
         """The DWARF line table, read on first use (it is the slow part of loading
         an ELF, and most runs only need it for errors and profiles)."""
         if self._lines_cache is None:
+            self._lines_cache = ([], [])
             try:
-                self._lines_cache = self._line_table(ELFFile(io.BytesIO(self._raw))) if self._has_dwarf else ([], [])
-            except (_PyElfError, ValueError, KeyError, IndexError, AssertionError):
+                # The file read again: unless it changed since it was loaded (rebuilt
+                # under a running simulation), then its lines would be another program's.
+                if self._has_dwarf and self._stat == (self.path.stat().st_size, self._mtime()):
+                    with open(self.path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as image:
+                        self._lines_cache = self._line_table(ELFFile(image))
+            except _CORRUPT:
                 # A damaged line table costs the file:line part of messages, not
                 # the message itself (this runs while reporting other errors).
                 self._lines_cache = ([], [])

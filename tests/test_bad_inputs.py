@@ -2,8 +2,11 @@
 non-zero exit, never a traceback, an out-of-memory kill or a silent default."""
 from __future__ import annotations
 
+import builtins
+import io
 import os
-import pathlib
+import struct
+import tracemalloc
 
 import pytest
 
@@ -77,20 +80,14 @@ def test_config_file_is_a_directory(fw, tmp_path, capsys):
 def deny_open(monkeypatch, path):
     """Opening `path` fails as it does for a file without read permission (the
     tests may run as root, who reads any file)."""
-    real = pathlib.Path.open
+    real = io.open
 
-    def fake(self, *a, **k):
-        if os.path.abspath(self) == os.path.abspath(path):
-            raise PermissionError(13, "Permission denied", str(self))
-        return real(self, *a, **k)
-    monkeypatch.setattr(pathlib.Path, "open", fake)
-    real_os_open = os.open
-
-    def fake_os_open(p, *a, **k):
-        if os.path.abspath(p) == os.path.abspath(path):
-            raise PermissionError(13, "Permission denied", str(p))
-        return real_os_open(p, *a, **k)
-    monkeypatch.setattr(os, "open", fake_os_open)
+    def fake(file, *a, **k):
+        if isinstance(file, (str, os.PathLike)) and os.path.abspath(file) == os.path.abspath(path):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real(file, *a, **k)
+    monkeypatch.setattr(io, "open", fake)
+    monkeypatch.setattr(builtins, "open", fake)
 
 
 def test_config_file_unreadable(fw, tmp_path, capsys, monkeypatch):
@@ -116,3 +113,110 @@ def test_negative_max_cycles(fw, capsys):
     assert code == 2 and error_line(err) == "iss: error: --max-cycles must be >= 0 (0: no limit), got -5"
     with pytest.raises(ConfigError, match="max_cycles must be >= 0"):
         Cluster(fw("spine_hello")).run(max_cycles=-1)
+
+
+# -- ELF files ------------------------------------------------------------------------------
+def test_elf_unreadable(fw, capsys, monkeypatch):
+    elf = fw("spine_hello")
+    deny_open(monkeypatch, elf)
+    code, _, err = run_cli(capsys, "run", elf)
+    assert code == 2 and error_line(err) == f"iss: error: {elf}: cannot read (Permission denied)"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files without read permission")
+def test_elf_unreadable_for_real(fw, tmp_path, capsys):
+    p = tmp_path / "app.elf"
+    p.write_bytes(fw("spine_hello").read_bytes())
+    p.chmod(0)
+    code, _, err = run_cli(capsys, "info", p)
+    assert code == 2 and "Permission denied" in error_line(err)
+
+
+def peak_python_bytes(fn):
+    tracemalloc.start()
+    try:
+        fn()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+def test_huge_non_elf_is_refused_without_reading_it(tmp_path, capsys):
+    """A 256 MiB file that is not an ELF (sparse: costs no disk) is refused
+    after its first bytes, not read whole into memory first."""
+    p = tmp_path / "big.bin"
+    with open(p, "wb") as f:
+        f.write(b"not an ELF")
+        f.truncate(256 << 20)
+    peak = peak_python_bytes(lambda: run_cli(capsys, "info", p))
+    assert peak < 4 << 20
+    code, _, err = run_cli(capsys, "info", p)
+    assert code == 2 and error_line(err) == f"iss: error: {p}: not an ELF file"
+
+
+def test_large_elf_is_read_in_parts(fw, tmp_path, capsys):
+    """An ELF with 256 MiB of trailing bytes nothing refers to loads reading
+    only its headers, segments and symbols."""
+    p = tmp_path / "padded.elf"
+    p.write_bytes(fw("spine_hello").read_bytes())
+    with open(p, "r+b") as f:
+        f.truncate(256 << 20)
+    peak = peak_python_bytes(lambda: run_cli(capsys, "info", p))
+    assert peak < 32 << 20
+    code, out, _ = run_cli(capsys, "info", p)
+    assert code == 0 and "main" in out
+
+
+def elf_layout(data: bytes):
+    """(e_phoff, e_phnum, e_shoff, e_shnum, e_shstrndx) of an ELF32 file."""
+    phoff, shoff = struct.unpack_from("<II", data, 28)
+    phnum, _, shnum, shstrndx = struct.unpack_from("<HHHH", data, 44)
+    return phoff, phnum, shoff, shnum, shstrndx
+
+
+def section_header_offset(data: bytes, name: str) -> int:
+    phoff, phnum, shoff, shnum, shstrndx = elf_layout(data)
+    strtab = struct.unpack_from("<I", data, shoff + 40 * shstrndx + 16)[0]
+    for i in range(shnum):
+        off = shoff + 40 * i
+        n = struct.unpack_from("<I", data, off)[0]
+        if data[strtab + n:data.index(b"\0", strtab + n)].decode() == name:
+            return off
+    raise AssertionError(name)
+
+
+def test_symtab_of_the_wrong_type(fw, tmp_path, capsys):
+    data = bytearray(fw("spine_hello").read_bytes())
+    struct.pack_into("<I", data, section_header_offset(data, ".symtab") + 4, 3)   # sh_type = SHT_STRTAB
+    p = tmp_path / "m.elf"
+    p.write_bytes(data)
+    code, _, err = run_cli(capsys, "run", p)
+    assert code == 2 and "corrupt ELF (.symtab is a section of type SHT_STRTAB, not a symbol table)" in \
+        error_line(err)
+
+
+def first_load_header(data: bytes) -> int:
+    phoff, phnum = elf_layout(data)[:2]
+    return next(phoff + 32 * i for i in range(phnum) if struct.unpack_from("<I", data, phoff + 32 * i)[0] == 1)
+
+
+def test_segment_with_more_file_bytes_than_memory(fw, tmp_path, capsys):
+    data = bytearray(fw("spine_hello").read_bytes())
+    ph = first_load_header(data)
+    filesz = struct.unpack_from("<I", data, ph + 16)[0]
+    struct.pack_into("<I", data, ph + 20, filesz - 100)                        # p_memsz < p_filesz
+    p = tmp_path / "m.elf"
+    p.write_bytes(data)
+    code, _, err = run_cli(capsys, "run", p)
+    assert code == 2 and f"has {filesz} bytes in the file but {filesz - 100} in memory" in error_line(err)
+
+
+def test_segment_larger_than_any_memory_is_refused_before_reading(fw, tmp_path, capsys):
+    data = bytearray(fw("spine_hello").read_bytes())
+    ph = first_load_header(data)
+    struct.pack_into("<II", data, ph + 16, 0x7FFF0000, 0x7FFF0000)             # p_filesz, p_memsz: 2 GiB
+    p = tmp_path / "m.elf"
+    p.write_bytes(data)
+    code, _, err = run_cli(capsys, "run", p)
+    assert code == 2 and "is 2147418112 bytes, larger than any memory of the cluster" in error_line(err)
