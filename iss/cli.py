@@ -64,6 +64,11 @@ def _cmd_run(args, extra) -> int:
         raise IssError("--trace-cores and --trace-window filter a trace: add --trace insn[:FILE]")
     if args.max_cycles is not None and args.max_cycles < 0:
         raise IssError(f"--max-cycles must be >= 0 (0: no limit), got {args.max_cycles}")
+    options = trace.ViewOptions(trace=trace_file, trace_cores=cores, trace_window=window,
+                                profile=args.profile, profile_json=args.profile_json, perfetto=args.perfetto,
+                                vcd=args.vcd, plot=args.plot, progress=progress.enabled(),
+                                log=lambda text: print(text, file=sys.stderr, flush=True))
+    options.check([("firmware", args.elf), ("configuration file", args.config)])
     overrides = {}
     if args.cores is not None:
         overrides["cluster"] = {"cores": args.cores}
@@ -76,9 +81,6 @@ def _cmd_run(args, extra) -> int:
     elif args.gdb_on_detach is not None:
         raise IssError("--gdb-on-detach says what happens when GDB goes away: add --gdb [HOST:]PORT")
     cluster = Cluster(args.elf, config, echo=True)
-    options = trace.ViewOptions(trace=trace_file, trace_cores=cores, trace_window=window,
-                                profile=args.profile, profile_json=args.profile_json, perfetto=args.perfetto,
-                                vcd=args.vcd, plot=args.plot, progress=progress.enabled())
     session = trace.Session(cluster, options)
     runner = None
     if gdb_socket is not None:
@@ -96,7 +98,16 @@ def _cmd_run(args, extra) -> int:
     if args.stats:
         print(f"[iss] exit code {result.exit_code}, {result.cycles} cycles, {result.instructions} instructions, "
               f"{result.wall_seconds:.3f} s ({result.mips:.1f} MIPS)", file=sys.stderr)
-    return result.exit_code & 0xFF if result.exit_code >= 0 else 1
+    return _process_status(result.exit_code)
+
+
+def _process_status(exit_code: int) -> int:
+    """The firmware's exit code as iss's own: a process status holds 0-255, and a
+    code outside (256 would wrap to 0, success) becomes 1, with a note."""
+    if 0 <= exit_code <= 255:
+        return exit_code
+    print(f"[iss] the firmware's exit code {exit_code} is outside 0-255: iss exits with 1", file=sys.stderr)
+    return 1
 
 
 def _gdb_runner(args, cluster, config, sock, host: str, reset: bool):
@@ -130,6 +141,9 @@ def _bench_bottleneck(args) -> int:
 
     from .nn.mobilenetv2 import BottleneckShape
     from .study import bottleneck as bn
+    from .trace.session import check_outputs
+
+    check_outputs([("--perfetto", args.perfetto), ("--plot", args.plot), ("--json", args.json)])
 
     if args.all_shapes:
         rows = bn.all_shapes(seed=args.seed, energy=not args.no_energy,
@@ -162,6 +176,9 @@ def _bench_bottleneck(args) -> int:
 def _bench_mobilenetv2(args) -> int:
     from .nn.mapping import MappingError
     from .study import mobilenetv2 as mnv2
+    from .trace.session import check_outputs
+
+    check_outputs([("--perfetto", args.perfetto)])
 
     try:
         r = mnv2.run_study(input_hw=args.input_hw, n_arrays=args.imas, seed=args.seed, program=args.program,
@@ -198,6 +215,12 @@ def _cmd_trace(args, extra) -> int:
         trace.filter_file(args.file, sys.stdout, cores=cores, functions=functions, window=window)
     except FileNotFoundError:
         raise IssError(f"{args.file}: no such file") from None
+    except IsADirectoryError:
+        raise IssError(f"{args.file}: is a directory") from None
+    except OSError as e:
+        raise IssError(f"{args.file}: cannot read ({e.strerror or e})") from None
+    except UnicodeDecodeError:
+        raise IssError(f"{args.file}: not an iss instruction trace (binary data, not text)") from None
     except ValueError as e:
         raise IssError(str(e)) from None
     return 0
@@ -295,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run an ELF on the simulated cluster",
                          description="Run firmware until it ends the simulation (exit from main, or a write to "
                          "the cluster controller's EOC register). Prints the firmware's output and exits with "
-                         "its exit code.")
+                         "its exit code (1 for a code outside 0-255).")
     run.add_argument("elf", type=Path)
     run.add_argument("--cores", type=int, help="cores in the cluster (default: 8, or the config file's)")
     run.add_argument("--max-cycles", type=int, default=None,

@@ -16,6 +16,10 @@ class ElfError(IssError):
     """The firmware file is not a loadable 32-bit RISC-V ELF."""
 
 
+class OutputError(IssError):
+    """An output file (trace, profile, timeline, results) cannot be written where asked."""
+
+
 class BuildError(IssError):
     """Compiling firmware failed."""
 

@@ -1,4 +1,4 @@
-"""Issue 11 items 8-11: bad inputs of every kind end in one clear line and a
+"""Bad inputs of every kind end in one clear line and a
 non-zero exit, never a traceback, an out-of-memory kill or a silent default."""
 from __future__ import annotations
 
@@ -220,3 +220,242 @@ def test_segment_larger_than_any_memory_is_refused_before_reading(fw, tmp_path, 
     p.write_bytes(data)
     code, _, err = run_cli(capsys, "run", p)
     assert code == 2 and "is 2147418112 bytes, larger than any memory of the cluster" in error_line(err)
+
+
+# -- output files of views --------------------------------------------------------------------
+@pytest.fixture
+def app(fw, tmp_path):
+    p = tmp_path / "app.elf"
+    p.write_bytes(fw("spine_hello").read_bytes())
+    return p
+
+
+def test_trace_onto_the_firmware_is_refused(app, capsys, monkeypatch):
+    before = app.read_bytes()
+    code, _, err = run_cli(capsys, "run", app, "--trace", f"insn:{app}")
+    assert code == 2 and error_line(err) == f"iss: error: --trace {app} is the firmware: refusing to overwrite it"
+    monkeypatch.chdir(app.parent)                  # the same file by a relative name
+    code, _, err = run_cli(capsys, "run", "app.elf", "--vcd", "./app.elf")
+    assert code == 2 and "--vcd app.elf is the firmware" in error_line(err)
+    assert app.read_bytes() == before
+
+
+def test_default_trace_name_equal_to_the_firmware_is_refused(app, tmp_path, capsys, monkeypatch):
+    """`--trace insn` writes ELF-STEM.trace: for firmware ./x.trace, itself."""
+    elf = tmp_path / "x.trace"
+    elf.write_bytes(app.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(capsys, "run", "x.trace", "--trace", "insn")
+    assert code == 2 and "is the firmware: refusing to overwrite it" in error_line(err)
+    assert elf.read_bytes() == app.read_bytes()
+
+
+def test_view_onto_the_config_file_is_refused(app, tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[cluster]\ncores = 2\n")
+    code, _, err = run_cli(capsys, "run", app, "--config", cfg, "--profile-json", cfg)
+    assert code == 2 and f"--profile-json {cfg} is the configuration file" in error_line(err)
+    assert cfg.read_text() == "[cluster]\ncores = 2\n"
+
+
+def test_two_views_onto_one_file_are_refused(app, tmp_path, capsys):
+    out = tmp_path / "out"
+    code, _, err = run_cli(capsys, "run", app, "--perfetto", out, "--vcd", out)
+    assert code == 2 and error_line(err) == f"iss: error: --perfetto and --vcd both write {out}: give each its own file"
+    assert not out.exists()
+
+
+def test_view_in_a_missing_directory(app, tmp_path, capsys):
+    out = tmp_path / "nodir" / "p.json"
+    code, _, err = run_cli(capsys, "run", app, "--perfetto", out)
+    assert code == 2 and error_line(err) == f"iss: error: --perfetto {out}: directory {out.parent} does not exist"
+    code, _, err = run_cli(capsys, "run", app, "--trace", f"insn:{out}")
+    assert code == 2 and "does not exist" in error_line(err)
+
+
+def test_view_that_is_a_directory(app, tmp_path, capsys):
+    for flag in ("--vcd", "--profile-json", "--plot"):
+        code, _, err = run_cli(capsys, "run", app, flag, tmp_path)
+        assert code == 2 and error_line(err) == f"iss: error: {flag} {tmp_path}: is a directory"
+
+
+def test_view_under_a_file(app, capsys):
+    code, _, err = run_cli(capsys, "run", app, "--profile-json", app / "p.json")
+    assert code == 2 and error_line(err) == f"iss: error: --profile-json {app / 'p.json'}: {app} is not a directory"
+
+
+def test_bench_outputs_are_checked_before_the_study(tmp_path, capsys, monkeypatch):
+    from iss.study import bottleneck as bn
+    monkeypatch.setattr(bn, "run_shape", lambda *a, **k: pytest.fail("the study ran"))
+    code, _, err = run_cli(capsys, "bench", "bottleneck", "--json", tmp_path / "no" / "r.json")
+    assert code == 2 and "--json" in error_line(err) and "does not exist" in err
+    code, _, err = run_cli(capsys, "bench", "bottleneck", "--plot", tmp_path)
+    assert code == 2 and error_line(err) == f"iss: error: --plot {tmp_path}: is a directory"
+
+
+def test_iss_trace_on_a_binary_file_names_it(app, tmp_path, capsys):
+    code, _, err = run_cli(capsys, "trace", app)
+    assert code == 2 and error_line(err) == f"iss: error: {app}: not an iss instruction trace (binary data, not text)"
+    code, _, err = run_cli(capsys, "trace", tmp_path)
+    assert code == 2 and error_line(err) == f"iss: error: {tmp_path}: is a directory"
+
+
+# -- exit codes ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def exit_with(iss_build, tmp_path_factory):
+    src = tmp_path_factory.mktemp("exit") / "exit_with.c"
+    src.write_text("#include <pmsis.h>\nvolatile int code = 256;\n"
+                   "int main(void) { if (pi_core_id() == 0) return code; return 0; }\n")
+    elf = iss_build([src], name="exit_with")
+
+    def make(code: int, tmp: pathlib.Path) -> pathlib.Path:
+        from iss.elf import Program
+        prog = Program(elf)
+        sym = prog.symbol("code")
+        seg = next(s for s in prog.segments if s.vaddr <= sym.addr < s.vaddr + len(s.data))
+        data = bytearray(elf.read_bytes())
+        off = data.index(seg.data) + sym.addr - seg.vaddr
+        data[off:off + 4] = (code & 0xFFFFFFFF).to_bytes(4, "little")
+        out = tmp / f"exit{code}.elf"
+        out.write_bytes(data)
+        return out
+    return make
+
+
+@pytest.mark.parametrize("firmware_code, rc", [(0, 0), (255, 255), (256, 1), (512, 1), (-1, 1)])
+def test_exit_code_outside_a_process_status(exit_with, tmp_path, capsys, firmware_code, rc):
+    code, _, err = run_cli(capsys, "run", exit_with(firmware_code, tmp_path))
+    assert code == rc, err
+    if firmware_code > 255 or firmware_code < 0:
+        assert f"exit code {firmware_code} is outside 0-255: iss exits with 1" in err
+
+
+# -- iss bench bottleneck --shape ---------------------------------------------------------------------
+def test_oversized_shape_is_refused_before_the_golden_model(capsys, monkeypatch):
+    """1000x1000x320 t6 once built a 14 GiB golden model before finding out it
+    cannot fit the TCDM; the check now comes first."""
+    from iss.nn import mobilenetv2 as mnv2
+    from iss.study import bottleneck as bn
+    for name in ("make_bottleneck", "random_input", "bottleneck_forward"):
+        monkeypatch.setattr(mnv2, name, lambda *a, **k: pytest.fail("the golden model was built"))
+    monkeypatch.setattr(bn, "build", lambda *a, **k: pytest.fail("firmware was built"))
+    code, _, err = run_cli(capsys, "bench", "bottleneck", "--shape", "1000,1000,320,6,320,1")
+    line = error_line(err)
+    assert code == 2 and "1000x1000x320 t6 -> 1000x1000x320 s1: its activations alone take 4687500 KiB" in line
+    assert "512 KiB TCDM" in line
+
+
+@pytest.mark.parametrize("shape, name", [("0,28,32,6,32,1", "H"), ("28,28,32,0,32,1", "T"),
+                                         ("28,28,32,6,32,0", "STRIDE"), ("28,-2,32,6,32,1", "W")])
+def test_degenerate_shape(capsys, shape, name):
+    code, _, err = run_cli(capsys, "bench", "bottleneck", "--shape", shape)
+    assert code == 2 and f"shape {shape}: {name} must be >= 1" in error_line(err)
+
+
+def test_activation_bytes_by_hand():
+    """28x28x32 t6 -> 32: input 25088 + expand 150528 + dw 150528 + project and
+    output 2 x 25088 bytes; stride 2 halves the spatial size after the expand."""
+    from iss.nn.mobilenetv2 import BottleneckShape
+    from iss.study.bottleneck import activation_bytes
+    assert activation_bytes(BottleneckShape(28, 28, 32, 6, 32, 1)) == 25088 + 150528 + 150528 + 2 * 25088
+    assert activation_bytes(BottleneckShape(8, 8, 16, 1, 8, 2)) == 8 * 8 * 16 + 4 * 4 * (16 + 16)
+
+
+# -- Ctrl-C during a traced run ----------------------------------------------------------------------
+def interrupt_after(cluster, slices: int):
+    """Raise KeyboardInterrupt (what SIGINT does) between two slices of the run."""
+    seen = []
+
+    def progress(now):
+        seen.append(now)
+        if len(seen) == slices:
+            raise KeyboardInterrupt
+    cluster.scheduler.progress = progress
+
+
+def trace_lines(path):
+    return [ln for ln in path.read_text().splitlines() if not ln.startswith("#")]
+
+
+def interrupted_traced_run(fw, tmp_path):
+    """spine_reduce traced into tmp_path/t.txt, interrupted after 3 slices:
+    (cluster, session, trace path, what the session said)."""
+    from iss.trace import Session, ViewOptions
+    said = []
+    c = Cluster(fw("spine_reduce"))
+    interrupt_after(c, 3)
+    trace = tmp_path / "t.txt"
+    s = Session(c, ViewOptions(trace=trace, log=said.append))
+    with pytest.raises(KeyboardInterrupt):
+        s.run()
+    return c, s, trace, said
+
+
+def test_interrupted_run_says_it_writes_the_trace_and_writes_it(fw, tmp_path):
+    c, s, trace, said = interrupted_traced_run(fw, tmp_path)
+    n = sum(h.instret for h in c.harts)
+    assert len(said) == 1 and said[0].startswith(f"[iss] interrupted: writing the instruction trace {trace} (")
+    assert "Ctrl-C again stops it and keeps what is written" in said[0]
+    lines = trace_lines(trace)
+    assert n > 1000 and n <= len(lines) <= n + 16     # + retried and unretired attempts
+    assert not list(tmp_path.glob(".iss-trace-*"))
+
+
+def test_second_interrupt_keeps_the_partial_trace_and_the_records(fw, tmp_path, monkeypatch):
+    from iss.trace import insn as insn_text
+    from iss.trace.native import read_insn
+    real = insn_text.format_records
+
+    def format_then_interrupt(recs, text, out):
+        real(recs[:100], text, out)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(insn_text, "format_records", format_then_interrupt)
+    c, s, trace, said = interrupted_traced_run(fw, tmp_path)
+    text = trace.read_text().splitlines()
+    assert len(trace_lines(trace)) == 100
+    assert text[-1].startswith("# interrupted while writing: the trace stops here (")
+    kept = tmp_path / "t.txt.records"
+    assert s.kept_records == kept and kept.is_dir()
+    records = sum(len(read_insn(p)) for p in kept.glob("insn*.bin"))
+    assert records >= sum(h.instret for h in c.harts) > 1000
+    assert said[-1].startswith(f"[iss] interrupted again: {trace} is incomplete; the binary records of the whole "
+                               f"run are kept in {kept}/")
+    assert not list(tmp_path.glob(".iss-trace-*"))
+
+
+def test_cli_interrupted_run(fw, tmp_path, capsys, monkeypatch):
+    """The CLI says what it writes, then `iss: interrupted`, rc 130."""
+    from iss import scheduler
+    real_run = scheduler.Scheduler.run
+
+    def run_then_interrupt(self, max_cycles):
+        interrupt_after(self.cluster, 2)
+        return real_run(self, max_cycles)
+    monkeypatch.setattr(scheduler.Scheduler, "run", run_then_interrupt)
+    trace = tmp_path / "t.txt"
+    code, _, err = run_cli(capsys, "run", fw("spine_reduce"), "--trace", f"insn:{trace}")
+    lines = err.strip().splitlines()
+    assert code == 130 and lines[-1] == "iss: interrupted" and "Traceback" not in err
+    assert lines[-2].startswith(f"[iss] interrupted: writing the instruction trace {trace} (")
+    assert trace_lines(trace)
+
+
+def test_records_of_killed_runs_are_removed(fw, tmp_path):
+    """A run killed outright leaves `.iss-trace-HOST-PID-*` beside its trace; the
+    next run there removes it when that process is gone, not a live run's."""
+    import socket
+    import subprocess
+    import sys
+    from iss.trace import Session, ViewOptions
+    host = socket.gethostname()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    stale = tmp_path / f".iss-trace-{host}-{dead}-abc123"
+    live = tmp_path / f".iss-trace-{host}-{os.getppid()}-abc123"
+    other_host = tmp_path / f".iss-trace-elsewhere.example-{dead}-abc123"
+    for d in (stale, live, other_host):
+        d.mkdir()
+        (d / "insn0.bin").write_bytes(b"\0" * 4096)
+    Session(Cluster(fw("spine_hello")), ViewOptions(trace=tmp_path / "t.txt")).run()
+    assert not stale.exists() and live.exists() and other_host.exists()
+    assert (tmp_path / "t.txt").exists()

@@ -82,6 +82,31 @@ class DoesNotFit(StudyError):
     """The shape's tensors do not fit the cluster's TCDM."""
 
 
+def activation_bytes(s) -> int:
+    """TCDM bytes of the block's int8 activations, which every variant keeps in
+    L1 (firmware/apps/bottleneck_common.h): input, expand output, depthwise
+    output, project output and block output. A lower bound of its L1 data."""
+    hidden = s.h * s.w * s.hidden if s.has_expand else 0
+    return s.h * s.w * s.c_in + hidden + s.h_out * s.w_out * (s.hidden + 2 * s.c_out)
+
+
+def check_shape(s, tcdm_size: int | None = None) -> None:
+    """Refuse a shape that cannot run before anything is built or computed (the
+    golden model of a shape far too large for the TCDM would fill the host's
+    memory): every dimension >= 1, and the activations within the TCDM."""
+    for name in ("h", "w", "c_in", "t", "c_out", "stride"):
+        if getattr(s, name) < 1:
+            raise StudyError(f"shape {s.h},{s.w},{s.c_in},{s.t},{s.c_out},{s.stride}: {name.upper()} must be "
+                             f">= 1, got {getattr(s, name)}")
+    if tcdm_size is None:
+        from ..config import Config
+        tcdm_size = Config().memory.tcdm_size
+    need = activation_bytes(s)
+    if need > tcdm_size:
+        raise DoesNotFit(f"{shape_name(s)}: its activations alone take {need // 1024} KiB, more than the "
+                         f"{tcdm_size // 1024} KiB TCDM (would need L2 tiling with DMA)")
+
+
 def shape_defines(s) -> list[str]:
     return [f"BN_H={s.h}", f"BN_W={s.w}", f"BN_CIN={s.c_in}", f"BN_T={s.t}", f"BN_COUT={s.c_out}",
             f"BN_STRIDE={s.stride}"]
@@ -287,6 +312,7 @@ def run_variant(variant, shape, seed=SEED, energy=True, perfetto=None, plot=None
     from .. import energy as en
     from ..cluster import Cluster
     from ..nn import mobilenetv2 as mnv2
+    check_shape(shape, _config(1).memory.tcdm_size)
     params, _ = mnv2.make_bottleneck(shape, "cores" if variant == "cores" else "hetero", seed=seed)
     x = mnv2.random_input((shape.h, shape.w, shape.c_in), seed=seed + 7)
     mapping = ima_mapping(params) if variant != "cores" else None
@@ -352,6 +378,7 @@ def run_variant(variant, shape, seed=SEED, energy=True, perfetto=None, plot=None
 
 
 def run_shape(shape, index=None, seed=SEED, energy=True, perfetto=None, plot=None) -> ShapeResult:
+    check_shape(shape, _config(1).memory.tcdm_size)
     out = {}
     for v in VARIANTS:
         out[v] = run_variant(v, shape, seed, energy, perfetto if v == "hetero" else None,

@@ -94,8 +94,12 @@ def write_text(paths: Iterable[Path], program, code, out_path: Path | None, chun
         out.write(HEADER)
         n = 0
         if recs is not None:
-            for s in range(0, len(recs), chunk):
-                format_records(recs[s:s + chunk], text, out)
+            try:
+                for s in range(0, len(recs), chunk):
+                    format_records(recs[s:s + chunk], text, out)
+            except KeyboardInterrupt:
+                out.write(f"# interrupted while writing: the trace stops here ({len(recs)} instructions in all)\n")
+                raise
             n = len(recs)
         return n
     finally:

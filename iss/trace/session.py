@@ -11,15 +11,46 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
+from ..errors import OutputError
 from . import insn as insn_text
 from . import profile as prof
-from .native import FunctionMap, Tracer, build_meta, read_insn, read_samples
+from .native import INSN_DTYPE, FunctionMap, Tracer, build_meta, read_insn, read_samples
+
+
+def check_outputs(outputs, inputs=()) -> None:
+    """Refuse, before a run, output files it could not write or must not: in a
+    directory that does not exist, a directory themselves, one of the run's
+    inputs (the firmware, the configuration), or one file asked for twice.
+    `outputs`, `inputs`: (what, path or None) pairs, e.g. ("--vcd", Path("run.vcd"))."""
+    seen: dict[str, str] = {}
+    ins = [(what, Path(p)) for what, p in inputs if p is not None]
+    for what, path in outputs:
+        if path is None:
+            continue
+        path = Path(path)
+        if path.is_dir():
+            raise OutputError(f"{what} {path}: is a directory")
+        parent = path.resolve().parent
+        if not parent.exists():
+            raise OutputError(f"{what} {path}: directory {path.parent} does not exist")
+        if not parent.is_dir():
+            raise OutputError(f"{what} {path}: {path.parent} is not a directory")
+        for in_what, in_path in ins:
+            if path.resolve() == in_path.resolve() or (path.exists() and in_path.exists()
+                                                       and os.path.samefile(path, in_path)):
+                raise OutputError(f"{what} {path} is the {in_what}: refusing to overwrite it")
+        key = str(path.resolve())
+        if key in seen:
+            raise OutputError(f"{seen[key]} and {what} both write {path}: give each its own file")
+        seen[key] = what
 
 
 @dataclass
@@ -33,11 +64,21 @@ class ViewOptions:
     vcd: Path | None = None
     plot: Path | None = None
     progress: bool = False                       # progress line on stderr (the caller checks for a TTY)
+    log: Callable[[str], None] | None = None     # told what is being written after an interrupt or a long run
     sample_period: int = 1000                    # timeline: cycles between samples at most
 
     @property
     def timeline(self) -> bool:
         return bool(self.perfetto or self.vcd or self.plot)
+
+    def outputs(self) -> list[tuple[str, Path | None]]:
+        """The files asked for, named by their `iss run` options."""
+        return [("--trace", self.trace), ("--profile-json", self.profile_json), ("--perfetto", self.perfetto),
+                ("--vcd", self.vcd), ("--plot", self.plot)]
+
+    def check(self, inputs=()) -> None:
+        """OutputError if a requested file cannot or must not be written (check_outputs)."""
+        check_outputs(self.outputs(), inputs)
 
 
 class SleepLog:
@@ -61,6 +102,46 @@ class SleepLog:
                 self.spans[h.id].append((int(h.native.cycles), int(end), h.waiting_for))
 
 
+# The per-hart binary records of a run live in `.iss-trace-HOST-PID-*` beside the
+# trace (same file system: no copy) until converted. A run killed outright (SIGKILL,
+# OOM killer) cannot remove its directory; the next run in that directory does.
+TMP_PREFIX = ".iss-trace-"
+# Past this many records the conversion takes seconds: say what is being written.
+LONG_CONVERSION = 2_000_000
+
+
+def _tmp_prefix() -> str:
+    return f"{TMP_PREFIX}{socket.gethostname()}-{os.getpid()}-"
+
+
+def remove_stale_tmp(directory: Path) -> list[Path]:
+    """Remove the record directories of runs on this host whose process is gone
+    (killed before they could clean up); returns what was removed."""
+    removed = []
+    host = socket.gethostname()
+    try:
+        entries = list(Path(directory).glob(f"{TMP_PREFIX}{host}-*-*"))
+    except OSError:
+        return removed
+    for d in entries:
+        pid = d.name[len(TMP_PREFIX) + len(host) + 1:].split("-", 1)[0]
+        if not pid.isdigit() or not d.is_dir() or _alive(int(pid)):
+            continue
+        shutil.rmtree(d, ignore_errors=True)
+        removed.append(d)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True            # exists, owned by someone else
+    return True
+
+
 class Session:
     def __init__(self, cluster, options: ViewOptions):
         self.cluster = cluster
@@ -74,6 +155,8 @@ class Session:
         self._tracers: list[Tracer] = []
         self._tmp: str | None = None
         self._records: np.ndarray | None = None
+        self._interrupted = False
+        self.kept_records: Path | None = None   # where the binary records were kept after a second interrupt
 
     # -- which hooks the options need ------------------------------------------------
     def _needs_insn(self) -> bool:
@@ -89,8 +172,12 @@ class Session:
             self.sleep = SleepLog(c)
         if not (need_insn or o.timeline):
             return
-        out_dir = Path(o.trace).resolve().parent if o.trace else None
-        self._tmp = tempfile.mkdtemp(prefix=".iss-trace-", dir=out_dir)
+        out_dir = Path(o.trace).resolve().parent if o.trace else Path(tempfile.gettempdir())
+        remove_stale_tmp(out_dir)
+        try:
+            self._tmp = tempfile.mkdtemp(prefix=_tmp_prefix(), dir=out_dir)
+        except OSError as e:
+            raise OutputError(f"cannot write the trace's records in {out_dir}: {e.strerror or e}") from None
         meta = build_meta(code) if need_insn else None
         # A trace for the profile (no cycle model counters yet) covers every core and cycle.
         full = bool((o.profile or o.profile_json) and need_insn)
@@ -110,15 +197,23 @@ class Session:
         """`runner(max_cycles=...)`: runs the cluster and returns its Result in place
         of `cluster.run` (e.g. under a debugger)."""
         from .progress import ProgressLine
+        self.options.check([("firmware", self.cluster.program.path)])
         bar = ProgressLine(self.cluster) if self.options.progress else None
         self._attach()
         try:
             self.result = (runner or self.cluster.run)(max_cycles=max_cycles)
+        except KeyboardInterrupt:
+            self._interrupted = True
+            raise
         finally:
             if bar is not None:
                 bar.close()
             self._finish()
         return self.result
+
+    def _say(self, text: str) -> None:
+        if self.options.log is not None:
+            self.options.log(text)
 
     def _finish(self) -> None:
         c, o = self.cluster, self.options
@@ -131,11 +226,18 @@ class Session:
                 errors.append(e)
         if self.sleep is not None:
             self.sleep.close(end)
+        converted = False
         try:
             if self._tmp:
                 ins = sorted(Path(self._tmp).glob("insn*.bin"))
                 if o.trace:
+                    n = sum(os.path.getsize(p) for p in ins) // INSN_DTYPE.itemsize
+                    if self._interrupted or n >= LONG_CONVERSION:
+                        again = "; Ctrl-C again stops it and keeps what is written" if self._interrupted else ""
+                        self._say(f"[iss] {'interrupted: ' if self._interrupted else ''}writing the instruction "
+                                  f"trace {o.trace} ({n:,} instructions{again})")
                     self.trace_lines = self._write_trace(ins)
+                converted = True
                 if (o.profile or o.profile_json) and not hasattr(c, "profile_data"):
                     self._records = insn_text.merge([r for r in (read_insn(p) for p in ins) if len(r)]) \
                         if ins else None
@@ -155,12 +257,35 @@ class Session:
                     timeline.write_vcd(tl, o.vcd)
                 if o.plot:
                     timeline.write_plot(tl, o.plot)
+        except KeyboardInterrupt:
+            if o.trace and not converted:
+                self._keep_records()
+            raise
+        except OSError as e:
+            errors.insert(0, e)
         finally:
             if self._tmp:
                 shutil.rmtree(self._tmp, ignore_errors=True)
                 self._tmp = None
         if errors:
-            raise errors[0]
+            e = errors[0]
+            raise OutputError(f"cannot write {e.filename or 'an output file'}: {e.strerror or e}") from None
+
+    def _keep_records(self) -> None:
+        """Interrupted while converting: the text trace holds what was written
+        so far; the binary records (the whole run) stay beside it, renamed so that
+        no later run takes them for a killed run's leftovers."""
+        keep = Path(f"{self.options.trace}.records")
+        try:
+            if keep.exists():
+                shutil.rmtree(keep)
+            os.replace(self._tmp, keep)
+        except OSError:
+            return
+        self._tmp = None
+        self.kept_records = keep
+        self._say(f"[iss] interrupted again: {self.options.trace} is incomplete; the binary records of the whole "
+                  f"run are kept in {keep}/ (one file per hart, records as iss/trace/native.py INSN_DTYPE)")
 
     def _write_trace(self, paths) -> int:
         o, c = self.options, self.cluster
