@@ -246,19 +246,23 @@ class Config:
     energy: EnergySection = field(default_factory=EnergySection)
 
     def validate(self) -> "Config":
-        self._validate_numbers()
+        self._validate_numbers(finite_only=True)
         c, m = self.cluster, self.memory
         if not 1 <= c.cores <= 8:
             raise ConfigError(f"cluster.cores must be 1-8, got {c.cores}")
-        if not 0 < c.clock_mhz <= CLOCK_MHZ_MAX:
-            raise ConfigError(f"cluster.clock_mhz must be in (0, {CLOCK_MHZ_MAX:g}], got {c.clock_mhz}")
+        if c.clock_mhz <= 0:
+            raise ConfigError(f"cluster.clock_mhz must be positive, got {c.clock_mhz}")
+        if c.clock_mhz > CLOCK_MHZ_MAX:
+            raise ConfigError(f"cluster.clock_mhz must be at most {CLOCK_MHZ_MAX:g}, got {c.clock_mhz}")
         if not 0 <= c.cluster_id <= CLUSTER_ID_MAX:
             raise ConfigError(f"cluster.cluster_id must be 0-{CLUSTER_ID_MAX} (the SoC stdout window holds "
                               f"{CLUSTER_ID_MAX + 1} clusters), got {c.cluster_id}")
         if m.tcdm_size <= 0 or m.tcdm_size % 4096 or m.tcdm_size > 0x200000:
             raise ConfigError(f"memory.tcdm_size must be a multiple of 4096 up to 2 MiB, got {m.tcdm_size}")
-        if m.tcdm_banks <= 0 or m.tcdm_banks & (m.tcdm_banks - 1) or m.tcdm_banks > TCDM_BANKS_MAX:
-            raise ConfigError(f"memory.tcdm_banks must be a power of two up to {TCDM_BANKS_MAX}, got {m.tcdm_banks}")
+        if m.tcdm_banks <= 0 or m.tcdm_banks & (m.tcdm_banks - 1):
+            raise ConfigError(f"memory.tcdm_banks must be a power of two, got {m.tcdm_banks}")
+        if m.tcdm_banks > TCDM_BANKS_MAX:
+            raise ConfigError(f"memory.tcdm_banks must be at most {TCDM_BANKS_MAX}, got {m.tcdm_banks}")
         if m.l2_size <= 0 or m.l2_size % 4096 or m.l2_size > 0x4000000:
             raise ConfigError(f"memory.l2_size must be a multiple of 4096 up to 64 MiB, got {m.l2_size}")
         if self.scheduler.quantum < 1:
@@ -276,12 +280,14 @@ class Config:
             if getattr(getattr(self, sname), key) > LATENCY_MAX:
                 raise ConfigError(f"{name} must be 0-{LATENCY_MAX} cycles, got {getattr(getattr(self, sname), key)}")
         self._validate_accelerators()
+        self._validate_numbers()
         return self
 
-    def _validate_numbers(self) -> None:
-        """Every number finite and >= 0, and an integer within what the native
-        state holds (32 bits; max_cycles 63): a NaN or a wrapped negative would
-        otherwise run silently with nonsense timing."""
+    def _validate_numbers(self, finite_only: bool = False) -> None:
+        """Every number finite (checked first: NaN passes every comparison) and
+        >= 0, and an integer within what the native state holds (32 bits;
+        max_cycles 63): a NaN or a wrapped negative would otherwise run silently
+        with nonsense timing. The fields' own checks run between the two passes."""
         for sname in SECTIONS:
             section = getattr(self, sname)
             for f in dataclasses.fields(section):
@@ -290,6 +296,8 @@ class Config:
                     continue
                 if isinstance(v, float) and not math.isfinite(v):
                     raise ConfigError(f"{name} must be a finite number, got {v}")
+                if finite_only:
+                    continue
                 if v < 0:
                     raise ConfigError(f"{name} must be >= 0, got {v}")
                 top = (1 << 63) - 1 if name == "scheduler.max_cycles" else (1 << 32) - 1
