@@ -36,8 +36,8 @@ def _cmd_cc(args, extra) -> int:
         raise BuildError(f"unexpected argument {bad[0]}")
     toolchain.compile(args.sources, args.output, opt=args.opt, include_dirs=args.include, defines=args.define,
                       cores=args.cores, stack_size=args.stack_size, atomics=not args.no_atomics,
-                      corev=not args.no_corev,
-                      extra_flags=extra, verbose=args.verbose)
+                      corev=not args.no_corev, hwloops=False if args.no_hwloops else None,
+                      explain_hwloops=args.explain_hwloops, extra_flags=extra, verbose=args.verbose)
     return 0
 
 
@@ -312,6 +312,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "compile)")
     cc.add_argument("--no-corev", action="store_true",
                     help="plain RV32IMC code, without the CORE-V extensions (to measure what they bring)")
+    cc.add_argument("--no-hwloops", action="store_true",
+                    help="do not turn counted loops of the C sources into CV32E40P hardware loops "
+                         "(the pass is on at -O2 and -O3)")
+    cc.add_argument("--explain-hwloops", action="store_true",
+                    help="print each loop the hardware-loop pass transformed or skipped, with file:line and why")
     cc.add_argument("-v", "--verbose", action="store_true", help="print the compiler command")
     cc.set_defaults(func=_cmd_cc)
 

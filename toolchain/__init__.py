@@ -9,9 +9,12 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 from ..errors import BuildError
+from . import hwloops as hwloops_pass
 
 RUNTIME = Path(__file__).resolve().parent.parent / "runtime"
 if not (RUNTIME / "link.ld").exists():  # a source checkout: toolchain/ beside firmware/
@@ -72,8 +75,13 @@ def command(sources, output, *, opt: str = "-O2", include_dirs=(), defines=(), c
     return cmd + [*map(str, sources), "-o", str(output)]
 
 
-def compile(sources, output, *, cache_dir=None, verbose: bool = False, **options) -> Path:
-    """Compile and link C/assembly `sources` with the runtime into the ELF `output`."""
+def compile(sources, output, *, cache_dir=None, verbose: bool = False, hwloops=None,
+            explain_hwloops: bool = False, **options) -> Path:
+    """Compile and link C/assembly `sources` with the runtime into the ELF `output`.
+
+    hwloops: turn counted loops of the C sources into CV32E40P hardware loops
+    (toolchain/hwloops.py); None = on at -O2/-O3 (never with corev=False).
+    explain_hwloops: print what the pass did with each loop to stderr."""
     sources = [Path(s) for s in sources]
     if not sources:
         raise BuildError("no source files given")
@@ -85,15 +93,52 @@ def compile(sources, output, *, cache_dir=None, verbose: bool = False, **options
     # zig's caches go in the build directory, unless ISS_ZIG_CACHE names one to share.
     cache = Path(cache_dir or os.environ.get("ISS_ZIG_CACHE") or output.parent / ".zig-cache")
     cmd = command(sources, output, **options)
+    # hardware loops are a CORE-V extension: never in plain RV32 builds (corev=False)
+    if (not hwloops_pass.enabled(options.get("opt", "-O2"), hwloops) or not options.get("corev", True)
+            or not any(s.suffix == ".c" for s in sources)):
+        _run(cmd, sources, cache, verbose)
+        return output
+
+    def to_asm(src, out):
+        asm_cmd = command([src], out, **dict(options, link=False))
+        asm_cmd[asm_cmd.index("-c")] = "-S"
+        _run(asm_cmd, [src], cache, verbose)
+
+    with tempfile.TemporaryDirectory(dir=output.parent, prefix=".hwloops-") as work:
+        lowered, _ = hwloops_pass.lower(sources, Path(work), to_asm, hwloop_macros(cache),
+                                        explain=sys.stderr if explain_hwloops else None)
+        _run(command(lowered, output, **options), sources, cache, verbose,
+             what="assembling the hardware-loop pass's output (iss cc --no-hwloops avoids the pass) of")
+    return output
+
+
+def _run(cmd, sources, cache, verbose, what="compiling"):
     if verbose:
         print(" ".join(cmd), file=sys.stderr)
     proc = subprocess.run(cmd, env=zig_env(cache), capture_output=True, text=True)
     if proc.returncode != 0:
         diagnostics = (proc.stderr or proc.stdout).strip()
         first = next((ln for ln in diagnostics.splitlines() if "error" in ln), diagnostics[:200])
-        raise BuildError(f"compiling {' '.join(s.name for s in sources)} failed: {first.strip()}",
+        raise BuildError(f"{what} {' '.join(s.name for s in sources)} failed: {first.strip()}",
                          ) from _Diagnostics(diagnostics)
-    return output
+
+
+def hwloop_macros(cache: Path) -> str:
+    """The assembler macros cv.setup, cv.count, ... of corev.h (its __ASSEMBLER__
+    half), preprocessed: the hardware-loop encodings live only there."""
+    return _macros(cache, (INCLUDE / "corev.h").read_bytes())
+
+
+@lru_cache(maxsize=4)
+def _macros(cache: Path, _header: bytes) -> str:
+    with tempfile.TemporaryDirectory() as d:
+        stub = Path(d) / "hwloop_macros.S"
+        stub.write_text('#include "corev.h"\n')
+        cmd = [sys.executable, "-m", "ziglang", "cc", *target_flags(), "-E", "-P", f"-I{INCLUDE}", str(stub)]
+        proc = subprocess.run(cmd, env=zig_env(cache), capture_output=True, text=True)
+    if proc.returncode != 0 or ".macro cv.setup" not in proc.stdout:
+        raise BuildError(f"preprocessing corev.h for the hardware-loop macros failed: {proc.stderr.strip()[:200]}")
+    return "\n".join(ln for ln in proc.stdout.splitlines() if ln.strip())
 
 
 class _Diagnostics(Exception):
@@ -107,6 +152,7 @@ def content_key(sources, **options) -> str:
     h.update(" ".join(target_flags(options.get("atomics", True), options.get("corev", True))
                       + CFLAGS + LDFLAGS).encode())
     files = [Path(s) for s in sources] + RUNTIME_SOURCES + [LINKER_SCRIPT] + sorted(INCLUDE.glob("*.h"))
+    files.append(Path(hwloops_pass.__file__))     # the pass rewrites compiled C
     for d in sorted({Path(s).parent for s in sources}):
         files += sorted(d.glob("*.h"))  # headers beside the sources (#include "x.h")
     for d in options.get("include_dirs", ()):

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unicorn/riscv.h>
 #include "trace.h"
+#include "corev.h"
 
 size_t iss_tracer_size(void) { return sizeof(iss_tracer); }
 
@@ -81,6 +82,20 @@ static void close_open(uc_engine *uc, iss_tracer *t)
         flush_insn(t);
 }
 
+/* The instruction just after a hardware-loop body passes the code hooks, but when
+ * the loop jumps back (iss_hwloop_hook) it does not run: the next instruction is
+ * then that loop's start, and the loop is still counting. */
+static int hwloop_jumped(const iss_hart *h, uint32_t open_pc, uint32_t pc)
+{
+    const iss_isa *s = (const iss_isa *)h->isa;
+    if (!s)
+        return 0;
+    for (int l = 0; l < 2; l++)
+        if (s->lp_count[l] && s->lp_end[l] == open_pc && s->lp_start[l] == pc)
+            return 1;
+    return 0;
+}
+
 void iss_trace_code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
 {
     iss_tracer *t = (iss_tracer *)user_data;
@@ -94,7 +109,10 @@ void iss_trace_code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *u
             t->open.flags = (uint8_t)((t->open.flags & ~ISS_TF_VALUE) | ISS_TF_RETRY);
             t->open.reg = 0;
         }
-        close_open(uc, t);
+        if (hwloop_jumped(t->hart, t->open.pc, pc))
+            t->has_open = 0;   /* hooked, but the loop jumped back before it ran */
+        else
+            close_open(uc, t);
     }
     uint64_t cycle = cycle_at(t->hart, pc);
     if (cycle < t->window_start || cycle >= t->window_end)
