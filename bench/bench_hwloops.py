@@ -22,6 +22,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from figures import figure  # noqa: E402
 from iss import Cluster, Config, toolchain  # noqa: E402
 from iss.nn import layers, quant  # noqa: E402
 
@@ -122,6 +124,14 @@ def main() -> int:
         ok &= exact and a["stall"] < TARGET_STALL
         if k == 0:
             ok &= ma >= TARGET_CONV
+    for k, lay in enumerate(lays):
+        b, a = results["before"][k], results["after"][k]
+        tag = lay["name"].split()[0]
+        figure(f"hwloops.{tag}_mac_per_cycle", lay["macs"] / a["cycles"], "MAC/cycle",
+               target=TARGET_CONV if k == 0 else None, reference=lay["macs"] / b["cycles"],
+               reference_name="without the pass")
+        figure(f"hwloops.{tag}_branch_stall_share", a["stall"], "of cycles", better="lower", target=TARGET_STALL,
+               note=f"{b['stall']:.1%} without the pass")
     print(f"targets: conv3x3 >= {TARGET_CONV} MAC/cycle, branch stalls < {100 * TARGET_STALL:.0f}% with the pass: "
           f"{'met' if ok else 'NOT met'}")
     return 0 if ok else 1
