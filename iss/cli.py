@@ -19,6 +19,7 @@ EPILOG = """examples:
   iss run app.elf --profile            per-core cycles, stalls, top functions and lines
   iss run app.elf --trace insn:t.txt --trace-cores 0,3 --perfetto run.json --vcd run.vcd
   iss trace t.txt --core 3 --function conv
+  iss run app.elf --gdb 3333           wait for gdb-multiarch (target remote localhost:3333); cores are threads
   iss info app.elf                     segments and symbols
   iss bench bottleneck                 the paper's bottleneck study (cores vs IMA+cores vs IMA+DWA+cores)
   iss bench bottleneck --all-shapes    every MobileNetV2 bottleneck shape

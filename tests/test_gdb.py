@@ -96,6 +96,7 @@ def test_break_on_a_core_registers_backtrace_and_exit_code(demo):
     names = [f[1] for f in frames]
     # core 3 is a worker: the runtime's dispatch loop called it, from _start
     assert names == ["scale", "fill", "worker", "__iss_worker", "_start"], out
+    assert "Backtrace stopped" not in out                # _start is the outermost frame (crt0 CFI)
     assert re.search(r"^mcycle\s+0x[0-9a-f]+\s+\d+", out, re.M), out
     assert "[Inferior 1 (Remote target) exited with code 03]" in out, out
     assert rc == 3, err
@@ -112,7 +113,7 @@ def test_read_tcdm_array_and_watch_a_variable_written_by_another_core(demo):
         "continue",
         "p $_thread",
         "delete",
-        "break gdb_demo.c:39",        # after the fork: every core has filled its slice
+        "break gdb_demo.c:52",        # after the fork: every core has filled its slice
         "continue",
         "p samples",
         "x/4dw &samples[8]",
@@ -125,6 +126,28 @@ def test_read_tcdm_array_and_watch_a_variable_written_by_another_core(demo):
     assert printed[1] == "{" + ", ".join(map(str, SAMPLES)) + "}", out
     row = re.search(r"<samples\+32>:\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)", out)
     assert row and [int(v) for v in row.groups()] == SAMPLES[8:12], out
+    assert rc == 3, err
+
+
+@needs_gdb
+def test_hardware_loop_registers_inside_a_loop(demo):
+    # sum_words reads samples[] in hardware loop 0 of 32 iterations: reading
+    # samples[5] happens in iteration 5, when 32 - 5 iterations are left (the
+    # count drops at each end of the body, CV32E40P manual).
+    out, rc, _, err = gdb(demo, [
+        "rwatch samples[5]",
+        "continue",
+        "p $_thread",
+        "p $lpcount0",
+        "p $pc > $lpstart0 && $pc <= $lpend0",
+        "p $lpcount1",
+        "delete",
+        "continue"])
+    assert "hit Hardware read watchpoint 1: samples[5]" in out, out
+    assert f"Value = {SAMPLES[5]}" in out, out
+    assert re.search(r" in sum_words \(", out), out
+    v = values(out, "")
+    assert v[:4] == ["1", "27", "1", "0"], out
     assert rc == 3, err
 
 
@@ -156,6 +179,7 @@ def test_monitor_commands(demo, tmp_path):
     trace = tmp_path / "t.trace"
     out, rc, _, err = gdb(demo, [
         "monitor help",
+        "list fill",
         "break fill",
         "continue",
         f"monitor trace on {trace}",
@@ -170,6 +194,7 @@ def test_monitor_commands(demo, tmp_path):
         "delete",
         "continue"])
     assert "cycles, instructions, pc and state of every core" in out
+    assert "samples[i] = scale(i, core);" in out          # `list` reads the source through the ELF
     assert "instruction trace off" in out
     lines = [ln for ln in trace.read_text().splitlines() if not ln.startswith("#")]
     assert lines and all(ln.split()[1].isdigit() for ln in lines)

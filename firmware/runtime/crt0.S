@@ -13,7 +13,12 @@
     .section .text.start, "ax"
     .globl _start
     .type _start, @function
+    /* Frame info for debuggers only (.debug_frame, nothing loaded): _start is
+     * the outermost frame, so a backtrace ends here cleanly. */
+    .cfi_sections .debug_frame
 _start:
+    .cfi_startproc
+    .cfi_undefined ra
     .option push
     .option norelax
     la      gp, __global_pointer$
@@ -49,6 +54,7 @@ _start:
     /* A core beyond NUM_CORES (the ELF was built for fewer): clock-gated for good. */
     wfi
     j       .Lspare_core
+    .cfi_endproc
     .size _start, . - _start
 
     .section .stacks, "aw", @nobits

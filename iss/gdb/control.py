@@ -97,6 +97,7 @@ class Debugger:
         self.last: Event | None = None
         self.ended = False        # the program exited or the run failed: nothing can run any more
         self._step_from = None    # (hart, pc) being stepped: a breakpoint there does not fire
+        self._only = None         # harts GDB resumed alone: the others' hits are not theirs to report
         self._watch_state = {h.id: _DebugState(skip_pc=NO_PC) for h in cluster.harts}
         self._watch_hooks: dict[int, int] = {}    # hart id -> native code hook, while watchpoints exist
         self._access_table = None
@@ -126,7 +127,7 @@ class Debugger:
     def _breakpoint_hook(self, uc, address, size, hart):
         if _pc(uc) != address:
             return    # an earlier hook (hardware-loop end) sent execution elsewhere
-        if self._step_from == (hart, address):
+        if self._step_from == (hart, address) or (self._only is not None and hart not in self._only):
             return
         self._pause(Event("breakpoint", hart), hart, uc)
 
@@ -218,13 +219,27 @@ class Debugger:
         return self._stopped(sched.pause_request)
 
     def _run_only(self, only: list) -> None:
+        """GDB resumes some threads only (it steps one over a breakpoint so, or
+        `set scheduler-locking on`): the others stay frozen, unless all of
+        `only` sleep, when the cluster runs until one wakes; meanwhile the other
+        harts' breakpoint and watchpoint hits are not reported (GDB did not
+        resume them)."""
         sched = self.cluster.scheduler
-        while self.cluster.exit_code is None and sched.pause_request is None:
-            awake = [h for h in only if h.state is State.RUNNING]
-            if awake:
-                sched.run_hart(min(awake, key=lambda h: h.native.cycles), self.max_cycles)
-            else:
-                self._until_awake(only)
+        self._only = set(only)
+        quiet = [h for h in self.cluster.harts if h not in self._only]
+        for h in quiet:
+            self._watch_state[h.id].n_watch = 0
+        try:
+            while self.cluster.exit_code is None and sched.pause_request is None:
+                awake = [h for h in only if h.state is State.RUNNING]
+                if awake:
+                    sched.run_hart(min(awake, key=lambda h: h.native.cycles), self.max_cycles)
+                else:
+                    self._until_awake(only)
+        finally:
+            self._only = None
+            for h in quiet:
+                self._watch_state[h.id].n_watch = len(self.watchpoints)
 
     def _until_awake(self, harts: list) -> None:
         """A sleeping hart cannot run alone: the whole cluster runs until one of
