@@ -245,3 +245,17 @@ def test_pareto_front_by_hand():
                       "energy_uj": [9.0, 5.0, 1.0, 9.5, 6.0, 0.5]})
     # (1.5, 9.5) is beaten by (1, 9); (2.5, 6) by (2, 5)
     assert sorted(sweep.pareto_front(t).index) == [0, 1, 2, 5]
+
+
+def test_analog_noise_is_data_not_an_error():
+    """Points run in this process (run_point, as a worker runs it): read noise makes
+    outputs differ from the noiseless golden model; the point still succeeds."""
+    spec = sweep.load_spec({"workloads": {"b": {"kind": "bottleneck", "shape": SMALL, "energy": False}},
+                            "grid": {"ima.sigma_read": [0.0, 0.05]}})
+    tasks, blobs = sweep.plan(spec)
+    rows = [sweep.run_point(t.payload, {r: (d, blobs[d]) for r, d in t.elfs.items()}) for t in tasks]
+    clean, noisy = rows
+    assert clean["error"] is None and clean["verified"] and clean["mismatch_frac"] == 0
+    assert noisy["error"] is None and not noisy["verified"] and 0 < noisy["mismatch_frac"] < 1
+    assert noisy["cycles"] == clean["cycles"]             # noise changes values, not time
+    assert clean["energy_uj"] is None and clean["util_ima"] is None   # energy = false: no counts
