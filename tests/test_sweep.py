@@ -259,3 +259,20 @@ def test_analog_noise_is_data_not_an_error():
     assert noisy["error"] is None and not noisy["verified"] and 0 < noisy["mismatch_frac"] < 1
     assert noisy["cycles"] == clean["cycles"]             # noise changes values, not time
     assert clean["energy_uj"] is None and clean["util_ima"] is None   # energy = false: no counts
+
+
+def test_firmware_built_once_per_distinct_build(tmp_path):
+    spec = sweep.load_spec(squares_spec(tmp_path, grid={"cluster.cores": [4, 8], "memory.tcdm_banks": [8, 16, 32]}),
+                           base_dir=tmp_path)
+    tasks, blobs = sweep.plan(spec)
+    assert len(tasks) == 6 and len(blobs) == 2           # one ELF per core count, not one per point
+    by_cores = {}
+    for t in tasks:
+        by_cores.setdefault(sweep.point_config(spec, {k: v for k, v in t.fields.items() if k != "workload"})
+                            .cluster.cores, set()).add(t.elfs["run"])
+    assert all(len(d) == 1 for d in by_cores.values()) and by_cores[4] != by_cores[8]
+    assert len({t.key for t in tasks}) == 6
+    # the 4-core build (NUM_CORES=4) runs and checks out on the 4-core cluster
+    t4 = next(t for t in tasks if t.fields["cluster.cores"] == 4)
+    row = sweep.run_point(t4.payload, {r: (d, blobs[d]) for r, d in t4.elfs.items()})
+    assert row["error"] is None and row["verified"]
