@@ -122,7 +122,7 @@ def test_points_are_the_list_crossed_with_the_grid():
 # real sweeps on a local Dask cluster (worker processes)
 # ---------------------------------------------------------------------------
 def test_local_sweep_bottleneck_and_user_elf(tmp_path):
-    spec = squares_spec(tmp_path, grid={"ima.stream_ports": [2, 16], "ima.count": [0, 1]})
+    spec = squares_spec(tmp_path, grid={"ima.stream_ports": [1, 16], "ima.count": [0, 1]})
     spec["workloads"]["small"] = {"kind": "bottleneck", "shape": SMALL}
     out = tmp_path / "res.parquet"
     # client=None: the sweep starts its own local cluster (two worker processes) and stops it
@@ -135,22 +135,22 @@ def test_local_sweep_bottleneck_and_user_elf(tmp_path):
 
     bnt = table[table["workload"] == "small"].set_index(["ima.stream_ports", "ima.count"])
     # a bottleneck on no IMA fails with its one-line reason; the sweep went on
-    for ports in (2, 16):
+    for ports in (1, 16):
         assert bnt.loc[(ports, 0), "error"] == "the IMA layers need 1 IMA array (Tile&Pack); ima.count is 0"
         assert not bnt.loc[(ports, 0), "verified"]
     # the others: bit-exact against the golden model, and the same as the study run here directly
-    for ports in (2, 16):
+    for ports in (1, 16):
         row = bnt.loc[(ports, 1)]
         assert pd.isna(row["error"]) and row["verified"] and row["mismatch_frac"] == 0
         assert sum(row[f"energy_{u}_uj"] for u in sweep.UNITS) == pytest.approx(row["energy_uj"])
         assert 0 < row["util_ima"] <= 1 and 0 < row["util_cores"] <= 1 and 0 < row["util_dwa"] <= 1
-    row = bnt.loc[(2, 1)]
-    ref = bn.run_variant("hetero", BottleneckShape(*SMALL), config={"ima": {"stream_ports": 2}})
+    row = bnt.loc[(1, 1)]
+    ref = bn.run_variant("hetero", BottleneckShape(*SMALL), config={"ima": {"stream_ports": 1}})
     assert row["cycles"] == ref.cycles
     assert row["energy_uj"] == pytest.approx(ref.energy.total_uj)
     assert row["latency_ms"] == pytest.approx(ref.cycles / 500e3)
-    # two streamer ports move the IMA's operands slower than sixteen
-    assert bnt.loc[(2, 1), "cycles"] > bnt.loc[(16, 1), "cycles"]
+    # one streamer port moves the IMA's operands slower than sixteen
+    assert bnt.loc[(1, 1), "cycles"] > bnt.loc[(16, 1), "cycles"]
 
     sq = table[table["workload"] == "squares"]
     assert sq["error"].isna().all() and sq["verified"].all() and (sq["mismatch_frac"] == 0).all()
