@@ -43,8 +43,9 @@ the workload, the configuration fields given, cycles, latency, energy by
 unit, utilisation, verified, wall time and the error, if any (a failing point
 records its one-line error; the others go on).
 
-Results are cached by (ELF content, configuration, workload, iss version) in a
-directory beside the table: a rerun skips the finished points (failed ones run
+Results are cached by (ELF content, configuration, workload, iss version and
+a digest of its code; every worker must run the same) in a directory beside
+the table: a rerun skips the finished points (failed ones run
 again), so an interrupted sweep resumes where it stopped.
 
 Metrics (one row per point and workload):
@@ -63,6 +64,7 @@ Metrics (one row per point and workload):
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -492,6 +494,34 @@ def _array_digest(a: np.ndarray) -> str:
     return _digest(str(a.dtype).encode() + str(a.shape).encode() + np.ascontiguousarray(a).tobytes())
 
 
+def iss_identity() -> str:
+    """The iss version and a digest of the package's code: results are cached by
+    it, and every worker must run the same (a development checkout changes
+    without a new version number)."""
+    return f"{__version__}+{_code_digest()}"
+
+
+@functools.lru_cache(maxsize=None)
+def _code_digest() -> str:
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*")):
+        if f.suffix in (".py", ".c", ".h") and "__pycache__" not in f.parts and ".zig-cache" not in f.parts:
+            h.update(f.relative_to(root).as_posix().encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def _check_workers(client) -> None:
+    """Every worker runs the iss this client runs (else its results would be
+    cached under another version's key)."""
+    mine = iss_identity()
+    for worker, theirs in client.run(iss_identity).items():
+        if theirs != mine:
+            raise IssError(f"Dask worker {worker} runs iss {theirs}, this machine iss {mine}: install the same "
+                           f"iss on every worker")
+
+
 def _ident(v):
     """JSON-able identity of a parameter value (arrays by digest)."""
     if isinstance(v, np.ndarray):
@@ -527,7 +557,7 @@ def plan(spec: Spec, log=None) -> tuple[list, dict]:
             if w.kind == "elf":
                 for k in ("elf", "sources", "include", "opt", "defines"):
                     params.pop(k)       # the ELF itself travels by content
-            ident = {"kind": w.kind, "elfs": elfs, "config": cfg.as_dict(), "iss": __version__,
+            ident = {"kind": w.kind, "elfs": elfs, "config": cfg.as_dict(), "iss": iss_identity(),
                      "params": _ident(params)}
             key = _digest(json.dumps(ident, sort_keys=True).encode())
             payload = {"kind": w.kind, "params": params, "config": sections}
@@ -635,6 +665,7 @@ def run(spec, client=None, out=None, cache=True, workers=None, log=None, progres
     futures: dict = {}
     try:
         if todo:
+            _check_workers(client)
             needed = {d for t in todo for d in t.elfs.values()}
             # Shipped by content: the key is the digest, so a worker that has an ELF is not sent it again.
             shipped = client.scatter({f"iss-elf-{d}": (d, blobs[d]) for d in needed}, hash=False)
@@ -870,5 +901,6 @@ def summary(table) -> str:
 
 
 __all__ = ["Spec", "SpecError", "Workload", "load_spec", "point_config", "plan", "run", "run_point", "Progress",
+           "iss_identity",
            "local_client", "write_table", "read_table", "plot", "pareto_plot", "pareto_front", "summary",
            "METRICS"]

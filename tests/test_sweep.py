@@ -194,10 +194,13 @@ def test_resume_after_an_interrupted_run(tmp_path, client, monkeypatch):
     assert table["error"].isna().all() and table["verified"].all()
     fresh = sweep.run(spec, client=client, cache=False)
     assert list(fresh["cycles"]) == list(table["cycles"])
-    # a third run has everything cached; a new iss version invalidates the cache
+    # a third run has everything cached; another iss (version or code) has other keys
     assert sweep.run(spec, client=client, out=out)["cached"].all()
     monkeypatch.setattr(sweep, "__version__", "999.0")
-    assert not sweep.run(spec, client=client, out=out)["cached"].any()
+    assert {t.key for t in sweep.plan(spec)[0]}.isdisjoint(kept)
+    # ... and the workers must run the same iss as this process
+    with pytest.raises(sweep.IssError, match=r"Dask worker tcp://\S+ runs iss \S+, this machine iss 999\.0"):
+        sweep.run(spec, client=client, out=out, cache=False)
 
 
 def test_cli_on_a_running_scheduler_and_plots(tmp_path, client, capsys):
