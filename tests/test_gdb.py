@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from iss.gdb import packets
+from iss.gdb import packets, target
 
 GDB = shutil.which("gdb-multiarch")
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -105,7 +105,7 @@ def test_break_on_a_core_registers_backtrace_and_exit_code(demo):
 
 @needs_gdb
 def test_read_tcdm_array_and_watch_a_variable_written_by_another_core(demo):
-    out, rc, _, err = gdb(demo, [
+    out, rc, stdout, err = gdb(demo, [
         "break main",
         "continue",
         "delete",
@@ -118,6 +118,8 @@ def test_read_tcdm_array_and_watch_a_variable_written_by_another_core(demo):
         "p samples",
         "x/4dw &samples[8]",
         "p/x $mcycle",
+        "p checksum",
+        "set var ready_flag = 0x66",  # volatile: the program reads and prints it next
         "continue"])
     assert "Thread 6 hit Hardware watchpoint 2: ready_flag" in out, out   # core 5 writes it
     assert "Old value = 0\nNew value = 85" in out, out
@@ -126,6 +128,8 @@ def test_read_tcdm_array_and_watch_a_variable_written_by_another_core(demo):
     assert printed[1] == "{" + ", ".join(map(str, SAMPLES)) + "}", out
     row = re.search(r"<samples\+32>:\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)", out)
     assert row and [int(v) for v in row.groups()] == SAMPLES[8:12], out
+    assert printed[3] == str(sum(SAMPLES)), out
+    assert "checksum 1600 flag 0x66" in stdout, stdout
     assert rc == 3, err
 
 
@@ -171,6 +175,32 @@ def test_stepi_moves_one_core_only_and_keeps_cycles(demo):
     assert step in (2, 4), out                           # one instruction further
     assert int(ins3b) == int(ins3) + 1, out
     assert int(cyc3b) > int(cyc3), out
+    assert rc == 3, err
+
+
+@needs_gdb
+def test_stepi_on_a_core_asleep_on_the_barrier(demo):
+    # Core 5 is stopped before its store; core 1 already sleeps in the barrier.
+    # Its stepi lets the cluster run until the barrier opens, then core 1
+    # executes that one load: its clock has gone through the sleep.
+    out, rc, _, err = gdb(demo, [
+        "set scheduler-locking step",
+        "watch ready_flag",
+        "continue",
+        "delete",
+        "info threads",
+        "thread 2", "p/x $pc", "p $mcycle", "p $minstret",
+        "stepi",
+        "p/x $pc", "p $mcycle", "p $minstret",
+        "info threads",
+        "continue"])
+    assert "Thread 2 (core 1, asleep on barrier" in out, out
+    pc0, cyc0, ins0, pc1, cyc1, ins1 = values(out, "")[:6]
+    assert int(pc1, 16) - int(pc0, 16) in (2, 4), out
+    assert int(ins1) == int(ins0) + 1, out
+    assert int(cyc1) > int(cyc0), out
+    after = out.rsplit("Id   Target Id", 1)[1]
+    assert "Thread 2 (core 1, running)" in after, out
     assert rc == 3, err
 
 
@@ -304,18 +334,30 @@ def test_disconnect_mid_run_continue_or_end(demo):
         assert ("checksum 1600" in out) == (policy == "continue")
 
 
-def test_ctrl_c_stops_every_core(demo):
-    iss = Iss(demo)
+def test_ctrl_c_stops_every_core_and_step_moves_one(demo):
+    iss = Iss(demo, "--gdb-on-detach", "end")
     c = Raw(iss.port)
-    # Make the program run long: a watchpoint on nothing it touches slows nothing
-    # much; instead stop it right away with the interrupt byte after `c`.
+    assert c.send("Hc2") == "OK"
+    assert c.send("s") == "T05thread:2;"                     # the stub's own one-instruction step
+    assert c.send("Hg2") == "OK"
+    assert c.send("p20") == packets.hex_u32(0x1C000004)      # auipc of `la gp` done
+    assert c.send("Hg1") == "OK"
+    assert c.send("p20") == packets.hex_u32(0x1C000000)      # core 0 did not move
+    # Every core spins on `j .` at _start+4 from now on: only Ctrl-C stops them.
+    assert c.send("M1c000004,4:%s" % packets.hex_u32(0x0000006F)) == "OK"
     c.s.sendall(packets.frame("c"))
+    time.sleep(0.5)
     c.s.sendall(b"\x03")
-    r = c.reply()
-    assert r.startswith("T02") or r.startswith("W03"), r
+    assert c.reply().startswith("T02thread:")
+    mcycle = "p%x" % target.BY_NAME["mcycle"]
+    cycles = [int.from_bytes(bytes.fromhex(c.send(f"Hg{t}") and c.send(mcycle)), "little") for t in (1, 2)]
+    assert all(cy > 0 for cy in cycles)
+    text = bytes.fromhex(c.send("qRcmd," + "cycles".encode().hex())).decode()
+    assert text.count("running") == 8, text
     assert c.send("D") == "OK"
-    rc, _, err = iss.finish()
-    assert rc == 3, err
+    rc, out, err = iss.finish()
+    assert rc == 1 and "simulation ended" in err, err        # --gdb-on-detach end
+    assert "checksum" not in out
 
 
 def test_bad_port_and_port_in_use(demo, capsys):
