@@ -192,6 +192,45 @@ def test_step_one_count_zero_is_checked_at_run_time_unless_a_guard_proves_it():
     assert "run-time check" in d.reason
 
 
+def test_signed_less_than_on_counter_plus_constant():
+    # for (i = 0; i + 4 <= n; i += 4): clang tests n >= i_old + 8 after i += 4
+    asm = """\
+\tli\ta4, 0
+.LBB0_2:
+\t.loc\t1 4 0
+\tcv.lw\ta3, (a0), 4
+\taddi\ta7, a4, 8
+\taddi\ta4, a4, 4
+\tadd\ta5, a5, a3
+\tbge\ta2, a7, .LBB0_2
+\tmv\ta0, a5
+\tret"""
+    text, d = decide(asm)
+    assert d.level == 0 and "a7 <= a2 (step 4)" in d.reason
+    pre = [ln.strip() for ln in text.split("cv.setup")[0].split("li\ta4, 0")[1].splitlines() if ln.strip()]
+    t = pre[0].split()[1].rstrip(",")
+    assert t not in ("a0", "a2", "a3", "a4", "a5", "a7")      # a free register holds the count
+    # d = n - X1 + 1 (<=) with X1 = i0 + 8; count = max(1, ((d - 1) >> 2) + 2)
+    assert pre[:6] == [f"sub\t{t}, a2, a4", f"addi\t{t}, {t}, -8", f"srai\t{t}, {t}, 2", f"addi\t{t}, {t}, 1",
+                       f"cv.max\t{t}, {t}, zero", f"addi\t{t}, {t}, 1"]
+
+    def count(n, i0=0):          # the formula, against the loop it replaces
+        dm1 = (n - i0) - 8
+        return max(1, (dm1 >> 2) + 2)
+
+    def loop(n, i0=0):
+        k, i = 0, i0
+        while True:
+            k += 1
+            x, i = i + 8, i + 4
+            if not n >= x:
+                return k
+    assert all(count(n, i0) == loop(n, i0) for n in range(-5, 40) for i0 in (-3, 0, 5))
+    # an unsigned test wraps around by definition: left alone
+    _, d = decide(asm.replace("bge\ta2, a7", "bgeu\ta2, a7"))
+    assert d.level is None and "exit test 'bgeu'" in d.reason
+
+
 def test_down_counter_is_dropped_and_restored_when_live():
     asm = """\
 \tblez\ta1, .LBB0_3

@@ -94,7 +94,9 @@ def compile(sources, output, *, cache_dir=None, verbose: bool = False, hwloops=N
     cache = Path(cache_dir or os.environ.get("ISS_ZIG_CACHE") or output.parent / ".zig-cache")
     cmd = command(sources, output, **options)
     # hardware loops are a CORE-V extension: never in plain RV32 builds (corev=False)
+    # (nor with -flto: -S then writes LLVM IR, not assembly)
     if (not hwloops_pass.enabled(options.get("opt", "-O2"), hwloops) or not options.get("corev", True)
+            or any(str(f).startswith("-flto") for f in options.get("extra_flags", ()))
             or not any(s.suffix == ".c" for s in sources)):
         _run(cmd, sources, cache, verbose)
         return output

@@ -277,6 +277,7 @@ class _Loop:
     zero_check: bool = False   # a count of 0 (unproven) goes to a copy of the original loop
     restore: str = ""          # undoes the count computation (the original loop's exit value)
     inner_end: int = -1        # level 1: the end label of the last inner loop
+    inner_lines: set = field(default_factory=set)   # level 1: lines of the inner loops' bodies
     pad_after_inner: int = 0
 
 
@@ -444,6 +445,7 @@ class Function:
                 ins = ln.insn
                 if in_inner:
                     inner_defs |= ins.defs
+                    lp.inner_lines.add(i)
                 if level and ins.cls == "hwlp" and ins.mnem == "cv.setup" and ins.ops[0] == "0" \
                         and ins.ops[-1].startswith(END_PREFIX):
                     inner.append(i)
@@ -594,6 +596,9 @@ class Function:
         val[0] = _lin(0)
         for i, ins in body:
             self._eval(ins, val, f"b{i}")
+            if i in lp.inner_lines:       # runs many times: its results are not linear in r
+                for d in ins.defs:
+                    val[d] = _lin(**{f"v{i}n{d}": 1})
         xv = val[x]
         if len(xv[1]) != 1 or xv[1][0][1] != 1 or not xv[1][0][0].startswith("r"):
             raise _Skip(f"{ABI[x]} (in the exit test) is not a counter plus a constant")
