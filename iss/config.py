@@ -234,6 +234,21 @@ LATENCIES = ("memory.l2_latency", "memory.periph_latency", "event_unit.barrier_l
 
 
 @dataclass
+class MachineSection:
+    """Machine mode of the CV32E40P (traps, interrupts) and the cluster timer.
+    The manual gives no cycle counts for trap entry and mret: these are choices
+    (a trap or mret flushes the pipeline like a jump and refetches from the
+    handler or mepc)."""
+    trap_cycles: int = 4
+    """Cycles from the trapping instruction (or the interrupted boundary) to the
+    first instruction of the handler; the trapping instruction does not retire."""
+    mret_cycles: int = 4
+    """Cycles of an mret (it retires; the jump to mepc included)."""
+    timer_ref_clock_hz: int = 32768
+    """The timer's reference clock (CFG.CCFG = 1), as on PULP (32 kHz)."""
+
+
+@dataclass
 class Config:
     cluster: ClusterSection = field(default_factory=ClusterSection)
     memory: MemorySection = field(default_factory=MemorySection)
@@ -244,6 +259,7 @@ class Config:
     ima: ImaSection = field(default_factory=ImaSection)
     dwa: DwaSection = field(default_factory=DwaSection)
     energy: EnergySection = field(default_factory=EnergySection)
+    machine: MachineSection = field(default_factory=MachineSection)
 
     def validate(self) -> "Config":
         self._validate_numbers(finite_only=True)
@@ -321,6 +337,11 @@ class Config:
             raise ConfigError("ima.eval_ns and ima.plot_write_ns must be positive")
         if i.sigma_prog < 0 or i.sigma_read < 0:
             raise ConfigError("ima.sigma_prog and ima.sigma_read must be >= 0")
+        mm = self.machine
+        for name, value in (("machine.trap_cycles", mm.trap_cycles), ("machine.mret_cycles", mm.mret_cycles),
+                            ("machine.timer_ref_clock_hz", mm.timer_ref_clock_hz)):
+            if value < 1:
+                raise ConfigError(f"{name} must be >= 1, got {value}")
         for name, line in (("ima.event_line", i.event_line), ("dwa.event_line", w.event_line)):
             if not 0 <= line < 32:
                 raise ConfigError(f"{name} must be an event line 0-31, got {line}")

@@ -18,6 +18,7 @@ from unicorn import (UC_ARCH_RISCV, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_MEM_FET
 from unicorn.riscv_const import UC_RISCV_REG_PC, UC_RISCV_REG_X0
 
 from . import isa, native
+from . import machine as mm
 from .errors import IllegalInstruction, MemoryFault, SimulationError
 from .memory import (ACCEL_BASE, ACCEL_SIZE, CLUSTER_PERIPH_BASE, CLUSTER_PERIPH_SIZE, DEMUX_BASE, DEMUX_SIZE,
                      SOC_PERIPH_BASE, SOC_PERIPH_SIZE)
@@ -29,6 +30,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from .cluster import Cluster
 
 WFI = 0x10500073
+MRET = 0x30200073
+EBREAK = 0x00100073
+C_EBREAK = 0x9002
 CHAIN_LIMIT = 1024
 
 # CSRs whose value Unicorn cannot know (it reads 0 for mhartid and the host's TSC
@@ -77,6 +81,14 @@ class Hart:
         self._periph_latency = cluster.config.memory.periph_latency if self._timing else 0
         self._io_time = None             # set during an MMIO access (see now)
         self.pc = cluster.entry
+        # Machine mode (iss/machine.py): CSRs, traps; the lines come from the event unit.
+        self.machine = mm.Machine(self.mhartid, lambda: cluster.event_unit.irq_lines(hart_id),
+                                  lambda: self.isa.hwloop_state())
+        mcfg = cluster.config.machine
+        self._trap_cycles, self._mret_cycles = mcfg.trap_cycles, mcfg.mret_cycles
+        self._retry_stack: list = []      # retry_addr of each interrupted access (nesting)
+        self.traps = 0                    # traps taken (exceptions and interrupts)
+        self.interrupts = 0               # of which interrupts
         self._stop_request = None
         self._fault = None
         self._code = code
@@ -133,6 +145,9 @@ class Hart:
         # loop ending on a csrr must redirect before the CSR is emulated (_csr).
         for pc, csr, kind in code.csr_sites:
             uc.hook_add(UC_HOOK_CODE, self._csr, (csr, kind), pc, pc)
+        # mret and ebreak: Unicorn would not run them as the core does (platform.md s. 6).
+        for pc, word in code.system_sites:
+            uc.hook_add(UC_HOOK_CODE, self._system, word, pc, pc)
         # The stack pointer and the rest start at 0, like the core out of reset.
 
     # -- registers -----------------------------------------------------------
@@ -195,6 +210,17 @@ class Hart:
         """Run until the hart's clock reaches `budget`, it sleeps, or the program
         exits; `step`: one instruction at most (a debugger's stepi)."""
         st = self.native
+        m = self.machine
+        if m.mie and m.mstatus & mm.MSTATUS_MIE:
+            # Interrupts are enabled: take a raised line now (a slice starts at an
+            # instruction boundary), else end the slice where the next one rises.
+            line = m.pending_interrupt()
+            if line is not None:
+                self._interrupt(line, self.pc)
+            else:
+                rise = self.cluster.event_unit.next_irq(self.id, m.mie)
+                if rise is not None and rise < budget:
+                    budget = rise
         st.budget = budget
         st.stop_reason = native.STOP_NONE
         self._stop_request = None
@@ -219,17 +245,22 @@ class Hart:
             self.pc = pc
             return Stop.BUDGET
         if reason == native.STOP_ILLEGAL:
+            self._exception(mm.CAUSE_ILLEGAL, st.stop_pc, st.stop_info)
+            return Stop.BUDGET
+        if reason == native.STOP_ECALL:
+            self._exception(mm.CAUSE_ECALL, st.stop_pc)
+            return Stop.BUDGET
+        if reason == native.STOP_EBREAK:
+            # An ebreak (one of the program's, or one a debugger wrote over the
+            # code): a debugger attached takes it first, else it is a breakpoint trap.
             self.pc = st.stop_pc
-            raise IllegalInstruction(f"illegal instruction 0x{st.stop_info:08x}", self.where())
-        if reason == native.STOP_EBREAK and self.debug is not None:
-            self.pc = st.stop_pc
-            if self.debug.ebreak(self):
+            if self.debug is not None and self.debug.ebreak(self):
                 return Stop.DEBUG
-        if reason in (native.STOP_ECALL, native.STOP_EBREAK, native.STOP_TRAP):
+            self._exception(mm.CAUSE_BREAKPOINT, st.stop_pc)
+            return Stop.BUDGET
+        if reason == native.STOP_TRAP:
             self.pc = st.stop_pc
-            what = {native.STOP_ECALL: "ecall", native.STOP_EBREAK: "ebreak"}.get(
-                reason, f"trap {st.stop_info}")
-            raise SimulationError(f"unexpected {what} (the runtime has no trap handler)", self.where())
+            raise SimulationError(f"unexpected trap {st.stop_info}", self.where())
         if reason == native.STOP_FAULT:
             self.pc = st.stop_pc
             raise MemoryFault(f"access at 0x{st.stop_info:08x} outside mapped memory", self.where())
@@ -246,7 +277,7 @@ class Hart:
         self.pc = pc
         if self._code.word(pc - 4) == WFI:
             self._refund_block_tail(pc)
-            if self.cluster.event_unit.pending(self.id):
+            if self.cluster.event_unit.pending(self.id) or self.machine.wakes_from_wfi():
                 return Stop.BUDGET
             self.cluster.event_unit.sleep_wfi(self)
             return Stop.SLEEP
@@ -263,8 +294,8 @@ class Hart:
             req = self.isa.slow(self.uc)
         except RuntimeError:
             if self.native.stop_reason == native.STOP_ILLEGAL:
-                raise IllegalInstruction(f"illegal instruction 0x{self.native.stop_info:08x}",
-                                         self.where()) from None
+                self._exception(mm.CAUSE_ILLEGAL, self.native.stop_pc, self.native.stop_info)
+                return Stop.BUDGET
             raise
         if req is not None:
             mem = self.cluster.memory
@@ -372,39 +403,127 @@ class Hart:
         return MemoryFault(f"{kind} unmapped address 0x{address:08x} ({size} bytes)", self.where())
 
     def _csr(self, uc, address, size, data):
-        """Execute a csrr/csrw of an emulated CSR in place of Unicorn, then skip it."""
+        """Execute a CSR instruction in place of Unicorn, then skip it."""
         if uc.reg_read(UC_RISCV_REG_PC) != address:
             return  # a hardware loop ending here (its hook runs first) went back to the loop start
         csr, word = data
         rd, funct3, rs1 = (word >> 7) & 31, (word >> 12) & 7, (word >> 15) & 31
-        # Skipping the instruction ends the block here: what follows it was charged
-        # with the block and will be charged again from the next one.
-        self._refund_block_tail(address + 4)
         code, st = self._code, self.native
         i, j = code.index(address), code.index(address + 4)
         own_cycles = int(code.cycle_prefix[j] - code.cycle_prefix[i])
+        src = rs1 if funct3 >= 5 else self.reg(rs1)
+        writes = funct3 in (1, 5) or rs1 != 0
         if csr == CSR_MHARTID:
             old = self.mhartid
         elif csr in CSR_PERF or csr in CSR_PERF_H:
             value = perf.read(self, CSR_PERF.get(csr, CSR_PERF_H.get(csr)))
             old = (value >> 32) & 0xFFFFFFFF if csr in CSR_PERF_H else value & 0xFFFFFFFF
-        else:
+        elif csr in CSR_COUNTERS:
             name = CSR_COUNTERS[csr]
             # The counters as they stand before this instruction.
             value = st.cycles - own_cycles if "cycle" in name else st.instret - 1
             old = (value >> 32) & 0xFFFFFFFF if name.endswith("h") else value & 0xFFFFFFFF
-        src = rs1 if funct3 >= 5 else self.reg(rs1)
-        writes = funct3 in (1, 5) or rs1 != 0
-        if writes and csr in CSR_COUNTERS and funct3 in (1, 5):
-            # csrw mcycle/minstret: the counter restarts from the written value.
-            name = CSR_COUNTERS[csr]
-            if not name.endswith("h"):
-                if "cycle" in name:
-                    st.cycles = src + own_cycles
-                else:
-                    st.instret = src + 1
+        else:
+            old = self.machine.read(csr)
+        if old is None or (writes and csr >> 10 == 3):
+            # No such CSR on this core, or a write to a read-only one.
+            self._refund_block_tail(address)
+            self._exception(mm.CAUSE_ILLEGAL, address, word, in_hook=True)
+            return
+        # Skipping the instruction ends the block here: what follows it was charged
+        # with the block and will be charged again from the next one.
+        self._refund_block_tail(address + 4)
+        if writes:
+            new = src if funct3 in (1, 5) else (old | src) if funct3 in (2, 6) else (old & ~src)
+            if csr in CSR_COUNTERS:
+                # csrw mcycle/minstret: the counter restarts from the written value.
+                name = CSR_COUNTERS[csr]
+                if funct3 in (1, 5) and not name.endswith("h"):
+                    if "cycle" in name:
+                        st.cycles = src + own_cycles
+                    else:
+                        st.instret = src + 1
+            elif csr not in CSR_PERF and csr not in CSR_PERF_H:
+                self.machine.write(csr, new)
         self.set_reg(rd, old)
         uc.reg_write(UC_RISCV_REG_PC, address + 4)
+        if writes and csr in (mm.MSTATUS, mm.MIE):
+            line = self.machine.pending_interrupt()
+            if line is not None:
+                self._interrupt(line, address + 4, in_hook=True)
+
+    def _system(self, uc, address, size, word):
+        """mret and ebreak (c.ebreak), in place of Unicorn."""
+        if uc.reg_read(UC_RISCV_REG_PC) != address:
+            return  # a hardware loop ending here went back to the loop start
+        self._refund_block_tail(address)
+        if word != MRET:
+            if self.debug is not None:     # a debugger attached takes ebreak first (run())
+                st = self.native
+                st.stop_reason, st.stop_pc, st.stop_info = native.STOP_EBREAK, address, 3
+                uc.reg_write(UC_RISCV_REG_PC, address)
+                uc.emu_stop()
+                return
+            self._exception(mm.CAUSE_BREAKPOINT, address, in_hook=True)
+            return
+        # mret retires: charged as an instruction of its own, mret_cycles in all.
+        st = self.native
+        lib = native.lib()
+        lib.iss_charge_insn(ctypes.byref(st), ctypes.c_uint32(address))
+        i, j = self._code.index(address), self._code.index(address + 4)
+        own = int(self._code.cycle_prefix[j] - self._code.cycle_prefix[i]) if i is not None and j is not None else 1
+        st.cycles += max(0, self._mret_cycles - own)
+        target = self.machine.mret()
+        if self._retry_stack:
+            self.retry_addr = self._retry_stack.pop()
+        uc.reg_write(UC_RISCV_REG_PC, target)
+        line = self.machine.pending_interrupt()
+        if line is not None:
+            self._interrupt(line, target, in_hook=True)
+
+    # -- traps (iss/machine.py) ---------------------------------------------------
+    def _enter(self, cause: int, epc: int, in_hook: bool) -> None:
+        """Enter the handler: CSRs, trap_cycles, PC."""
+        st = self.native
+        target = self.machine.enter(cause, epc)
+        st.cycles += self._trap_cycles
+        st.prev_flags = 0          # the handler is reached by the trap, not by a branch
+        self.traps += 1
+        self.pc = target
+        if in_hook:
+            self.uc.reg_write(UC_RISCV_REG_PC, target)
+
+    def _exception(self, cause: int, pc: int, word: int | None = None, in_hook: bool = False) -> None:
+        """The instruction at `pc` traps (it does not retire). With no vector
+        installed (mtvec 0: no runtime) the run ends with the clear error the
+        runtime's default vector would give."""
+        self._refund_block_tail(pc)
+        if not self.machine.handler_installed:
+            self.pc = pc
+            if in_hook:
+                self.uc.reg_write(UC_RISCV_REG_PC, pc)
+            if word is None and cause == mm.CAUSE_ILLEGAL:
+                word = self._code.word(pc)
+            err = IllegalInstruction if cause == mm.CAUSE_ILLEGAL else SimulationError
+            raise err(mm.describe_unhandled(cause, word), self.where(pc))
+        self._enter(cause, pc, in_hook)
+
+    def _interrupt(self, line: int, pc: int, in_hook: bool = False) -> None:
+        """Take interrupt `line` at the boundary before `pc`; the event unit is
+        acknowledged (it clears the event, as PULP's does on irq_ack)."""
+        self.cluster.event_unit.irq_ack(self.id, line)
+        self._retry_stack.append(self.retry_addr)
+        self.retry_addr = None
+        self.interrupts += 1
+        self._enter(mm.INTERRUPT | line, pc, in_hook)
+
+    def report_unhandled_trap(self, mcause: int) -> SimulationError:
+        """The runtime's default vector reports a trap no handler took (written to
+        the cluster controller's TRAP register): the error names where it happened."""
+        epc = self.machine.mepc
+        word = self._code.word(epc) if mcause == mm.CAUSE_ILLEGAL else None
+        err = IllegalInstruction if mcause == mm.CAUSE_ILLEGAL else SimulationError
+        return err(mm.describe_unhandled(mcause, word), self.where(epc))
 
 
 class CodeImage:
@@ -426,6 +545,7 @@ class CodeImage:
         # Linear decode of instruction starts: 32-bit instructions have low bits 11.
         starts = np.zeros(n, dtype=bool)
         self.csr_sites = []
+        self.system_sites = []     # (pc, word) of mret, ebreak, c.ebreak
         i = 0
         while i < n:
             starts[i] = True
@@ -433,11 +553,13 @@ class CodeImage:
             if h & 3 == 3:
                 word = h | (int(half[i + 1]) << 16) if i + 1 < n else h
                 if word & 0x7F == 0x73 and (word >> 12) & 7 not in (0, 4):
-                    csr = word >> 20
-                    if csr == CSR_MHARTID or csr in CSR_COUNTERS or csr in CSR_PERF or csr in CSR_PERF_H:
-                        self.csr_sites.append((lo + 2 * i, csr, word))
+                    self.csr_sites.append((lo + 2 * i, word >> 20, word))
+                elif word in (MRET, EBREAK):
+                    self.system_sites.append((lo + 2 * i, word))
                 i += 2
             else:
+                if h == C_EBREAK:
+                    self.system_sites.append((lo + 2 * i, h))
                 i += 1
         self.starts = starts
         self.table = isa.predecode_table(self.raw, lo)[:n]

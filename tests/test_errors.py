@@ -93,6 +93,21 @@ def test_illegal_instruction(fw, tmp_path, capsys):
     assert "illegal instruction 0x00000000" in line
 
 
+@pytest.mark.parametrize("mode,fn,what", [
+    (5, "do_ebreak", "breakpoint (ebreak) with no trap handler installed"),
+    (6, "do_ecall", "unexpected ecall (no trap handler installed)"),
+    (7, "do_unhandled_irq", "interrupt 3 with no handler registered"),
+])
+def test_unhandled_trap_is_one_clear_line(fw, tmp_path, capsys, mode, fn, what):
+    """The runtime's default trap vector reports a trap no handler takes: the
+    error names the core, the trapping PC, its function and source line."""
+    code, _, err = run_cli(capsys, "run", faults_elf(fw, tmp_path, mode))
+    line = error_line(err)
+    assert code != 0
+    assert "hart 0 pc 0x1c" in line and f"{fn}+0x" in line and "spine_faults.c:" in line
+    assert what in line
+
+
 def test_load_outside_memory(fw, tmp_path, capsys):
     code, _, err = run_cli(capsys, "run", faults_elf(fw, tmp_path, 2))
     line = error_line(err)

@@ -1,6 +1,12 @@
-/* Start-up of every core: global pointer, core id in tp, a stack per core in the
- * TCDM (staggered across banks). Core 0 clears .bss and runs main;
- * the others wait in the team-fork dispatch loop (runtime.c). */
+/* Start-up of every core: the trap vector, global pointer, core id in tp, a
+ * stack per core in the TCDM (staggered across banks). Core 0 clears .bss and
+ * runs main; the others wait in the team-fork dispatch loop (runtime.c).
+ *
+ * The default trap vector (vectored mode, 256-byte aligned as the CV32E40P
+ * requires): exceptions go to the handler set with pi_exception_handler_set,
+ * interrupt N to the one set with pi_irq_handler_set(N, ..) (irq.h). A trap
+ * nobody handles is reported to the simulator (cluster controller TRAP), which
+ * ends the run with a one-line error naming the core and the trapping PC. */
 #include "archi.h"
 
 #ifndef NUM_CORES
@@ -19,6 +25,8 @@
 _start:
     .cfi_startproc
     .cfi_undefined ra
+    la      t0, __iss_vectors + 1       /* MODE 1: vectored interrupts */
+    csrw    mtvec, t0
     .option push
     .option norelax
     la      gp, __global_pointer$
@@ -60,3 +68,114 @@ _start:
     .section .stacks, "aw", @nobits
     .balign 16
     .space  NUM_CORES * (ISS_STACK_SIZE + 16)
+
+/* ------------------------------------------------------------------ traps */
+    .section .text.vectors, "ax"
+    .balign 256
+    .globl __iss_vectors
+    .option push
+    .option norvc
+__iss_vectors:
+    j       __iss_exception_entry       /* exceptions (mcause 2, 3, 11) */
+    .rept 31
+    j       __iss_irq_entry             /* interrupt line 1..31 (base + 4 * id) */
+    .endr
+    .option pop
+
+/* The interrupted code's caller-saved registers, mepc and mstatus go on its
+ * stack: a handler may re-enable interrupts (pi_irq_enable) to let others nest. */
+#define FRAME 80
+.macro SAVE
+    addi    sp, sp, -FRAME
+    sw      ra, 0(sp)
+    sw      t0, 4(sp)
+    sw      t1, 8(sp)
+    sw      t2, 12(sp)
+    sw      t3, 16(sp)
+    sw      t4, 20(sp)
+    sw      t5, 24(sp)
+    sw      t6, 28(sp)
+    sw      a0, 32(sp)
+    sw      a1, 36(sp)
+    sw      a2, 40(sp)
+    sw      a3, 44(sp)
+    sw      a4, 48(sp)
+    sw      a5, 52(sp)
+    sw      a6, 56(sp)
+    sw      a7, 60(sp)
+    csrr    t0, mepc
+    sw      t0, 64(sp)
+    csrr    t0, mstatus
+    sw      t0, 68(sp)
+.endm
+.macro RESTORE_MRET
+    lw      t0, 68(sp)
+    csrw    mstatus, t0                 /* MIE off again, MPIE as at entry */
+    lw      t0, 64(sp)
+    csrw    mepc, t0
+    lw      ra, 0(sp)
+    lw      t0, 4(sp)
+    lw      t1, 8(sp)
+    lw      t2, 12(sp)
+    lw      t3, 16(sp)
+    lw      t4, 20(sp)
+    lw      t5, 24(sp)
+    lw      t6, 28(sp)
+    lw      a0, 32(sp)
+    lw      a1, 36(sp)
+    lw      a2, 40(sp)
+    lw      a3, 44(sp)
+    lw      a4, 48(sp)
+    lw      a5, 52(sp)
+    lw      a6, 56(sp)
+    lw      a7, 60(sp)
+    addi    sp, sp, FRAME
+    mret
+.endm
+
+    .section .text.traps, "ax"
+    .globl __iss_irq_entry
+    .type __iss_irq_entry, @function
+__iss_irq_entry:
+    SAVE
+    csrr    a0, mcause
+    andi    a0, a0, 0x1f
+    la      t0, __iss_irq_handlers
+    slli    t1, a0, 2
+    add     t0, t0, t1
+    lw      t0, 0(t0)
+    beqz    t0, __iss_unhandled_trap
+    jalr    t0                          /* handler(line) */
+    RESTORE_MRET
+    .size __iss_irq_entry, . - __iss_irq_entry
+
+    .globl __iss_exception_entry
+    .type __iss_exception_entry, @function
+__iss_exception_entry:
+    SAVE
+    lw      t0, __iss_exception_handler
+    beqz    t0, __iss_unhandled_trap
+    csrr    a0, mcause
+    lw      a1, 64(sp)
+    mv      a2, sp                      /* the saved registers (irq.h: pi_trap_frame) */
+    jalr    t0                          /* returns where to resume */
+    sw      a0, 64(sp)
+    RESTORE_MRET
+    .size __iss_exception_entry, . - __iss_exception_entry
+
+    .globl __iss_unhandled_trap
+    .type __iss_unhandled_trap, @function
+__iss_unhandled_trap:
+    csrr    t0, mcause
+    li      t1, ARCHI_CLUSTER_CTRL
+    sw      t0, CTRL_TRAP(t1)           /* the simulator ends the run with the error */
+1:  j       1b
+    .size __iss_unhandled_trap, . - __iss_unhandled_trap
+
+    .section .bss.iss_traps, "aw", @nobits
+    .balign 4
+    .globl __iss_irq_handlers, __iss_exception_handler
+__iss_irq_handlers:
+    .space  32 * 4
+__iss_exception_handler:
+    .space  4

@@ -6,6 +6,9 @@ offset   register     behaviour
 0x00     EOC          write: end the simulation; the value is the exit code
 0x08     FETCH_EN     read/write: cores allowed to fetch (all, out of reset)
 0x40+4c  BOOT_ADDR c  read/write: where core c starts (the ELF entry)
+0xF0     TRAP         write mcause: the runtime's default trap vector reports a
+                      trap no handler took; the run ends with an error naming
+                      the writing core's mepc (simulator register, not on PULP)
 =======  ===========  ==========================================================
 """
 from __future__ import annotations
@@ -16,7 +19,8 @@ from .base import Peripheral
 class ClusterCtrl(Peripheral):
     name = "cluster controller"
     size = 0x400
-    registers = {0x00: "EOC", 0x08: "FETCH_EN", **{0x40 + 4 * c: f"BOOT_ADDR{c}" for c in range(8)}}
+    registers = {0x00: "EOC", 0x08: "FETCH_EN", **{0x40 + 4 * c: f"BOOT_ADDR{c}" for c in range(8)},
+                 0xF0: "TRAP"}
 
     def __init__(self, cluster):
         super().__init__(cluster)
@@ -45,5 +49,7 @@ class ClusterCtrl(Peripheral):
             self.fetch_en = value
         elif 0x40 <= offset < 0x60:
             self.boot_addr[(offset - 0x40) // 4] = value
+        elif offset == 0xF0 and hasattr(hart, "report_unhandled_trap"):
+            raise hart.report_unhandled_trap(value)
         else:
             super().write(hart, offset, size, value)

@@ -12,7 +12,9 @@ offset      register             behaviour
 0x00        MASK                 events that end a wait (r/w)
 0x04        MASK_AND             write: clear these mask bits
 0x08        MASK_OR              write: set these mask bits
-0x0C-0x14   IRQ_MASK/AND/OR      interrupt masks (stored; interrupts are not modelled)
+0x0C        IRQ_MASK             events that raise the core's interrupt line of the
+                                 same number (r/w); 0x10 IRQ_MASK_AND, 0x14 IRQ_MASK_OR
+0x24        BUFFER_IRQ_MASKED    read: pending & IRQ mask (the lines raised)
 0x18        STATUS               read: 1 (the core is running when it can read)
 0x1C        BUFFER               read: pending events
 0x20        BUFFER_MASKED        read: pending & mask
@@ -42,6 +44,13 @@ An event becomes visible in a core's buffer at its cycle: a core that runs
 behind the one that raised it (harts take turns by quanta) does not see it
 early when it polls; a sleeping core wakes at the event's cycle.
 
+Interrupts (as PULP's eu_v3 drives a core's irq lines): a pending event whose
+bit is set in the core's IRQ mask raises the core's interrupt line of that
+number (iss/machine.py lists the lines the core has); taking the interrupt
+acknowledges it, which clears the event. A core asleep in a wait (EVENT_WAIT, a
+barrier, a mutex, the dispatch FIFO, cv.elw, wfi) wakes for an interrupt it
+would take, runs the handler, and its waiting access is retried after mret.
+
 EVENT_WAIT sleeps on the core's mask. The blocking reads of a barrier, a mutex
 and the dispatch FIFO wake on their own event whatever the mask, and consume it
 (the barrier's TRIGGER_WAIT leaves it pending), so a stale event of one kind
@@ -60,7 +69,7 @@ N_BARRIERS = 8
 N_MUTEXES = 8
 
 REGISTERS = {0x00: "MASK", 0x04: "MASK_AND", 0x08: "MASK_OR", 0x0C: "IRQ_MASK", 0x10: "IRQ_MASK_AND",
-             0x14: "IRQ_MASK_OR", 0x18: "STATUS", 0x1C: "BUFFER", 0x20: "BUFFER_MASKED",
+             0x14: "IRQ_MASK_OR", 0x18: "STATUS", 0x1C: "BUFFER", 0x20: "BUFFER_MASKED", 0x24: "BUFFER_IRQ_MASKED",
              0x28: "BUFFER_CLEAR", 0x38: "EVENT_WAIT", 0x3C: "EVENT_WAIT_CLEAR",
              0x80: "DISPATCH_FIFO", 0x84: "DISPATCH_TEAM"}
 REGISTERS.update({0xC0 + 4 * m: f"MUTEX{m}" for m in range(N_MUTEXES)})
@@ -156,7 +165,34 @@ class EventUnit(Peripheral):
             self._catch_up(core)
         return self.buffer[core] & self.mask[core]
 
-    def _sleep(self, hart, bits: int, what: str, kind: str = ""):
+    # -- interrupt lines (iss/machine.py reads them) ----------------------------------
+    def irq_lines(self, core: int) -> int:
+        """The interrupt lines raised for `core` now: pending & IRQ mask."""
+        if core < len(self.cluster.harts):
+            self._catch_up(core)
+        return self.buffer[core] & self.irq_mask[core]
+
+    def next_irq(self, core: int, enabled: int) -> int | None:
+        """The cycle a line of `enabled` rises later for `core` (raised at a
+        cycle its clock has not reached yet), or None."""
+        bits = self.irq_mask[core] & enabled
+        times = [at for at, bit in self.future[core] if bit & bits]
+        return min(times) if times else None
+
+    def irq_ack(self, core: int, line: int) -> None:
+        """The core took the interrupt of `line`: the event is consumed."""
+        self.buffer[core] &= ~(1 << line)
+
+    def _irq_wake_bits(self, hart, wfi: bool = False) -> int:
+        """IRQ-masked events that end a sleep of `hart`: those it would take
+        (for wfi: those enabled in mie, whatever mstatus.MIE)."""
+        m = getattr(hart, "machine", None)
+        if m is None or not m.mie or not (wfi or m.mstatus & 0x8):
+            return 0
+        return self.irq_mask[hart.id] & m.mie
+
+    def _sleep(self, hart, bits: int, what: str, kind: str = "", wfi: bool = False):
+        bits |= self._irq_wake_bits(hart, wfi)
         fut = self.future[hart.id] if hart.id < len(self.future) else []
         pending = [at for at, bit in fut if bit & bits]
         if pending:
@@ -181,7 +217,7 @@ class EventUnit(Peripheral):
 
     def sleep_wfi(self, hart) -> None:
         """wfi: clock-gate until an event of the core's mask."""
-        self._sleep(hart, self.mask[hart.id], f"an event (wfi, mask 0x{self.mask[hart.id]:x})")
+        self._sleep(hart, self.mask[hart.id], f"an event (wfi, mask 0x{self.mask[hart.id]:x})", wfi=True)
 
     # -- register access -------------------------------------------------------
     def read(self, hart, offset, size):
@@ -198,6 +234,8 @@ class EventUnit(Peripheral):
             return self.buffer[c]
         if offset == 0x20:
             return self.pending(c)
+        if offset == 0x24:
+            return self.buffer[c] & self.irq_mask[c]
         if offset in (0x38, 0x3C):
             return self._wait(hart, clear=offset == 0x3C, what="an event (EVENT_WAIT)")
         if offset == 0x80:

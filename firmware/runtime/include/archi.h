@@ -21,14 +21,41 @@
 #define CTRL_EOC                 0x00
 #define CTRL_FETCH_EN            0x08
 #define CTRL_BOOT_ADDR(c)        (0x40 + 4 * (c))
+#define CTRL_TRAP                0xF0   /* simulator: the default trap vector reports mcause here */
+
+/* cluster timer (PULP timer_unit, GVSoC timer_v2), at ARCHI_TIMER_BASE */
+#define TIMER_CFG_LO             0x00
+#define TIMER_CFG_HI             0x04
+#define TIMER_CNT_LO             0x08
+#define TIMER_CNT_HI             0x0C
+#define TIMER_CMP_LO             0x10
+#define TIMER_CMP_HI             0x14
+#define TIMER_START_LO           0x18
+#define TIMER_START_HI           0x1C
+#define TIMER_RESET_LO           0x20
+#define TIMER_RESET_HI           0x24
+#define TIMER_CFG_ENABLE         (1u << 0)   /* counting */
+#define TIMER_CFG_RESET          (1u << 1)   /* write 1: counter to 0 */
+#define TIMER_CFG_IRQEN          (1u << 2)   /* interrupt (event line) on compare match */
+#define TIMER_CFG_IEM            (1u << 3)   /* input event mask (no input events here) */
+#define TIMER_CFG_MODE           (1u << 4)   /* 1: counter back to 0 on match (periodic) */
+#define TIMER_CFG_ONE_S          (1u << 5)   /* 1: stop counting on match (one-shot) */
+#define TIMER_CFG_PEN            (1u << 6)   /* prescaler on: one count per PVAL+1 cycles */
+#define TIMER_CFG_CCFG           (1u << 7)   /* 1: count the 32 kHz reference clock */
+#define TIMER_CFG_PVAL(v)        (((v) & 0xFFu) << 8)
+#define TIMER_CFG_CASC           (1u << 31)  /* CFG_LO only: LO and HI form one 64-bit counter */
 
 /* event unit, core-private view (EU_DEMUX_BASE) */
 #define EU_MASK                  0x00
 #define EU_MASK_AND              0x04
 #define EU_MASK_OR               0x08
+#define EU_IRQ_MASK              0x0C
+#define EU_IRQ_MASK_AND          0x10
+#define EU_IRQ_MASK_OR           0x14
 #define EU_STATUS                0x18
 #define EU_BUFFER                0x1C
 #define EU_BUFFER_MASKED         0x20
+#define EU_BUFFER_IRQ_MASKED     0x24
 #define EU_BUFFER_CLEAR          0x28
 #define EU_EVENT_WAIT            0x38
 #define EU_EVENT_WAIT_CLEAR      0x3C

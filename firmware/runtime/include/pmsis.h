@@ -10,6 +10,8 @@
 #include <stdarg.h>
 #include "archi.h"
 #include "eu.h"
+#include "irq.h"
+#include "timer.h"
 
 #ifndef NUM_CORES
 #define NUM_CORES 8
