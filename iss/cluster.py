@@ -18,12 +18,14 @@ from .config import Config
 from .elf import Program
 from .errors import ConfigError, ElfError, SimulationError
 from .hart import CodeImage, Hart
-from .memory import (CLUSTER_PERIPH_BASE, CTRL_OFFSET, EU_OFFSET, SOC_PERIPH_BASE, STDOUT_OFFSET, Memory)
+from .memory import (CLUSTER_PERIPH_BASE, CTRL_OFFSET, EU_OFFSET, SOC_PERIPH_BASE, STDOUT_OFFSET, TIMER_OFFSET,
+                     Memory)
 from .periph import dma, dwa, ima
 from .periph.base import WAIT
 from .periph.cluster_ctrl import ClusterCtrl
 from .periph.event_unit import EventUnit
 from .periph.stdout import Stdout
+from .periph.timer import EVT_TIMER0, EVT_TIMER1, Timer
 from .scheduler import Scheduler
 from .timing.tcdm import TcdmArbiter
 
@@ -108,6 +110,14 @@ class Cluster:
         self.memory.attach(CLUSTER_PERIPH_BASE + EU_OFFSET, self.event_unit)
         self.memory.attach_private(0x000, self.event_unit)
         self.memory.attach(SOC_PERIPH_BASE + STDOUT_OFFSET, self.stdout)
+        # The timer's two event lines reach every core (PULP's cluster_event_map).
+        eu = self.event_unit
+        self.timer = Timer(lambda: self.now, self.schedule,
+                           [lambda at: eu.trigger(EVT_TIMER0, eu.all_cores, at),
+                            lambda at: eu.trigger(EVT_TIMER1, eu.all_cores, at)],
+                           clock_hz=self.config.cluster.clock_mhz * 1e6,
+                           ref_clock_hz=self.config.machine.timer_ref_clock_hz)
+        self.memory.attach(CLUSTER_PERIPH_BASE + TIMER_OFFSET, self.timer)
 
         self.tcdm_arbiter = TcdmArbiter(self.config.memory.tcdm_banks, self.config.timing.tcdm_window)
         for model in (dma, ima, dwa):
@@ -153,6 +163,12 @@ class Cluster:
 
     def schedule(self, at: int, fn) -> None:
         self.scheduler.schedule(at, fn)
+        # The running hart's slice was planned without this event: when some core
+        # has interrupts enabled (the event may raise a line), end the slice where
+        # it fires. Without interrupts nothing changes (zero cost when unused).
+        cur = self.current
+        if cur is not None and at < cur.native.budget and any(h.machine.mie for h in self.harts):
+            cur.native.budget = at
 
     def record_activity(self, unit: str, label: str, start: int, end: int) -> None:
         self.activity.append((unit, label, int(start), int(end)))

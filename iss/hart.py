@@ -517,6 +517,14 @@ class Hart:
         self.interrupts += 1
         self._enter(mm.INTERRUPT | line, pc, in_hook)
 
+    def line_raised(self) -> None:
+        """An interrupt line of this core rose: if the core is running now and
+        would take it, its slice ends at the next block boundary (the interrupt
+        is taken there, when the next slice starts)."""
+        if self.cluster.current is self and self.machine.pending_interrupt() is not None:
+            st = self.native
+            st.budget = min(st.budget, st.cycles)
+
     def report_unhandled_trap(self, mcause: int) -> SimulationError:
         """The runtime's default vector reports a trap no handler took (written to
         the cluster controller's TRAP register): the error names where it happened."""

@@ -77,3 +77,162 @@ def test_each_exception_cause_with_its_csr_values(fw):
     assert sym(c, "mstatus_after_enabled")[0] == MPP_M | MPIE | MIE     # mret restored MIE
     assert (sym(c, "corev_a0")[0], sym(c, "corev_a1")[0]) == (0x1234, 0x5678)
     assert c.harts[0].traps == len(names)
+
+
+# ------------------------------------------------------------------ the cluster timer
+TIMER = 0x10200400
+
+
+def timer_cluster():
+    c = Cluster(None)
+    raised = []
+    eu = c.event_unit
+    orig = eu.trigger
+    eu.trigger = lambda line, mask, at=None: (raised.append((line, at)), orig(line, mask, at))
+    c.timer._lines = [lambda at: eu.trigger(10, 0xFF, at), lambda at: eu.trigger(11, 0xFF, at)]
+    return c, raised
+
+
+def test_timer_periodic_oneshot_continuous_prescaler():
+    c, raised = timer_cluster()
+    c.bus_write(TIMER + 0x10, 100)                        # CMP_LO
+    c.bus_write(TIMER + 0x00, 0x17)                       # ENABLE RESET IRQEN MODE: every 100 cycles
+    c.advance(350)
+    assert raised == [(10, 100), (10, 200), (10, 300)]
+    assert c.bus_read(TIMER + 0x08) == 50                 # counts since the last match
+    raised.clear()
+    c.bus_write(TIMER + 0x00, 0x27)                       # ONE_S: one match, then stopped
+    c.advance(500)
+    assert raised == [(10, 450)] and c.bus_read(TIMER + 0x00) & 1 == 0
+    raised.clear()
+    c.bus_write(TIMER + 0x14, 10)                         # HI: prescaler 4 (PVAL 3): 10 counts = 40 cycles
+    c.bus_write(TIMER + 0x04, 0x17 | 0x40 | (3 << 8))
+    c.advance(100)
+    assert raised == [(11, 890), (11, 930)]
+    c.bus_write(TIMER + 0x04, 0)
+    raised.clear()
+    c.bus_write(TIMER + 0x10, 5)                          # continuous (no MODE): next match after wrapping
+    c.bus_write(TIMER + 0x00, 0x07)
+    c.advance(20)
+    assert raised == [(10, 955)] and c.bus_read(TIMER + 0x08) == 20
+    assert max(e[0] for e in c.scheduler.events) == 955 + (1 << 32)
+
+
+def test_timer_64bit_cascade():
+    c, raised = timer_cluster()
+    c.bus_write(TIMER + 0x08, 0xFFFFFFF0)                 # CNT_LO
+    c.bus_write(TIMER + 0x10, 0x00000010)                 # CMP = 0x1_0000_0010
+    c.bus_write(TIMER + 0x14, 1)
+    c.bus_write(TIMER + 0x00, (1 << 31) | 0x05)           # CASC ENABLE IRQEN
+    c.advance(0x10)
+    assert (c.bus_read(TIMER + 0x0C), c.bus_read(TIMER + 0x08)) == (1, 0)
+    assert raised == []
+    c.advance(0x10)
+    assert raised == [(10, 0x20)]
+
+
+# ------------------------------------------------------------------ interrupts (our firmware)
+def irq_run(fw, scenario, **config):
+    from iss import Config
+    c = Cluster(fw("mmode_irq", defines=[scenario]), Config.load(**config) if config else None)
+    return c, c.run(max_cycles=5_000_000)
+
+
+def compute_reference():
+    """Python model of mmode_irq.c's compute(): what each core must get."""
+    l1 = [i * 7 + 1 for i in range(64)]
+    out = []
+    for core in range(8):
+        acc = 0
+        for i in range(3000):
+            acc = (acc + l1[(i + core) & 63] * i) & 0xFFFFFFFF
+            acc ^= acc // (i + 3)
+        out.append(acc)
+    return out
+
+
+def test_timer_ticks_counted_exactly_while_8_cores_compute(fw):
+    """A tick every 2000 cycles on core 0 while 8 cores compute: every match of
+    the timer is taken once, and the computation is unchanged."""
+    c, r = irq_run(fw, "TICKS")
+    ticks = r.exit_code
+    assert ticks == c.timer.matches[0] == c.harts[0].interrupts
+    elapsed = c.harts[0].cycles - int(sym(c, "start_cycle")[0])
+    assert ticks == elapsed // 2000
+    assert list(sym(c, "result")) == compute_reference()
+    assert all(h.interrupts == 0 for h in c.harts[1:])   # only core 0 enabled the line
+
+
+def test_wfi_wakes_on_the_timer_interrupt_at_the_hand_computed_cycle(fw):
+    """c0 = mcycle; the store starting the timer issues at c0 + 4 (csrr mcycle:
+    4 cycles) and reaches it 2 cycles later (periph_latency): the match is at
+    c0 + 6 + 1000. The core sleeping in wfi wakes wakeup_latency = 2 cycles
+    later and enters the handler trap_cycles = 4 cycles after that: its first
+    instruction reads mcycle = c0 + 1012."""
+    c, r = irq_run(fw, "WFI")
+    c0 = int(sym(c, "start_cycle")[0])
+    assert int(sym(c, "handler_cycle")[0]) == c0 + 6 + 1000 + 2 + 4
+    c, r = irq_run(fw, "WFI", machine={"trap_cycles": 10}, event_unit={"wakeup_latency": 5})
+    c0 = int(sym(c, "start_cycle")[0])
+    assert int(sym(c, "handler_cycle")[0]) == c0 + 6 + 1000 + 5 + 10
+
+
+def test_masking_with_mie_and_mstatus(fw):
+    c, r = irq_run(fw, "MASK")
+    assert int(sym(c, "ticks_mie_off")[0]) == 0            # mstatus.MIE off
+    assert int(sym(c, "mip_seen")[0]) == 1 << 10           # the line is raised meanwhile
+    assert int(sym(c, "ticks_masked")[0]) == 0             # its mie bit off
+    assert r.exit_code == 1                                # taken right after mie is set
+
+
+def test_nested_interrupts(fw):
+    """The timer handler re-enables interrupts and raises MSI (line 3) on its own
+    core: the MSI handler runs inside it."""
+    c, r = irq_run(fw, "NEST")
+    assert list(sym(c, "nest_log")[:3]) == [10, 103, 210]
+    assert c.harts[0].interrupts == 2
+
+
+def test_interrupts_inside_a_hardware_loop_resume_it(fw):
+    c, r = irq_run(fw, "HWLOOP")
+    a = b = 0
+    for _ in range(2000):
+        a += 1
+        b = (b + 3) ^ a
+    assert r.exit_code >= 10 and r.exit_code == c.timer.matches[0]
+    assert list(sym(c, "result")[:2]) == [a, b]
+
+
+def test_dma_completion_by_interrupt(fw):
+    c, r = irq_run(fw, "DMA")
+    assert r.exit_code == 1 and int(sym(c, "dma_buf_ok")[0]) == 1
+    assert c.harts[0].sleep_by_kind.get("wfi", 0) > 0       # it slept until the interrupt
+
+
+def test_trap_inside_a_team_fork_on_one_core(fw):
+    c, r = irq_run(fw, "FORK_TRAP")
+    log = list(sym(c, "trap_core_log"))
+    assert log == [0, 0, 0, 11, 0, 0, 0, 0]
+    assert list(sym(c, "result")) == [(v + 1) & 0xFFFFFFFF for v in compute_reference()]
+    assert [h.traps for h in c.harts] == [0, 0, 0, 1, 0, 0, 0, 0]
+
+
+def test_rtos_demo_switches_tasks_on_the_tick(iss_build):
+    """firmware/apps/rtos_tick.c: two tasks on core 0 switched by the timer
+    interrupt while cores 1-7 compute; both tasks finish their work exactly."""
+    from pathlib import Path
+    app = Path(__file__).resolve().parents[1] / "firmware" / "apps" / "rtos_tick.c"
+    c = Cluster(iss_build([app], name="rtos_tick", opt="-O3"))
+    r = c.run()
+
+    def mix(x):
+        x ^= x >> 13
+        x = (x * 0x5bd1e995) & 0xFFFFFFFF
+        return x ^ (x >> 15)
+    a = sum(mix(i) for i in range(3000)) & 0xFFFFFFFF
+    b = sum(mix(i + 7) for i in range(2000)) & 0xFFFFFFFF
+    switches = c.timer.matches[0]
+    assert r.exit_code == 0 and switches >= 4
+    assert r.stdout == [f"task A 0x{a:08x}, task B 0x{b:08x}, {switches} task switches",
+                        f"cluster sum {sum(i * 13 - 20000 for i in range(4096))} (ok)"]
+    assert c.harts[0].interrupts == switches

@@ -146,6 +146,8 @@ class EventUnit(Peripheral):
                 self.future[c].append((at, bit))
             else:
                 self.buffer[c] |= bit
+                if bit & self.irq_mask[c] and c < len(harts):
+                    harts[c].line_raised()
 
     def _catch_up(self, core: int) -> None:
         """Make the events whose cycle this core's clock has reached visible."""

@@ -47,3 +47,13 @@ def test_dwa_padding_bits_and_bases_agree():
     assert a["ARCHI_ACCEL_BASE"] == ACCEL_BASE == dwa.BASE
     assert ima.base_address(0) == CLUSTER_PERIPH_BASE + HWPE_OFFSET
     assert defines("ima.h")["IMA_WINDOW_SIZE"] == ima.WINDOW_SIZE
+
+
+def test_timer_registers_and_bits_agree():
+    from iss.periph import timer
+    a = defines("archi.h")
+    for offset, name in timer.REGISTERS.items():
+        assert a[f"TIMER_{name}"] == offset, name
+    for name in ("ENABLE", "RESET", "IRQEN", "IEM", "MODE", "ONE_S", "PEN", "CCFG", "CASC"):
+        assert a[f"TIMER_CFG_{name}"] == getattr(timer, f"CFG_{name}"), name
+    assert (a["EVT_TIMER0"], a["EVT_TIMER1"]) == (timer.EVT_TIMER0, timer.EVT_TIMER1)

@@ -34,16 +34,16 @@
 #define TIMER_START_HI           0x1C
 #define TIMER_RESET_LO           0x20
 #define TIMER_RESET_HI           0x24
-#define TIMER_CFG_ENABLE         (1u << 0)   /* counting */
-#define TIMER_CFG_RESET          (1u << 1)   /* write 1: counter to 0 */
-#define TIMER_CFG_IRQEN          (1u << 2)   /* interrupt (event line) on compare match */
-#define TIMER_CFG_IEM            (1u << 3)   /* input event mask (no input events here) */
-#define TIMER_CFG_MODE           (1u << 4)   /* 1: counter back to 0 on match (periodic) */
-#define TIMER_CFG_ONE_S          (1u << 5)   /* 1: stop counting on match (one-shot) */
-#define TIMER_CFG_PEN            (1u << 6)   /* prescaler on: one count per PVAL+1 cycles */
-#define TIMER_CFG_CCFG           (1u << 7)   /* 1: count the 32 kHz reference clock */
+#define TIMER_CFG_ENABLE         0x1        /* counting */
+#define TIMER_CFG_RESET          0x2        /* write 1: counter to 0 */
+#define TIMER_CFG_IRQEN          0x4        /* interrupt (event line) on compare match */
+#define TIMER_CFG_IEM            0x8        /* input event mask (no input events here) */
+#define TIMER_CFG_MODE           0x10       /* 1: counter back to 0 on match (periodic) */
+#define TIMER_CFG_ONE_S          0x20       /* 1: stop counting on match (one-shot) */
+#define TIMER_CFG_PEN            0x40       /* prescaler on: one count per PVAL+1 cycles */
+#define TIMER_CFG_CCFG           0x80       /* 1: count the 32 kHz reference clock */
 #define TIMER_CFG_PVAL(v)        (((v) & 0xFFu) << 8)
-#define TIMER_CFG_CASC           (1u << 31)  /* CFG_LO only: LO and HI form one 64-bit counter */
+#define TIMER_CFG_CASC           0x80000000 /* CFG_LO only: LO and HI form one 64-bit counter */
 
 /* event unit, core-private view (EU_DEMUX_BASE) */
 #define EU_MASK                  0x00

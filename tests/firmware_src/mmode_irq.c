@@ -1,0 +1,190 @@
+/* Interrupts from the cluster timer, software events and the DMA, one scenario
+ * per build (-D): the test checks counts and cycles worked out by hand. */
+#include "pmsis.h"
+#include "corev.h"
+#include "dma.h"
+
+#define PERIOD 2000
+volatile uint32_t ticks, seen_ticks[8], nest_log[8], nest_n, handler_cycle, start_cycle, result[8];
+volatile uint32_t mip_seen, ticks_masked, ticks_mie_off, dma_done, trap_core_log[8], dma_buf_ok;
+PI_L1 uint32_t l1_buf[64];
+uint32_t l2_buf[64] = {1};
+
+static inline uint32_t mcycle(void) { return __PI_CSR_READ(mcycle); }
+
+static void on_tick(int line) { (void)line; ticks++; }
+
+/* Work of every core: a multiply-accumulate loop with divisions (multi-cycle)
+ * and TCDM loads all cores share (bank conflicts). */
+static void compute(void *arg)
+{
+    (void)arg;
+    int core = pi_core_id();
+    uint32_t acc = 0;
+    for (int i = 0; i < 3000; i++) {
+        acc += l1_buf[(i + core) & 63] * (uint32_t)i;
+        acc ^= acc / (uint32_t)(i + 3);
+    }
+    result[core] = acc;
+}
+
+#ifdef TICKS
+/* A timer tick every PERIOD cycles on core 0 while 8 cores compute. */
+int main(void)
+{
+    for (int i = 0; i < 64; i++) l1_buf[i] = i * 7 + 1;
+    pi_irq_handler_set(EVT_TIMER0, on_tick);
+    pi_irq_mask_enable(EVT_TIMER0);
+    pi_irq_enable();
+    start_cycle = mcycle();
+    timer_periodic_lo(PERIOD);
+    pi_cl_team_fork(8, compute, 0);
+    timer_stop_lo();
+    pi_irq_disable();
+    return (int)ticks;
+}
+#endif
+
+#ifdef WFI
+/* Direct-mode handler in assembly: its first instruction reads mcycle. */
+__asm__(".section .text.wfi_vec, \"ax\"\n.balign 256\n.globl wfi_vector\nwfi_vector:\n"
+        "  csrr t0, mcycle\n  la t1, handler_cycle\n  sw t0, 0(t1)\n"
+        "  li t1, 0x10200400\n  sw zero, 0(t1)\n"        /* stop the timer (CFG_LO = 0) */
+        "  mret\n.text\n");
+extern char wfi_vector[];
+int main(void)
+{
+    pi_irq_vector_set(wfi_vector, 0);
+    pi_irq_mask_enable(EVT_TIMER0);
+    timer_cmp_lo(1000);
+    pi_irq_enable();
+    uint32_t c0;
+    /* mcycle (4 cycles), the store starting the timer (1 + 2 periph latency),
+     * then sleep: the match is at c0 + 4 + 2 + 1000. */
+    __asm__ volatile("csrr %0, mcycle\n sw %1, 0(%2)\n wfi"
+                     : "=&r"(c0)
+                     : "r"(TIMER_CFG_ENABLE | TIMER_CFG_RESET | TIMER_CFG_IRQEN | TIMER_CFG_ONE_S),
+                       "r"(ARCHI_TIMER_BASE + TIMER_CFG_LO)
+                     : "memory");
+    start_cycle = c0;
+    pi_irq_disable();
+    pi_irq_vector_default();
+    return 0;
+}
+#endif
+
+#ifdef MASK
+/* Masking: a raised line is not taken while mstatus.MIE or its mie bit is off;
+ * it is taken once both are on. */
+int main(void)
+{
+    pi_irq_handler_set(EVT_TIMER0, on_tick);
+    pi_irq_mask_enable(EVT_TIMER0);     /* mie bit on, MIE off */
+    timer_oneshot_lo(300);
+    for (volatile int i = 0; i < 200; i++) ;
+    ticks_mie_off = ticks;              /* 0: MIE off */
+    mip_seen = __PI_CSR_READ(mip);      /* line 10 raised */
+    __PI_CSR_CLEAR(mie, 1u << EVT_TIMER0);
+    pi_irq_enable();                    /* MIE on, mie bit off */
+    for (volatile int i = 0; i < 50; i++) ;
+    ticks_masked = ticks;               /* 0: mie bit off */
+    __PI_CSR_SET(mie, 1u << EVT_TIMER0); /* taken right after this instruction */
+    uint32_t after = ticks;
+    pi_irq_disable();
+    return (int)after;
+}
+#endif
+
+#ifdef NEST
+/* The timer handler re-enables interrupts and raises software event 3 (MSI) on
+ * its own core: the MSI handler runs nested inside it. */
+static void on_msi(int line) { nest_log[nest_n++] = 100 + line; }
+static void on_timer_nesting(int line)
+{
+    nest_log[nest_n++] = line;
+    pi_irq_enable();
+    eu_sw_event_send(3, 1u << pi_core_id());
+    for (volatile int i = 0; i < 20; i++) ;
+    nest_log[nest_n++] = 200 + line;
+}
+int main(void)
+{
+    pi_irq_handler_set(EVT_TIMER0, on_timer_nesting);
+    pi_irq_handler_set(3, on_msi);
+    pi_irq_mask_enable(EVT_TIMER0);
+    pi_irq_mask_enable(3);
+    pi_irq_enable();
+    timer_oneshot_lo(200);
+    while (nest_n < 3) ;
+    pi_irq_disable();
+    return (int)nest_n;
+}
+#endif
+
+#ifdef HWLOOP
+/* Ticks every 397 cycles interrupt a hardware loop of 2000 iterations: the loop
+ * resumes where it was and runs each iteration exactly once. */
+int main(void)
+{
+    pi_irq_handler_set(EVT_TIMER0, on_tick);
+    pi_irq_mask_enable(EVT_TIMER0);
+    pi_irq_enable();
+    timer_periodic_lo(397);
+    uint32_t a = 0, b = 0, n = 2000;
+    __asm__ volatile(CV_HWLOOP_ASM(0, "%[n]",
+                         "addi %[a], %[a], 1\n\t"
+                         "addi %[b], %[b], 3\n\t"
+                         "xor  %[b], %[b], %[a]\n\t")
+                     : [a] "+r"(a), [b] "+r"(b) : [n] "r"(n) : "memory");
+    timer_stop_lo();
+    pi_irq_disable();
+    result[0] = a;
+    result[1] = b;
+    return (int)ticks;
+}
+#endif
+
+#ifdef DMA
+/* DMA completion by interrupt (event line EVT_DMA0) instead of an event wait. */
+static void on_dma(int line) { (void)line; dma_done++; }
+int main(void)
+{
+    for (int i = 0; i < 64; i++) l2_buf[i] = 0x1000 + i;
+    pi_irq_handler_set(EVT_DMA0, on_dma);
+    pi_irq_mask_enable(EVT_DMA0);
+    pi_irq_enable();
+    int tid = plp_dma_memcpy((uint32_t)l2_buf, (uint32_t)l1_buf, sizeof l1_buf, PLP_DMA_EXT2LOC);
+    while (!dma_done)
+        pi_irq_wait();
+    plp_dma_counter_free(tid);
+    pi_irq_disable();
+    int ok = 1;
+    for (int i = 0; i < 64; i++) ok &= l1_buf[i] == 0x1000u + i;
+    dma_buf_ok = ok;
+    return (int)dma_done;
+}
+#endif
+
+#ifdef FORK_TRAP
+/* Core 3 takes an exception (ecall) inside a team fork; the others keep going. */
+static uint32_t on_exception(uint32_t mcause, uint32_t mepc, pi_trap_frame *f)
+{
+    (void)f;
+    trap_core_log[pi_core_id()] = mcause;
+    return mepc + 4;
+}
+static void work(void *arg)
+{
+    compute(arg);
+    if (pi_core_id() == 3)
+        __asm__ volatile("ecall" ::: "memory");
+    result[pi_core_id()] += 1;
+}
+int main(void)
+{
+    for (int i = 0; i < 64; i++) l1_buf[i] = i * 7 + 1;
+    pi_exception_handler_set(on_exception);
+    pi_cl_team_fork(8, work, 0);
+    return 0;
+}
+#endif
