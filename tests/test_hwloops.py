@@ -26,11 +26,18 @@ def hwloop_words(elf: Path) -> dict:
     """Counts of hardware-loop instructions in .text, by (funct4, loop) (decoded by
     hand: opcode 0x2B, funct3 100, funct4 in bits 11:8, loop index in bit 7)."""
     with open(elf, "rb") as f:
-        text = ELFFile(f).get_section_by_name(".text")
+        elf_file = ELFFile(f)
+        text = elf_file.get_section_by_name(".text")
         data, base = text.data(), text["sh_addr"]
+        # The runtime's trap entry restores an interrupted loop (cv.start/end/count):
+        # not compiled code, not counted.
+        runtime = [(s["st_value"], s["st_value"] + s["st_size"]) for s in elf_file.get_section_by_name(".symtab")
+                   .iter_symbols() if s.name in ("__iss_irq_entry", "__iss_exception_entry")]
     words = np.frombuffer(data[: len(data) // 4 * 4], "<u4")
     counts: dict = {}
     for i, w in enumerate(words):
+        if any(lo <= base + 4 * i < hi for lo, hi in runtime):
+            continue
         if w & 0x7F == 0x2B and (w >> 12) & 7 == 4 and (base + 4 * i) % 4 == 0:
             key = ((int(w) >> 8) & 0xF, (int(w) >> 7) & 1)
             counts[key] = counts.get(key, 0) + 1

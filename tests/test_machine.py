@@ -153,7 +153,9 @@ def compute_reference():
 
 def test_timer_ticks_counted_exactly_while_8_cores_compute(fw):
     """A tick every 2000 cycles on core 0 while 8 cores compute: every match of
-    the timer is taken once, and the computation is unchanged."""
+    the timer is taken once, and the computation is unchanged. The interrupted
+    work is divisions (multi-cycle) and loads all cores make from the same TCDM
+    words (bank conflicts), in loops the compiler made hardware loops."""
     c, r = irq_run(fw, "TICKS")
     ticks = r.exit_code
     assert ticks == c.timer.matches[0] == c.harts[0].interrupts
@@ -236,3 +238,19 @@ def test_rtos_demo_switches_tasks_on_the_tick(iss_build):
     assert r.stdout == [f"task A 0x{a:08x}, task B 0x{b:08x}, {switches} task switches",
                         f"cluster sum {sum(i * 13 - 20000 for i in range(4096))} (ok)"]
     assert c.harts[0].interrupts == switches
+
+
+def test_exception_entry_and_mret_cycles_by_hand(fw):
+    """c0 = mcycle (4 cycles: a counter CSR); the ecall traps without retiring and
+    the handler starts trap_cycles = 4 later: c1 = c0 + 8. The handler: csrr c1
+    (4), csrr mepc (4), addi (1), csrw mepc (4), mret (mret_cycles = 4): the next
+    instruction reads c2 = c1 + 17."""
+    c = Cluster(fw("mmode_timing"))
+    assert c.run().exit_code == 0
+    c0, c1, c2 = (int(sym(c, n)[0]) for n in ("c0", "c1", "c2"))
+    assert (c1 - c0, c2 - c1) == (8, 17)
+    from iss import Config
+    c = Cluster(fw("mmode_timing"), Config.load(machine={"trap_cycles": 7, "mret_cycles": 2}))
+    c.run()
+    c0, c1, c2 = (int(sym(c, n)[0]) for n in ("c0", "c1", "c2"))
+    assert (c1 - c0, c2 - c1) == (11, 15)

@@ -5,8 +5,11 @@
  *
  * The switch is an assembly handler installed in mtvec (direct mode, so every
  * trap of core 0 lands there: only the timer line is enabled). Task A is main's
- * own flow; task B gets a stack and a first frame that "returns" into it. */
+ * own flow; task B gets a stack and a first frame that "returns" into it. The
+ * compiler makes the tasks' loops hardware loops: the switch saves and restores
+ * the hardware-loop registers with the rest of the task's context. */
 #include "pmsis.h"
+#include "corev.h"
 
 #define TICK 4000
 #define N 4096
@@ -21,13 +24,13 @@ static uint32_t task_sp[2];
 static int current;
 
 /* The frame the switch saves: mepc at 0, register xk at 4k (x2 = sp itself is the
- * frame's address). */
-#define FRAME_WORDS 32
+ * frame's address), the hardware-loop registers lpstart0..lpcount1 at 128..148. */
+#define FRAME_WORDS 40
 __asm__(".section .text.rtos_vector, \"ax\"\n"
         ".balign 256\n"
         ".globl rtos_vector\n"
         "rtos_vector:\n"
-        "  addi sp, sp, -128\n"
+        "  addi sp, sp, -160\n"
         "  sw x1, 4(sp)\n  sw x3, 12(sp)\n  sw x4, 16(sp)\n  sw x5, 20(sp)\n  sw x6, 24(sp)\n"
         "  sw x7, 28(sp)\n  sw x8, 32(sp)\n  sw x9, 36(sp)\n  sw x10, 40(sp)\n  sw x11, 44(sp)\n"
         "  sw x12, 48(sp)\n  sw x13, 52(sp)\n  sw x14, 56(sp)\n  sw x15, 60(sp)\n  sw x16, 64(sp)\n"
@@ -35,17 +38,24 @@ __asm__(".section .text.rtos_vector, \"ax\"\n"
         "  sw x22, 88(sp)\n  sw x23, 92(sp)\n  sw x24, 96(sp)\n  sw x25, 100(sp)\n  sw x26, 104(sp)\n"
         "  sw x27, 108(sp)\n  sw x28, 112(sp)\n  sw x29, 116(sp)\n  sw x30, 120(sp)\n  sw x31, 124(sp)\n"
         "  csrr t0, mepc\n  sw t0, 0(sp)\n"
+        "  csrr t0, 0xcc0\n  sw t0, 128(sp)\n  csrr t0, 0xcc1\n  sw t0, 132(sp)\n"
+        "  csrr t0, 0xcc2\n  sw t0, 136(sp)\n  csrr t0, 0xcc3\n  sw t0, 140(sp)\n"
+        "  csrr t0, 0xcc4\n  sw t0, 144(sp)\n  csrr t0, 0xcc5\n  sw t0, 148(sp)\n"
         "  mv a0, sp\n"
         "  call rtos_tick\n"            /* returns the frame of the task to resume */
         "  mv sp, a0\n"
         "  lw t0, 0(sp)\n  csrw mepc, t0\n"
+        "  lw t0, 128(sp)\n  cv.start 0, t0\n  lw t0, 132(sp)\n  cv.end 0, t0\n"
+        "  lw t0, 136(sp)\n  cv.count 0, t0\n"
+        "  lw t0, 140(sp)\n  cv.start 1, t0\n  lw t0, 144(sp)\n  cv.end 1, t0\n"
+        "  lw t0, 148(sp)\n  cv.count 1, t0\n"
         "  lw x1, 4(sp)\n  lw x3, 12(sp)\n  lw x4, 16(sp)\n  lw x5, 20(sp)\n  lw x6, 24(sp)\n"
         "  lw x7, 28(sp)\n  lw x8, 32(sp)\n  lw x9, 36(sp)\n  lw x10, 40(sp)\n  lw x11, 44(sp)\n"
         "  lw x12, 48(sp)\n  lw x13, 52(sp)\n  lw x14, 56(sp)\n  lw x15, 60(sp)\n  lw x16, 64(sp)\n"
         "  lw x17, 68(sp)\n  lw x18, 72(sp)\n  lw x19, 76(sp)\n  lw x20, 80(sp)\n  lw x21, 84(sp)\n"
         "  lw x22, 88(sp)\n  lw x23, 92(sp)\n  lw x24, 96(sp)\n  lw x25, 100(sp)\n  lw x26, 104(sp)\n"
         "  lw x27, 108(sp)\n  lw x28, 112(sp)\n  lw x29, 116(sp)\n  lw x30, 120(sp)\n  lw x31, 124(sp)\n"
-        "  addi sp, sp, 128\n"
+        "  addi sp, sp, 160\n"
         "  mret\n"
         ".text\n");
 extern char rtos_vector[];

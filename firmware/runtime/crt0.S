@@ -70,6 +70,7 @@ _start:
     .space  NUM_CORES * (ISS_STACK_SIZE + 16)
 
 /* ------------------------------------------------------------------ traps */
+#include "corev.h"      /* the hardware-loop instructions (cv.start, cv.end, cv.count) */
     .section .text.vectors, "ax"
     .balign 256
     .globl __iss_vectors
@@ -82,9 +83,11 @@ __iss_vectors:
     .endr
     .option pop
 
-/* The interrupted code's caller-saved registers, mepc and mstatus go on its
- * stack: a handler may re-enable interrupts (pi_irq_enable) to let others nest. */
-#define FRAME 80
+/* The interrupted code's caller-saved registers, mepc, mstatus and hardware-loop
+ * registers go on its stack: a handler may re-enable interrupts (pi_irq_enable)
+ * to let others nest, and may run hardware loops of its own (the compiler makes
+ * them): an interrupted loop is restored (cv.start/cv.end/cv.count) on return. */
+#define FRAME 96
 .macro SAVE
     addi    sp, sp, -FRAME
     sw      ra, 0(sp)
@@ -107,9 +110,35 @@ __iss_vectors:
     sw      t0, 64(sp)
     csrr    t0, mstatus
     sw      t0, 68(sp)
+    csrr    t0, 0xcc0                   /* lpstart0, lpend0, lpcount0, then loop 1 */
+    sw      t0, 72(sp)
+    csrr    t0, 0xcc1
+    sw      t0, 76(sp)
+    csrr    t0, 0xcc2
+    sw      t0, 80(sp)
+    csrr    t0, 0xcc3
+    sw      t0, 84(sp)
+    csrr    t0, 0xcc4
+    sw      t0, 88(sp)
+    csrr    t0, 0xcc5
+    sw      t0, 92(sp)
 .endm
 .macro RESTORE_MRET
-    lw      t0, 68(sp)
+    lw      t0, 80(sp)                  /* an interrupted loop 0 (count > 0) */
+    beqz    t0, 1f
+    lw      t1, 72(sp)
+    cv.start 0, t1
+    lw      t1, 76(sp)
+    cv.end  0, t1
+    cv.count 0, t0
+1:  lw      t0, 92(sp)                  /* and loop 1 */
+    beqz    t0, 2f
+    lw      t1, 84(sp)
+    cv.start 1, t1
+    lw      t1, 88(sp)
+    cv.end  1, t1
+    cv.count 1, t0
+2:  lw      t0, 68(sp)
     csrw    mstatus, t0                 /* MIE off again, MPIE as at entry */
     lw      t0, 64(sp)
     csrw    mepc, t0
