@@ -29,16 +29,50 @@ EPILOG = """examples:
 """
 
 
-def _cmd_cc(args, extra) -> int:
-    from . import toolchain
+def _cmd_cc(argv: list[str]) -> int:
+    """`iss cc` reads its command line as gcc does (toolchain/cc_args.py), so
+    PULP Makefiles can call it in place of their compiler."""
+    import shlex
 
-    bad = [e for e in extra if not e.startswith("-")]
-    if bad:
-        raise BuildError(f"unexpected argument {bad[0]}")
-    toolchain.compile(args.sources, args.output, opt=args.opt, include_dirs=args.include, defines=args.define,
-                      cores=args.cores, stack_size=args.stack_size, atomics=not args.no_atomics,
-                      corev=not args.no_corev, hwloops=False if args.no_hwloops else None,
-                      explain_hwloops=args.explain_hwloops, extra_flags=extra, verbose=args.verbose)
+    from . import toolchain
+    from .toolchain import cc_args
+
+    r = cc_args.parse(argv)
+    if r.help:
+        build_parser().cc_parser.print_help()
+        return 0
+    for note in r.notes:
+        print(f"iss cc: {note}", file=sys.stderr)
+    options = dict(opt=r.opt, include_dirs=r.include_dirs, defines=r.defines, cores=r.cores or 8,
+                   stack_size=r.stack_size or 2048, atomics=r.atomics, corev=r.corev,
+                   extra_flags=r.compile_flags, lenient=not r.strict, show_warnings=True)
+    build = dict(hwloops=False if r.no_hwloops else None, explain_hwloops=r.explain_hwloops)
+    if r.print_flags:
+        # the runtime objects named in LDFLAGS live in the build directory (here), as for every build
+        cache = Path(os.environ.get("ISS_ZIG_CACHE") or ".zig-cache").resolve()
+        objs = toolchain.runtime_objects(cache, cores=options["cores"], stack_size=options["stack_size"],
+                                         atomics=r.atomics, corev=r.corev)
+        cmd = toolchain.command([], Path("app.elf"), runtime_objects=objs, link_flags=r.link_flags, **options)
+        cc, rest = cmd[:4], cmd[4:]
+        split = rest.index("-Wl,--gc-sections")
+        cflags, ldflags = rest[:split], [a for a in rest[split:] if a not in ("-o", "app.elf")]
+        print(f"CC      = {shlex.join(cc)}")
+        print(f"CFLAGS  = {shlex.join(cflags)}")
+        print(f"LDFLAGS = {shlex.join(ldflags)}")
+        print("# compile: $(CC) $(CFLAGS) -c x.c -o x.o    link: $(CC) $(CFLAGS) x.o ... $(LDFLAGS) -o app.elf")
+        return 0
+    if not r.sources and not r.link_inputs:
+        raise BuildError("no input files (iss cc app.c -o app.elf; iss cc --help)")
+    if r.compile_only:
+        if not r.sources:
+            raise BuildError("-c needs source files")
+        if r.output and len(r.sources) > 1:
+            raise BuildError("-o with -c names one object: give one source, or no -o")
+        for src in r.sources:
+            toolchain.compile([src], r.output or Path(src.stem + ".o"), verbose=r.verbose, link=False, **options)
+        return 0
+    toolchain.compile(r.sources, r.output or Path("a.out"), verbose=r.verbose, link_inputs=r.link_inputs,
+                      link_flags=r.link_flags, **build, **options)
     return 0
 
 
@@ -232,6 +266,11 @@ def _cmd_info(args, extra) -> int:
 
     prog = Program(args.elf)
     print(f"{prog.path}: entry 0x{prog.entry:08x}")
+    if prog.build:
+        print(f"built for NUM_CORES={prog.build['num_cores']}, {prog.build['stack_size']} bytes of stack per core; "
+              f"main runs on cluster core 0 (no fabric-controller hart)")
+    else:
+        print("no build note (.note.iss): not built by iss cc")
     print("segments:")
     for s in prog.segments:
         flags = ("r" + ("w" if s.writable else "-") + ("x" if s.executable else "-"))
@@ -296,16 +335,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"iss {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    cc = sub.add_parser("cc", help="compile C/assembly firmware with the runtime into an ELF",
-                        description="Compile and link firmware for the cluster with the ziglang wheel's clang. "
-                        "Links the start-up code, runtime (pmsis.h) and linker script. Other flags starting "
-                        "with '-' (e.g. -Wextra, -ffast-math) go to the compiler.")
-    cc.add_argument("sources", nargs="+", type=Path, help="C (.c) or assembly (.S) files")
-    cc.add_argument("-o", dest="output", type=Path, required=True, help="output ELF")
-    cc.add_argument("-O", dest="opt", default="2", choices=["0", "1", "2", "3", "s", "z"],
-                    help="optimisation level (default: 2)")
-    cc.add_argument("-I", dest="include", action="append", default=[], type=Path, help="include directory")
-    cc.add_argument("-D", dest="define", action="append", default=[], help="preprocessor define NAME[=VALUE]")
+    cc = sub.add_parser("cc", help="compile C/assembly firmware with the runtime into an ELF (gcc-style flags)",
+                        formatter_class=argparse.RawDescriptionHelpFormatter,
+                        description="Compile and link firmware for the cluster with the ziglang wheel's clang, "
+                        "reading the command line as gcc does, so a PULP Makefile can call it as its compiler. "
+                        "Links the start-up code, the runtime (pmsis.h), the C library and the linker script; "
+                        "your flags apply to your sources only.",
+                        epilog="""gcc-style arguments:
+  FILE.c FILE.S FILE.s     sources to compile;  FILE.o FILE.a  objects and archives to link
+  -o FILE  -c  -E  -O0..-O3 -Os -Oz -Og  -I DIR  -D NAME[=V]  -U NAME  -include FILE  -isystem DIR
+  -MD -MMD -MF FILE -MT T  -std=...  -W...  -f...  -g...  -L DIR  -l LIB  -Xlinker X  -Wl,...
+  -DNUM_CORES=N is --cores N.  -lc -lm -lgcc are provided.  Other toolchains' target flags
+  (-march=rv32imcxpulpv2, -mPE=8, -mFC=1 ...) and linker scripts (-T) are ignored with a note.
+  Code PULP GCC accepts with a warning (int-conversion, incompatible pointer types, implicit
+  function declarations) compiles with a warning; --strict makes those errors.""")
+    cc.add_argument("sources", nargs="*", type=Path, help="C (.c) or assembly (.S) files, objects (.o), archives (.a)")
+    cc.add_argument("-o", dest="output", type=Path, help="output ELF (default: a.out; with -c: SOURCE.o)")
+    cc.add_argument("-O", dest="opt", default="2", help="optimisation level 0 1 2 3 s z g (default: 2)")
     cc.add_argument("--cores", type=int, default=8, help="NUM_CORES the firmware is built for (default: 8)")
     cc.add_argument("--stack-size", type=int, default=2048, help="stack bytes per core in TCDM (default: 2048)")
     cc.add_argument("--no-atomics", action="store_true",
@@ -318,8 +364,13 @@ def build_parser() -> argparse.ArgumentParser:
                          "(the pass is on at -O2 and -O3)")
     cc.add_argument("--explain-hwloops", action="store_true",
                     help="print each loop the hardware-loop pass transformed or skipped, with file:line and why")
+    cc.add_argument("--strict", action="store_true",
+                    help="keep clang's errors for what PULP GCC only warns about")
+    cc.add_argument("--print-flags", action="store_true",
+                    help="print the exact compiler (CC), compile (CFLAGS) and link (LDFLAGS) flags, to drive "
+                    "clang from your own Makefile or CMake (see README)")
     cc.add_argument("-v", "--verbose", action="store_true", help="print the compiler command")
-    cc.set_defaults(func=_cmd_cc)
+    p.cc_parser = cc
 
     run = sub.add_parser("run", help="run an ELF on the simulated cluster",
                          description="Run firmware until it ends the simulation (exit from main, or a write to "
@@ -450,13 +501,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
+    raw = list(argv if argv is not None else sys.argv[1:])
+    if raw[:1] == ["cc"]:
+        # gcc-style arguments (-include F, -MF F, objects...) are not argparse's to read
+        args, extra = argparse.Namespace(command="cc"), []
+    else:
+        args, extra = parser.parse_known_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
-    if args.command == "cc":
-        args.opt = "-O" + args.opt
     try:
+        if args.command == "cc":
+            return _cmd_cc(list(argv if argv is not None else sys.argv[1:])[1:])
         return args.func(args, extra)
     except IssError as e:
         cause = e.__cause__

@@ -101,6 +101,7 @@ class Cluster:
         self.program = program
         self.entry = program.entry if program else 0
         if program:
+            self._check_build(program)
             self._load(program)
 
         self.ctrl = ClusterCtrl(self)
@@ -129,6 +130,16 @@ class Cluster:
             self.harts = [Hart(self, i, self.code) for i in range(self.config.cluster.cores)]
 
     # -- set-up ----------------------------------------------------------------
+    def _check_build(self, program: Program) -> None:
+        """An ELF built for more cores than the cluster has would fork onto
+        cores that do not exist and leave their share of the work undone."""
+        built = (program.build or {}).get("num_cores")
+        cores = self.config.cluster.cores
+        if built and built > cores:
+            raise ElfError(f"{program.path} was built for NUM_CORES={built} but the cluster has {cores} "
+                           f"core{'s' if cores > 1 else ''}: run it with --cores {built} (or [cluster] cores = "
+                           f"{built}), or rebuild it with iss cc --cores {cores}")
+
     def _load(self, program: Program) -> None:
         for seg in program.segments:
             if self.memory.region(seg.vaddr, max(seg.memsz, 1)) is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import bisect
 import mmap
 import os
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,6 +100,23 @@ class Program:
         self.symbols = self._symbols(elf)
         self._has_dwarf = elf.has_dwarf_info()
         self.sections = {s.name: (s["sh_addr"], s["sh_size"]) for s in elf.iter_sections() if s["sh_addr"]}
+        self.build = self._build_note(elf)
+
+    @staticmethod
+    def _build_note(elf: ELFFile) -> dict | None:
+        """What the runtime's start-up code (crt0.S) records in `.note.iss`:
+        {"num_cores": N, "stack_size": bytes}; None for ELFs built otherwise."""
+        sec = elf.get_section_by_name(".note.iss")
+        if sec is None:
+            return None
+        data = sec.data()
+        if len(data) < 24:
+            return None
+        namesz, descsz, kind = struct.unpack_from("<III", data)
+        if namesz != 4 or data[12:16] != b"ISS\0" or kind != 1 or descsz < 8:
+            return None
+        num_cores, stack_size = struct.unpack_from("<II", data, 16)
+        return {"num_cores": num_cores, "stack_size": stack_size}
 
     def _mtime(self) -> int:
         try:

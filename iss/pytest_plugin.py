@@ -936,11 +936,14 @@ def load_firmware(request, iss_build, cluster, tmp_path_factory):
         if "include_dirs" in build_options:
             build_options["include_dirs"] = [d if Path(d).is_absolute() else base / d
                                              for d in build_options["include_dirs"]]
+        cfg = config or cluster.config
         if len(paths) == 1 and paths[0].suffix == ".elf":
             elf = paths[0]
         else:
+            # built for the cluster it runs on (an ELF for more cores than the cluster has is refused)
+            build_options.setdefault("cores", cfg.cluster.cores)
             elf = iss_build(paths, keep_globals=True, **build_options)
-        return Firmware(elf, config or cluster.config, artifacts=artifacts)
+        return Firmware(elf, cfg, artifacts=artifacts)
     return load
 
 

@@ -15,13 +15,14 @@ from pathlib import Path
 
 from ..errors import BuildError
 from . import hwloops as hwloops_pass
+from . import libc
 
 RUNTIME = Path(__file__).resolve().parent.parent / "runtime"
 if not (RUNTIME / "link.ld").exists():  # a source checkout: toolchain/ beside firmware/
     RUNTIME = Path(__file__).resolve().parent.parent / "firmware" / "runtime"
 INCLUDE = RUNTIME / "include"
 LINKER_SCRIPT = RUNTIME / "link.ld"
-RUNTIME_SOURCES = [RUNTIME / "crt0.S", RUNTIME / "runtime.c", RUNTIME / "printf.c", RUNTIME / "perf.c", RUNTIME / "call.c"]
+RUNTIME_SOURCES = [RUNTIME / "crt0.S", RUNTIME / "runtime.c", RUNTIME / "perf.c", RUNTIME / "call.c"]
 
 # CV32E40P: RV32IMC + Zicsr + the CORE-V v2 extensions the compiler knows. `+a`
 # (atomics) is not in the real core; it is on by default so C11 atomics compile,
@@ -44,9 +45,16 @@ def target_flags(atomics: bool = True, corev: bool = True) -> list[str]:
 
 
 CFLAGS = ["-g", "-ffreestanding", "-ffunction-sections", "-fdata-sections", "-fno-unwind-tables",
-          "-fno-asynchronous-unwind-tables", "-fomit-frame-pointer", "-fno-common", "-Wall"]
+          "-fno-asynchronous-unwind-tables", "-fomit-frame-pointer", "-fno-common", "-Wall",
+          "-UNDEBUG"]  # zig cc defines NDEBUG at -O2 and up, which would turn assert() off
 LDFLAGS = ["-Wl,--gc-sections"]
-OPT_LEVELS = ("-O0", "-O1", "-O2", "-O3", "-Os", "-Oz")
+OPT_LEVELS = ("-O0", "-O1", "-O2", "-O3", "-Os", "-Oz", "-Og", "-Ofast")
+# What PULP GCC accepts with a warning and clang rejects by default: user code
+# gets warnings (the runtime is built without them; `iss cc --strict` keeps
+# clang's errors).
+LENIENT = ["-Wno-error=int-conversion", "-Wno-error=incompatible-pointer-types",
+           "-Wno-error=incompatible-function-pointer-types", "-Wno-error=implicit-function-declaration",
+           "-Wno-error=implicit-int", "-Wno-error=int-to-pointer-cast"]
 
 
 def zig_env(cache_dir: Path) -> dict:
@@ -57,7 +65,11 @@ def zig_env(cache_dir: Path) -> dict:
 
 def command(sources, output, *, opt: str = "-O2", include_dirs=(), defines=(), cores: int = 8,
             stack_size: int = 2048, atomics: bool = True, corev: bool = True, extra_flags=(),
-            link: bool = True) -> list[str]:
+            link: bool = True, runtime_objects=(), link_inputs=(), link_flags=(), lenient: bool = True,
+            show_warnings: bool = False) -> list[str]:
+    """The zig cc command for the user's `sources`. With `link`, the runtime's
+    objects (built apart, with the runtime's own flags: runtime_objects()) and
+    the C library archive are linked after them."""
     if opt not in OPT_LEVELS:
         raise BuildError(f"unknown optimisation level {opt} (use one of {' '.join(OPT_LEVELS)})")
     if not 1 <= cores <= 8:
@@ -65,64 +77,112 @@ def command(sources, output, *, opt: str = "-O2", include_dirs=(), defines=(), c
     if stack_size < 256 or stack_size % 16:
         raise BuildError(f"--stack-size must be a multiple of 16 of at least 256, got {stack_size}")
     cmd = [sys.executable, "-m", "ziglang", "cc", *target_flags(atomics, corev), opt, *CFLAGS,
-           f"-I{INCLUDE}", *(f"-I{d}" for d in include_dirs),
+           *(LENIENT if lenient else []),
+           f"-I{INCLUDE}", *(f"-I{d}" for d in include_dirs), *libc.user_flags(),
            f"-DNUM_CORES={cores}", f"-DISS_STACK_SIZE={stack_size}", *(f"-D{d}" for d in defines),
            *extra_flags]
-    if link:
-        cmd += [*LDFLAGS, "-T", str(LINKER_SCRIPT), *map(str, RUNTIME_SOURCES)]
-    else:
-        cmd += ["-c"]
-    return cmd + [*map(str, sources), "-o", str(output)]
+    if not link:
+        stage = [] if {"-E", "-S"} & set(extra_flags) else ["-c"]   # -E/-S: stop earlier than an object
+        return cmd + [*stage, *map(str, sources), "-o", str(output)]
+    return cmd + [*map(str, sources), *map(str, link_inputs), *LDFLAGS, *link_flags, "-T", str(LINKER_SCRIPT),
+                  *map(str, runtime_objects), "-o", str(output)]
+
+
+def runtime_objects(cache: Path, *, cores: int = 8, stack_size: int = 2048, atomics: bool = True,
+                    corev: bool = True) -> list[Path]:
+    """The start-up code, runtime and C library for a build: compiled once per
+    content with the runtime's own flags (a user's flags never reach them) and
+    cached in `cache` (zig's cache directory of the build)."""
+    env = zig_env(cache)
+    cpu = target_flags(atomics, corev)
+    flags = [*cpu, "-O2", *CFLAGS, f"-I{INCLUDE}", *libc.user_flags(), f"-DNUM_CORES={cores}",
+             f"-DISS_STACK_SIZE={stack_size}"]
+    h = hashlib.sha256(" ".join(flags).encode())
+    for f in RUNTIME_SOURCES + sorted(INCLUDE.glob("*.h")):
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    out_dir = Path(cache) / f"iss-runtime-{h.hexdigest()[:16]}"
+    objs = [out_dir / (s.stem + ".o") for s in RUNTIME_SOURCES]
+    if not all(o.exists() for o in objs):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for src, obj in zip(RUNTIME_SOURCES, objs):
+            tmp = obj.with_suffix(f".{os.getpid()}.tmp.o")
+            proc = subprocess.run([sys.executable, "-m", "ziglang", "cc", *flags, "-c", str(src), "-o", str(tmp)],
+                                  env=env, capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise BuildError(f"building the runtime failed at {src.name}: "
+                                 f"{(proc.stderr or proc.stdout).strip()[:400]}")
+            os.replace(tmp, obj)
+    base = target_flags(atomics=False, corev=False)
+    zig_cpu = base[base.index("-target") + 2].split("=", 1)[1]
+    return objs + [libc.archive(cache, RUNTIME, base, zig_cpu, env)]
 
 
 def compile(sources, output, *, cache_dir=None, verbose: bool = False, hwloops=None,
-            explain_hwloops: bool = False, **options) -> Path:
-    """Compile and link C/assembly `sources` with the runtime into the ELF `output`.
+            explain_hwloops: bool = False, link_inputs=(), **options) -> Path:
+    """Compile and link C/assembly `sources` (and objects/archives `link_inputs`)
+    with the runtime into the ELF `output`; with link=False, compile the one
+    source into the object `output`.
 
     hwloops: turn counted loops of the C sources into CV32E40P hardware loops
     (toolchain/hwloops.py); None = on at -O2/-O3 (never with corev=False).
-    explain_hwloops: print what the pass did with each loop to stderr."""
+    explain_hwloops: print what the pass did with each loop to stderr.
+    show_warnings: print the compiler's warnings (stderr) when the build succeeds too."""
     sources = [Path(s) for s in sources]
-    if not sources:
+    link_inputs = [Path(s) for s in link_inputs]
+    if not sources and not link_inputs:
         raise BuildError("no source files given")
-    for s in sources:
+    for s in sources + link_inputs:
         if not s.is_file():
-            raise BuildError(f"{s}: no such source file")
+            raise BuildError(f"{s}: no such {'source' if s in sources else 'input'} file")
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     # zig's caches go in the build directory, unless ISS_ZIG_CACHE names one to share.
     cache = Path(cache_dir or os.environ.get("ISS_ZIG_CACHE") or output.parent / ".zig-cache")
-    cmd = command(sources, output, **options)
+    link = options.get("link", True)
+    objs = runtime_objects(cache, **{k: options[k] for k in ("cores", "stack_size", "atomics", "corev")
+                                     if k in options}) if link else ()
+    show = options.get("show_warnings", False)
+    cmd = command(sources, output, runtime_objects=objs, link_inputs=link_inputs, **options)
     # hardware loops are a CORE-V extension: never in plain RV32 builds (corev=False)
     # (nor with -flto: -S then writes LLVM IR, not assembly)
     if (not hwloops_pass.enabled(options.get("opt", "-O2"), hwloops) or not options.get("corev", True)
             or any(str(f).startswith("-flto") for f in options.get("extra_flags", ()))
-            or not any(s.suffix == ".c" for s in sources)):
-        _run(cmd, sources, cache, verbose)
+            or not any(s.suffix == ".c" for s in sources) or not link):
+        _run(cmd, sources, cache, verbose, output=output, show_warnings=show)
         return output
 
     def to_asm(src, out):
         asm_cmd = command([src], out, **dict(options, link=False))
         asm_cmd[asm_cmd.index("-c")] = "-S"
-        _run(asm_cmd, [src], cache, verbose)
+        _run(asm_cmd, [src], cache, verbose, show_warnings=show)
 
     with tempfile.TemporaryDirectory(dir=output.parent, prefix=".hwloops-") as work:
         lowered, _ = hwloops_pass.lower(sources, Path(work), to_asm, hwloop_macros(cache),
                                         explain=sys.stderr if explain_hwloops else None)
-        _run(command(lowered, output, **options), sources, cache, verbose,
-             what="assembling the hardware-loop pass's output (iss cc --no-hwloops avoids the pass) of")
+        _run(command(lowered, output, runtime_objects=objs, link_inputs=link_inputs, **options), sources, cache,
+             verbose, what="assembling the hardware-loop pass's output (iss cc --no-hwloops avoids the pass) of",
+             output=output)
     return output
 
 
-def _run(cmd, sources, cache, verbose, what="compiling"):
+def _run(cmd, sources, cache, verbose, what="compiling", output=None, show_warnings=False):
     if verbose:
         print(" ".join(cmd), file=sys.stderr)
     proc = subprocess.run(cmd, env=zig_env(cache), capture_output=True, text=True)
+    diagnostics = (proc.stderr or proc.stdout).strip()
     if proc.returncode != 0:
-        diagnostics = (proc.stderr or proc.stdout).strip()
         first = next((ln for ln in diagnostics.splitlines() if "error" in ln), diagnostics[:200])
-        raise BuildError(f"{what} {' '.join(s.name for s in sources)} failed: {first.strip()}",
-                         ) from _Diagnostics(diagnostics)
+        if output is not None and ("ld.lld" in first or "undefined symbol" in first or "linker" in first):
+            what, names = "linking", Path(output).name
+        else:
+            # name the source the first error is in, when it is one of them
+            where = first.split(":", 1)[0]
+            failing = [s for s in sources if where and Path(where).name == s.name]
+            names = " ".join(s.name for s in (failing[:1] or sources))
+        raise BuildError(f"{what} {names} failed: {first.strip()}") from _Diagnostics(diagnostics)
+    if diagnostics and show_warnings:
+        print(diagnostics, file=sys.stderr)
 
 
 def hwloop_macros(cache: Path) -> str:
@@ -155,6 +215,7 @@ def content_key(sources, **options) -> str:
                       + CFLAGS + LDFLAGS).encode())
     files = [Path(s) for s in sources] + RUNTIME_SOURCES + [LINKER_SCRIPT] + sorted(INCLUDE.glob("*.h"))
     files.append(Path(hwloops_pass.__file__))     # the pass rewrites compiled C
+    files += sorted(p for p in (RUNTIME / "libc").rglob("*") if p.is_file())
     for d in sorted({Path(s).parent for s in sources}):
         files += sorted(d.glob("*.h"))  # headers beside the sources (#include "x.h")
     for d in options.get("include_dirs", ()):

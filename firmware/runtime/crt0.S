@@ -65,6 +65,17 @@ _start:
     .cfi_endproc
     .size _start, . - _start
 
+/* The build's facts for the simulator (iss/elf.py reads them): an ELF built
+ * for more cores than the cluster has is refused with both numbers. */
+    .section .note.iss, "", @note
+    .balign 4
+    .word   4                   /* name size */
+    .word   8                   /* descriptor size */
+    .word   1                   /* type: build info */
+    .asciz  "ISS"
+    .word   NUM_CORES
+    .word   ISS_STACK_SIZE
+
     .section .stacks, "aw", @nobits
     .balign 16
     .space  NUM_CORES * (ISS_STACK_SIZE + 16)
@@ -208,3 +219,21 @@ __iss_irq_handlers:
     .space  32 * 4
 __iss_exception_handler:
     .space  4
+/* void __iss_call_on_stack(void (*fn)(void *), void *arg, void *stack_top):
+ * fn(arg) with sp = stack_top (cluster tasks' own stack sizes, runtime.c). */
+    .section .text.__iss_call_on_stack, "ax"
+    .globl __iss_call_on_stack
+    .type __iss_call_on_stack, @function
+__iss_call_on_stack:
+    mv      t0, sp
+    addi    sp, a2, -16
+    sw      ra, 12(sp)
+    sw      t0, 8(sp)
+    mv      t1, a0
+    mv      a0, a1
+    jalr    t1
+    lw      ra, 12(sp)
+    lw      t0, 8(sp)
+    mv      sp, t0
+    ret
+    .size __iss_call_on_stack, . - __iss_call_on_stack

@@ -9,6 +9,10 @@ offset   register     behaviour
 0xF0     TRAP         write mcause: the runtime's default trap vector reports a
                       trap no handler took; the run ends with an error naming
                       the writing core's mepc (simulator register, not on PULP)
+0x3F0    TCDM_SIZE    read: bytes of TCDM configured (simulator-specific: the
+                      runtime's heaps end there)
+0x3F4    L2_SIZE      read: bytes of L2 configured (simulator-specific)
+0x3F8    CLOCK_KHZ    read: the cluster clock in kHz (simulator-specific: pi_time_*)
 =======  ===========  ==========================================================
 """
 from __future__ import annotations
@@ -20,7 +24,7 @@ class ClusterCtrl(Peripheral):
     name = "cluster controller"
     size = 0x400
     registers = {0x00: "EOC", 0x08: "FETCH_EN", **{0x40 + 4 * c: f"BOOT_ADDR{c}" for c in range(8)},
-                 0xF0: "TRAP"}
+                 0xF0: "TRAP", 0x3F0: "TCDM_SIZE", 0x3F4: "L2_SIZE", 0x3F8: "CLOCK_KHZ"}
 
     def __init__(self, cluster):
         super().__init__(cluster)
@@ -34,6 +38,12 @@ class ClusterCtrl(Peripheral):
             return self.fetch_en
         if 0x40 <= offset < 0x60:
             return self.boot_addr[(offset - 0x40) // 4]
+        if offset == 0x3F0:
+            return self.cluster.config.memory.tcdm_size
+        if offset == 0x3F4:
+            return self.cluster.config.memory.l2_size
+        if offset == 0x3F8:
+            return round(self.cluster.config.cluster.clock_mhz * 1000)
         return super().read(hart, offset, size)
 
     def peek(self, core, offset, size):

@@ -44,6 +44,9 @@
 #define TIMER_CFG_CCFG           0x80       /* 1: count the 32 kHz reference clock */
 #define TIMER_CFG_PVAL(v)        (((v) & 0xFFu) << 8)
 #define TIMER_CFG_CASC           0x80000000 /* CFG_LO only: LO and HI form one 64-bit counter */
+#define CTRL_TCDM_SIZE           0x3F0  /* simulator-specific, read-only */
+#define CTRL_L2_SIZE             0x3F4  /* simulator-specific, read-only */
+#define CTRL_CLOCK_KHZ           0x3F8  /* simulator-specific, read-only */
 
 /* event unit, core-private view (EU_DEMUX_BASE) */
 #define EU_MASK                  0x00
@@ -84,5 +87,71 @@
 #define EVT_BARRIER              16
 #define EVT_MUTEX                17
 #define EVT_DISPATCH             18
+
+
+/* The PULP SDK's names for the same places (archi/chips/pulp/memory_map.h,
+ * archi/cluster, archi/eu/eu_v3.h), so low-level PULP code finds them. */
+#define ARCHI_L2_ADDR                     ARCHI_L2_BASE
+#define ARCHI_CLUSTER_ADDR                ARCHI_TCDM_BASE
+#define ARCHI_TCDM_ADDR                   ARCHI_TCDM_BASE
+#define ARCHI_CLUSTER_GLOBAL_ADDR(cid)    (0x10000000 + (cid) * 0x400000)
+#define ARCHI_CLUSTER_PERIPHERALS_OFFSET  0x00200000
+#define ARCHI_CLUSTER_PERIPHERALS_ADDR    ARCHI_CLUSTER_PERIPH
+#define ARCHI_CLUSTER_PERIPHERALS_GLOBAL_ADDR(cid) (ARCHI_CLUSTER_GLOBAL_ADDR(cid) + ARCHI_CLUSTER_PERIPHERALS_OFFSET)
+#define ARCHI_CLUSTER_CTRL_OFFSET         0x00000000
+#define ARCHI_TIMER_OFFSET                0x00000400
+#define ARCHI_EU_OFFSET                   0x00000800
+#define ARCHI_HWCE_OFFSET                 0x00001000
+#define ARCHI_MCHAN_EXT_OFFSET            0x00001800
+#define ARCHI_CLUSTER_CTRL_ADDR           ARCHI_CLUSTER_CTRL
+#define ARCHI_CLUSTER_TIMER_ADDR          ARCHI_TIMER_BASE
+#define ARCHI_TIMER_ADDR                  ARCHI_TIMER_BASE
+#define ARCHI_EU_ADDR                     ARCHI_EU_BASE
+#define ARCHI_HWCE_ADDR                   ARCHI_HWPE_BASE
+#define ARCHI_MCHAN_EXT_ADDR              ARCHI_DMA_BASE
+#define ARCHI_DEMUX_PERIPHERALS_OFFSET    0x00204000
+#define ARCHI_EU_DEMUX_OFFSET             0x00000
+#define ARCHI_MCHAN_DEMUX_OFFSET          0x00400
+#define ARCHI_DEMUX_PERIPHERALS_ADDR      EU_DEMUX_BASE
+#define ARCHI_EU_DEMUX_ADDR               EU_DEMUX_BASE
+#define ARCHI_MCHAN_DEMUX_ADDR            DMA_DEMUX_BASE
+#define ARCHI_SOC_PERIPHERALS_ADDR        0x1A100000
+#define SOC_PERIPHERALS_ADDR              ARCHI_SOC_PERIPHERALS_ADDR
+#define ARCHI_STDOUT_ADDR                 ARCHI_STDOUT_BASE
+#define ARCHI_HAS_L1                      1
+#define ARCHI_HAS_CLUSTER                 1
+#define ARCHI_NB_CLUSTER                  1
+
+/* cluster event lines */
+#define ARCHI_CL_EVT_DMA0                 EVT_DMA0
+#define ARCHI_CL_EVT_DMA1                 EVT_DMA1
+#define ARCHI_CL_EVT_TIMER0               EVT_TIMER0
+#define ARCHI_CL_EVT_TIMER1               EVT_TIMER1
+#define ARCHI_CL_EVT_ACC0                 EVT_ACC0
+#define ARCHI_CL_EVT_ACC1                 EVT_ACC1
+#define ARCHI_CL_EVT_ACC2                 EVT_ACC2
+#define ARCHI_CL_EVT_ACC3                 EVT_ACC3
+#define ARCHI_CL_EVT_BAR                  EVT_BARRIER
+#define ARCHI_CL_EVT_MUTEX                EVT_MUTEX
+#define ARCHI_CL_EVT_DISPATCH             EVT_DISPATCH
+#define ARCHI_EVT_DMA0                    EVT_DMA0
+#define CL_IRQ_DMA0                       (8)
+#define CL_IRQ_DMA1                       (9)
+
+/* event unit registers (eu_v3 names) */
+#define EU_CORE_MASK                      EU_MASK
+#define EU_CORE_MASK_AND                  EU_MASK_AND
+#define EU_CORE_MASK_OR                   EU_MASK_OR
+#define EU_CORE_STATUS                    EU_STATUS
+#define EU_CORE_BUFFER                    EU_BUFFER
+#define EU_CORE_BUFFER_MASKED             EU_BUFFER_MASKED
+#define EU_CORE_BUFFER_CLEAR              EU_BUFFER_CLEAR
+#define EU_CORE_EVENT_WAIT                EU_EVENT_WAIT
+#define EU_CORE_EVENT_WAIT_CLEAR          EU_EVENT_WAIT_CLEAR
+#define EU_DISPATCH_DEMUX_OFFSET          0x80
+#define EU_MUTEX_DEMUX_OFFSET             0xC0
+#define EU_SW_EVENTS_DEMUX_OFFSET         0x100
+#define EU_BARRIER_DEMUX_OFFSET           0x200
+#define EU_BARRIER_SIZE                   0x20
 
 #endif

@@ -29,6 +29,17 @@
 #define DMA_CMD_TWD_TCDM_BIT     23   /* 2-D on the TCDM side: + line length, stride words */
 #define DMA_NB_TID               16
 
+/* The PULP HAL's names for the same (hal/dma/mchan_v7.h, archi/dma/mchan_v7.h). */
+#define PLP_DMA_QUEUE_OFFSET     DMA_CMD
+#define PLP_DMA_STATUS_OFFSET    DMA_STATUS
+#define PLP_DMA_TYPE_BIT         DMA_CMD_TYPE_BIT
+#define PLP_DMA_INCR_BIT         DMA_CMD_INC_BIT
+#define PLP_DMA_2D_BIT           DMA_CMD_TWD_EXT_BIT
+#define PLP_DMA_ELE_BIT          DMA_CMD_ELE_BIT
+#define PLP_DMA_ILE_BIT          DMA_CMD_ILE_BIT
+#define PLP_DMA_BLE_BIT          DMA_CMD_BLE_BIT
+#define PLP_DMA_2D_TCDM_BIT      DMA_CMD_TWD_TCDM_BIT
+
 #define PLP_DMA_LOC2EXT 0
 #define PLP_DMA_EXT2LOC 1
 #define PLP_DMA_1D 0
@@ -106,16 +117,36 @@ static inline void plp_dma_barrier(void)
     __DMA_REG(DMA_STATUS) = 0xFFFFFFFFu;
 }
 
-/* pmsis-style API */
-#define PI_CL_DMA_DIR_LOC2EXT 0
-#define PI_CL_DMA_DIR_EXT2LOC 1
+/* pmsis-style API (pmsis/cluster/dma/cl_dma.h). Every command/copy structure
+ * starts with the TID, so pi_cl_dma_wait takes either. */
+typedef enum { PI_CL_DMA_DIR_LOC2EXT = 0, PI_CL_DMA_DIR_EXT2LOC = 1 } pi_cl_dma_dir_e;
 typedef struct pi_cl_dma_cmd_s { int id; } pi_cl_dma_cmd_t;
+typedef struct pi_cl_dma_copy_s {
+    int id;                  /* TID, set by pi_cl_dma_memcpy */
+    uint32_t ext;            /* address in L2 */
+    uint32_t loc;            /* address in the TCDM */
+    uint32_t size;           /* bytes (< 128 KiB) */
+    pi_cl_dma_dir_e dir;
+    uint8_t merge;           /* accepted; every copy gets its own TID here */
+    uint32_t stride;         /* 2-D: bytes between lines in L2 */
+    uint32_t length;         /* 2-D: bytes per line */
+} pi_cl_dma_copy_t;
+typedef pi_cl_dma_copy_t pi_cl_dma_copy_2d_t;
 
-static inline void pi_cl_dma_cmd(uint32_t ext, uint32_t loc, uint32_t size, int dir, pi_cl_dma_cmd_t *cmd)
+static inline void pi_cl_dma_cmd(uint32_t ext, uint32_t loc, uint32_t size, pi_cl_dma_dir_e dir, pi_cl_dma_cmd_t *cmd)
 { cmd->id = plp_dma_memcpy(ext, loc, size, dir); }
 static inline void pi_cl_dma_cmd_2d(uint32_t ext, uint32_t loc, uint32_t size, uint32_t stride, uint32_t length,
-                                    int dir, pi_cl_dma_cmd_t *cmd)
+                                    pi_cl_dma_dir_e dir, pi_cl_dma_cmd_t *cmd)
 { cmd->id = plp_dma_memcpy_2d(ext, loc, size, stride, length, dir); }
-static inline void pi_cl_dma_wait(pi_cl_dma_cmd_t *cmd) { plp_dma_wait(cmd->id); }
+static inline void pi_cl_dma_memcpy(pi_cl_dma_copy_t *copy)
+{ copy->id = plp_dma_memcpy(copy->ext, copy->loc, copy->size, copy->dir); }
+static inline void pi_cl_dma_memcpy_2d(pi_cl_dma_copy_2d_t *copy)
+{ copy->id = plp_dma_memcpy_2d(copy->ext, copy->loc, copy->size, copy->stride, copy->length, copy->dir); }
+/* Sleep until the command or copy (either structure) is done. */
+static inline void pi_cl_dma_wait(void *copy) { plp_dma_wait(*(int *)copy); }
+static inline void pi_cl_dma_cmd_wait(pi_cl_dma_cmd_t *cmd) { plp_dma_wait(cmd->id); }
+static inline void pi_cl_dma_flush(void) { plp_dma_barrier(); }
+static inline void pi_cl_dma_wait_all(void) { plp_dma_barrier(); }
+#define plp_dma_wait_all plp_dma_barrier
 
 #endif

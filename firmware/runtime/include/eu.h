@@ -33,6 +33,25 @@ static inline uint32_t eu_evt_wait_clr(uint32_t mask)
 /* Sleep with wfi until an enabled event is pending (it stays pending). */
 static inline void eu_evt_wfi(void) { __asm__ volatile("wfi" ::: "memory"); }
 
+/* The PULP HAL's names (hal/eu/eu_v3.h). */
+static inline void eu_evt_maskSet(uint32_t mask) { eu_evt_maskset(mask); }
+static inline void eu_evt_maskClr(uint32_t mask) { eu_evt_maskclr(mask); }
+static inline uint32_t eu_evt_waitAndClr(void) { return __EU_REG(EU_EVENT_WAIT_CLEAR); }
+/* Add `mask` to the core's mask, sleep until one of its events is pending,
+ * clear and return what woke the core, take `mask` out of the mask again. */
+static inline uint32_t eu_evt_maskWaitAndClr(uint32_t mask)
+{
+    eu_evt_maskset(mask);
+    uint32_t got = __EU_REG(EU_EVENT_WAIT_CLEAR);
+    eu_evt_maskclr(mask);
+    return got;
+}
+#define hal_eu_evt_mask_wait_and_clr eu_evt_maskWaitAndClr
+static inline uint32_t eu_evt_status(void) { return __EU_REG(EU_BUFFER); }
+static inline void eu_bar_trig_wait(int bar) { (void)__EU_REG(EU_BARRIER(bar) + EU_BARRIER_TRIGGER_WAIT); }
+static inline void eu_mutex_lock_from_id(int m) { (void)__EU_REG(EU_MUTEX(m)); }
+static inline void eu_mutex_unlock_from_id(int m) { __EU_REG(EU_MUTEX(m)) = 0; }
+
 static inline void eu_sw_event_send(int event, uint32_t core_mask) { __EU_REG(EU_SW_EVENT(event)) = core_mask; }
 
 static inline void eu_bar_setup(int bar, uint32_t cores) {

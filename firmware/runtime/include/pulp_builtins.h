@@ -10,8 +10,8 @@
  *
  * Builtins whose PULP GCC form requires immediates (bextract size/offset,
  * binsert/bclr/bset masks, the N/RN normalisation shifts) are function-like
- * macros so the constants reach the instruction's immediate field; pass
- * integer constant expressions, as PULP GCC demands.
+ * macros: constants reach the instruction's immediate field, and operands in
+ * variables use the register form of the same instruction.
  *
  * Deliberately NOT provided (no CV32E40P instruction; a kernel needing them
  * fails to compile instead of silently computing something else): the
@@ -19,6 +19,7 @@
  * MacLoad (mlsdotsup*_v3) builtins, and GCC's __builtin_shuffle (clang has
  * __builtin_shufflevector; or use __builtin_pulp_shuffleb/shuffle4b).
  * __builtin_pulp_CoreId and friends belong to the runtime (pmsis.h).
+ * The multiply N/RN forms (mulsN, macsN...) still need constant shifts.
  */
 #ifndef ISS_PULP_BUILTINS_H
 #define ISS_PULP_BUILTINS_H
@@ -155,14 +156,17 @@ CV_INLINE uint32_t cv__pulp_clipu_r(int32_t x, int32_t b) { return (uint32_t)__r
 /* (x +/- y [+ 2^(n-1)]) >> n with an immediate n; the RN forms' rounding
  * argument r must be 2^(n-1) (PULP GCC checks it; the instruction derives it
  * from n). The *_r forms take n in a register. */
-#define __builtin_pulp_addN(x, y, n) cv_addn((x), (y), (n))
-#define __builtin_pulp_adduN(x, y, n) cv_addun((x), (y), (n))
-#define __builtin_pulp_addRN(x, y, n, r) cv_addrn((x), (y), (n))
-#define __builtin_pulp_adduRN(x, y, n, r) cv_addurn((x), (y), (n))
-#define __builtin_pulp_subN(x, y, n) cv_subn((x), (y), (n))
-#define __builtin_pulp_subuN(x, y, n) cv_subun((x), (y), (n))
-#define __builtin_pulp_subRN(x, y, n, r) cv_subrn((x), (y), (n))
-#define __builtin_pulp_subuRN(x, y, n, r) cv_suburn((x), (y), (n))
+/* A shift n in a variable takes the register form (cv.addNr & co.). */
+#define CV__PULP_SHIFT(imm, reg, x, y, n)                                     \
+  __builtin_choose_expr(CV__PULP_IS_K(n), imm((x), (y), CV__PULP_K(n)), reg((x), (y), (n)))
+#define __builtin_pulp_addN(x, y, n) CV__PULP_SHIFT(cv_addn, cv_addnr, x, y, n)
+#define __builtin_pulp_adduN(x, y, n) CV__PULP_SHIFT(cv_addun, cv_addunr, x, y, n)
+#define __builtin_pulp_addRN(x, y, n, r) CV__PULP_SHIFT(cv_addrn, cv_addrnr, x, y, n)
+#define __builtin_pulp_adduRN(x, y, n, r) CV__PULP_SHIFT(cv_addurn, cv_addurnr, x, y, n)
+#define __builtin_pulp_subN(x, y, n) CV__PULP_SHIFT(cv_subn, cv_subnr, x, y, n)
+#define __builtin_pulp_subuN(x, y, n) CV__PULP_SHIFT(cv_subun, cv_subunr, x, y, n)
+#define __builtin_pulp_subRN(x, y, n, r) CV__PULP_SHIFT(cv_subrn, cv_subrnr, x, y, n)
+#define __builtin_pulp_subuRN(x, y, n, r) CV__PULP_SHIFT(cv_suburn, cv_suburnr, x, y, n)
 #define __builtin_pulp_addN_r cv_addnr
 #define __builtin_pulp_adduN_r cv_addunr
 #define __builtin_pulp_addRN_r cv_addrnr
@@ -203,34 +207,66 @@ CV_INLINE int32_t cv__pulp_msu(int32_t x, int32_t y, int32_t acc) { return cv_ms
 #define __builtin_pulp_machhuRN(x, y, acc, n, r) cv_machhurn((acc), (x), (y), (n))
 
 /* ---- bit manipulation --------------------------------------------------- */
+/* PULP GCC wants these operands as constants; clang-targeted PULP code passes
+ * variables too. A constant operand goes to the immediate form; a variable one
+ * to the register form of the same instruction (cv.extractr, cv.insertr,
+ * cv.bclrr, cv.bsetr: rs2[9:5] = size-1, rs2[4:0] = offset), so both compile
+ * and compute the same. CV__PULP_K(x) is x when constant, else 0 (keeps the
+ * immediate form, which is then not chosen, well-formed). */
+#define CV__PULP_K(x) __builtin_choose_expr(__builtin_constant_p(x), (x), 0)
+#define CV__PULP_IS_K(x) __builtin_constant_p(x)
+CV_INLINE uint32_t cv__pulp_bitfield(uint32_t size, uint32_t off) { return ((size - 1u) << 5) | (off & 31u); }
+/* size-1 and offset of a contiguous mask m held in a register */
+CV_INLINE uint32_t cv__pulp_mask_field(uint32_t m) { return ((cv_cnt(m) - 1u) << 5) | (cv_ff1(m) & 31u); }
+
 /* bextract(x, size, off) = Sext(x[off+size-1 : off]); bextractu zero-ext.
  * The _r forms take mask[9:5] = size-1, mask[4:0] = off in a register. */
-#define __builtin_pulp_bextract(x, size, off) cv_extract((x), (size) - 1, (off))
-#define __builtin_pulp_bextractu(x, size, off) cv_extractu((x), (size) - 1, (off))
+#define __builtin_pulp_bextract(x, size, off)                                 \
+  __builtin_choose_expr(CV__PULP_IS_K(size) && CV__PULP_IS_K(off),            \
+      cv_extract((x), CV__PULP_K(size) - 1, CV__PULP_K(off)),                 \
+      cv_extractr((x), cv__pulp_bitfield((size), (off))))
+#define __builtin_pulp_bextractu(x, size, off)                                \
+  __builtin_choose_expr(CV__PULP_IS_K(size) && CV__PULP_IS_K(off),            \
+      cv_extractu((x), CV__PULP_K(size) - 1, CV__PULP_K(off)),                \
+      cv_extractur((x), cv__pulp_bitfield((size), (off))))
 #define __builtin_pulp_bextract_r cv_extractr
 #define __builtin_pulp_bextractu_r cv_extractur
 /* binsert(dst, ~m, src, m, off) with m = (2^size-1) << off:
- *   (dst & ~m) | ((src << off) & m). binsert_r(dst, src, mask[9:5|4:0]). */
+ *   (dst & ~m) | ((src << off) & m). A constant mask that is not one run of
+ * 1s is done in plain C; a mask in a variable must be one run (as the
+ * instruction requires). binsert_r(dst, src, mask[9:5|4:0]). */
 #define __builtin_pulp_binsert(dst, not_mask, src, mask, off)                 \
-  __builtin_choose_expr(CV__PULP_CONTIG(mask),                                \
-      cv_insert((dst), (src), __builtin_popcount((uint32_t)(mask)) - 1, (off)), \
+  __builtin_choose_expr(CV__PULP_IS_K(mask) && CV__PULP_IS_K(off),            \
+    __builtin_choose_expr(CV__PULP_CONTIG(CV__PULP_K(mask)),                  \
+      cv_insert((dst), (src), __builtin_popcount((uint32_t)CV__PULP_K(mask)) - 1, CV__PULP_K(off)), \
       (((uint32_t)(dst) & (uint32_t)(not_mask)) |                             \
-       (((uint32_t)(src) << (off)) & (uint32_t)(mask))))
+       (((uint32_t)(src) << (off)) & (uint32_t)(mask)))),                     \
+    cv_insertr((dst), (src), cv__pulp_bitfield(cv_cnt((uint32_t)(mask)), (off))))
 #define __builtin_pulp_binsert_r cv_insertr
 /* bclr(x, m) = x & m with m = ~((2^size-1) << off); bset(x, m) = x | m with
- * m = (2^size-1) << off (immediate masks). The _r forms: mask[9:5|4:0]. */
+ * m = (2^size-1) << off. The _r forms: mask[9:5|4:0]. */
 #define __builtin_pulp_bclr(x, m)                                             \
-  __builtin_choose_expr(CV__PULP_CONTIG(~(uint32_t)(m)),                      \
-      cv_bclr((x), __builtin_popcount(~(uint32_t)(m)) - 1,                    \
-              __builtin_ctz(~(uint32_t)(m) | 0x80000000u)),                   \
-      ((uint32_t)(x) & (uint32_t)(m)))
+  __builtin_choose_expr(CV__PULP_IS_K(m),                                     \
+    __builtin_choose_expr(CV__PULP_CONTIG(~(uint32_t)CV__PULP_K(m)),          \
+      cv_bclr((x), __builtin_popcount(~(uint32_t)CV__PULP_K(m)) - 1,          \
+              __builtin_ctz(~(uint32_t)CV__PULP_K(m) | 0x80000000u)),         \
+      ((uint32_t)(x) & (uint32_t)(m))),                                       \
+    cv_bclrr((x), cv__pulp_mask_field(~(uint32_t)(m))))
 #define __builtin_pulp_bset(x, m)                                             \
-  __builtin_choose_expr(CV__PULP_CONTIG(m),                                   \
-      cv_bset((x), __builtin_popcount((uint32_t)(m)) - 1,                     \
-              __builtin_ctz((uint32_t)(m) | 0x80000000u)),                    \
-      ((uint32_t)(x) | (uint32_t)(m)))
+  __builtin_choose_expr(CV__PULP_IS_K(m),                                     \
+    __builtin_choose_expr(CV__PULP_CONTIG(CV__PULP_K(m)),                     \
+      cv_bset((x), __builtin_popcount((uint32_t)CV__PULP_K(m)) - 1,           \
+              __builtin_ctz((uint32_t)CV__PULP_K(m) | 0x80000000u)),          \
+      ((uint32_t)(x) | (uint32_t)(m))),                                       \
+    cv_bsetr((x), cv__pulp_mask_field((uint32_t)(m))))
 #define __builtin_pulp_bclr_r cv_bclrr
 #define __builtin_pulp_bset_r cv_bsetr
+/* The spellings of clang-targeted PULP code. */
+#define __builtin_binsert __builtin_pulp_binsert
+#define __builtin_bextract __builtin_pulp_bextract
+#define __builtin_bextractu __builtin_pulp_bextractu
+#define __builtin_bclr __builtin_pulp_bclr
+#define __builtin_bset __builtin_pulp_bset
 /* ff1/fl1: index of the lowest/highest set bit, 32 for 0; clb = clrsb;
  * cnt = popcount; parity = popcount & 1; rotr(x, n) rotates right. */
 #define __builtin_pulp_ff1 cv_ff1

@@ -1,0 +1,2 @@
+/* The PULP HAL umbrella header of older code: everything is in pmsis.h. */
+#include "pmsis.h"
