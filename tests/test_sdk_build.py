@@ -1,4 +1,4 @@
-"""`iss cc` as a PULP Makefile drives it (issue #13 items 5 and 6): every gcc
+"""`iss cc` as a PULP Makefile drives it: every gcc
 flag form with a separate argument, objects and archives as inputs, -c,
 user flags kept away from the runtime, warnings shown on success, the failing
 file named, GCC leniency and --strict, --print-flags driving clang directly,

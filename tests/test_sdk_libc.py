@@ -1,4 +1,4 @@
-"""The firmware C library (issue #13 item 3), run on the cluster:
+"""The firmware C library, run on the cluster:
 tests/firmware_src/sdk_libc.c prints with printf/snprintf/puts, uses string,
 stdlib, ctype, malloc/free out of order, the pi_* heaps, libm and assert. Every
 formatted line is checked against Python's % formatting (the C rules), the
