@@ -24,6 +24,7 @@ def shared_zig_cache(request):
 def fw(iss_build):
     """fw("spine_hello", defines=["X"]) -> ELF path of tests/firmware_src/<name>.c."""
     def build(name: str, **options) -> Path:
-        tag = name + "".join(f"-{d}" for d in options.get("defines", ()))
+        tag = name + "".join(f"-{d}" for d in options.get("defines", ())) + \
+            (f"-c{options['cores']}" if "cores" in options else "")
         return iss_build([FIRMWARE_SRC / f"{name}.c"], name=tag, **options)
     return build

@@ -150,7 +150,7 @@ def test_bad_config_file(fw, tmp_path, capsys):
 def test_config_file_sets_cores(fw, tmp_path, capsys):
     cfg = tmp_path / "c.toml"
     cfg.write_text("[cluster]\ncores = 2\n")
-    code, out, _ = run_cli(capsys, "run", fw("spine_hello"), "--config", cfg)
+    code, out, _ = run_cli(capsys, "run", fw("spine_hello", cores=2), "--config", cfg)
     assert code == 0 and sorted(out.splitlines()) == ["hello from core 0 of 2", "hello from core 1 of 2"]
 
 

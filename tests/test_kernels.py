@@ -244,12 +244,14 @@ def test_avgpool(harness, h, w, c):
 
 
 @pytest.mark.parametrize("cores", [1, 3])
-def test_kernels_on_smaller_teams(harness, cores):
-    # The same ELF on a cluster with fewer cores: the split follows the team size.
+def test_kernels_on_smaller_teams(iss_build, cores):
+    # The kernels built for a cluster with fewer cores: the split follows the team size.
     rng = np.random.default_rng(cores)
     x = rand_i8(rng, (11, 5, 6))
     w, bias, rq = linear_params(rng, 6, 10, True)
-    r = Run(harness, cores=cores)
+    elf = iss_build([HARNESS, *KERNEL_SOURCES], name=f"kernels_harness_c{cores}", opt="-O3", cores=cores,
+                    include_dirs=[KERNELS], defines=["KERNELS_LINKED"])
+    r = Run(elf, cores=cores)
     out = r.alloc(55 * 10)
     r.call(OP_PW, r.put(x), r.put(pack_pw4(w)), r.put(bias), out, 55, 6, 10,
            int(rq.mult), int(rq.shift), 1)

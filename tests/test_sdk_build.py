@@ -5,6 +5,7 @@ file named, GCC leniency and --strict, --print-flags driving clang directly,
 and the NUM_CORES build note."""
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -163,3 +164,19 @@ def test_num_cores_note_and_too_few_cores(tmp_path, capsys):
     # fewer NUM_CORES than the cluster has is fine (the spare cores sleep)
     assert iss_cc(src, "--cores", "2", "-o", tmp_path / "n2.elf") == 0
     assert Cluster(tmp_path / "n2.elf").run().exit_code == 0
+
+
+@pytest.mark.skipif(not shutil.which("cmake"), reason="cmake is not installed")
+def test_cmake_toolchain_file(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    write(tmp_path / "CMakeLists.txt", "cmake_minimum_required(VERSION 3.16)\nproject(demo C)\n"
+          "add_executable(demo demo.c)\n")
+    write(tmp_path / "demo.c", '#include "pmsis.h"\nint main(void) { printf("%d %.1f\\n", NUM_CORES, 0.5); '
+          "return 0; }\n")
+    iss = Path(sys.executable).parent / "iss"
+    subprocess.run(["cmake", "-S", str(tmp_path), "-B", str(tmp_path / "build"),
+                    f"-DCMAKE_TOOLCHAIN_FILE={root / 'examples' / 'cmake' / 'iss-toolchain.cmake'}",
+                    f"-DISS={iss}", "-DISS_CORES=2"], check=True, capture_output=True)
+    subprocess.run(["cmake", "--build", str(tmp_path / "build")], check=True, capture_output=True)
+    r = Cluster(tmp_path / "build" / "demo", Config.load(None, cluster={"cores": 2})).run()
+    assert r.stdout == ["2 0.5"]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from iss import Cluster, Config
-from iss.errors import Deadlock, SimulationError
+from iss.errors import Deadlock, ElfError, SimulationError
 
 
 def run(elf, cores=8, **kw):
@@ -55,9 +55,12 @@ def test_team_fork_sizes(fw, team):
 
 
 def test_team_fork_on_a_smaller_cluster(fw):
-    # An ELF built for 8 cores forks onto the 4 cores the cluster has.
-    _, res = run(fw("spine_hello"), cores=4)
+    # An ELF built for 4 cores runs on a cluster of 4; one built for 8 is refused
+    # there, naming both numbers (its NUM_CORES-based split would leave work undone).
+    _, res = run(fw("spine_hello", cores=4), cores=4)
     assert sorted(res.stdout) == sorted(f"hello from core {c} of 4" for c in range(4))
+    with pytest.raises(ElfError, match="built for NUM_CORES=8 but the cluster has 4 cores"):
+        run(fw("spine_hello"), cores=4)
 
 
 def test_mutex_protected_counter_reaches_8000(fw):
