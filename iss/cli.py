@@ -68,8 +68,9 @@ def _cmd_cc(argv: list[str]) -> int:
             raise BuildError("-c needs source files")
         if r.output and len(r.sources) > 1:
             raise BuildError("-o with -c names one object: give one source, or no -o")
+        suffix = ".i" if "-E" in r.compile_flags else ".s" if "-S" in r.compile_flags else ".o"
         for src in r.sources:
-            toolchain.compile([src], r.output or Path(src.stem + ".o"), verbose=r.verbose, link=False, **options)
+            toolchain.compile([src], r.output or Path(src.stem + suffix), verbose=r.verbose, link=False, **options)
         return 0
     toolchain.compile(r.sources, r.output or Path("a.out"), verbose=r.verbose, link_inputs=r.link_inputs,
                       link_flags=r.link_flags, **build, **options)

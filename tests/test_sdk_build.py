@@ -180,3 +180,13 @@ def test_cmake_toolchain_file(tmp_path):
     subprocess.run(["cmake", "--build", str(tmp_path / "build")], check=True, capture_output=True)
     r = Cluster(tmp_path / "build" / "demo", Config.load(None, cluster={"cores": 2})).run()
     assert r.stdout == ["2 0.5"]
+
+
+def test_preprocess_and_assembly_only(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    src = write(tmp_path / "k.c", '#include "pmsis.h"\n#define TWICE(x) (2 * (x))\n'
+                "int k(v4u a, v4s b) { return __builtin_pulp_sdotusp4(a, b, TWICE(3)); }\n")
+    assert iss_cc("-E", src) == 0
+    assert "(2 * (3))" in (tmp_path / "k.i").read_text()
+    assert iss_cc("-S", src, "-O2", "-o", tmp_path / "k.asm") == 0
+    assert "cv.sdotusp.b" in (tmp_path / "k.asm").read_text()

@@ -44,7 +44,6 @@ class CcRequest:
     link_inputs: list[Path] = field(default_factory=list)   # objects and archives, in order
     output: Path | None = None
     compile_only: bool = False
-    preprocess_only: bool = False
     opt: str = "-O2"
     include_dirs: list[Path] = field(default_factory=list)
     defines: list[str] = field(default_factory=list)
@@ -109,8 +108,9 @@ def parse(argv: list[str]) -> CcRequest:
             r.output = Path(a[2:])
         elif a == "-c":
             r.compile_only = True
-        elif a == "-E":
-            r.preprocess_only = True
+        elif a in ("-E", "-S"):
+            r.compile_only = True          # preprocessed text / assembly instead of an object
+            r.compile_flags.append(a)
         elif a in ("-O",) or (a.startswith("-O") and len(a) <= 6 and a[2:] in ("0", "1", "2", "3", "s", "z", "g",
                                                                                   "fast")):
             r.opt = "-O1" if a == "-O" else a
@@ -148,7 +148,7 @@ def parse(argv: list[str]) -> CcRequest:
                 r.notes.append(f"ignoring {a}: iss cc builds for the simulated CV32E40P cluster")
         elif a.startswith(("-M", "-W", "-f", "-g", "-std=", "-m", "-pedantic", "-ansi", "-include", "-isystem",
                            "-iquote", "-idirafter", "-x", "-w", "-pipe", "--param", "-save-temps", "-C",
-                           "-P", "-H", "-nostdinc", "-S", "-Q", "-dM", "-dD")):
+                           "-P", "-H", "-nostdinc", "-Q", "-dM", "-dD")):
             r.compile_flags.append(a)
         elif a.startswith("-"):
             r.compile_flags.append(a)  # clang reports what it does not know, naming the flag
