@@ -152,18 +152,46 @@ def compile(sources, output, *, cache_dir=None, verbose: bool = False, hwloops=N
         _run(cmd, sources, cache, verbose, output=output, show_warnings=show)
         return output
 
+    # zig cc writes no assembly when asked for dependency files too: those come
+    # from a preprocessing pass of their own, the pass's compiles run without them
+    deps, rest = _split_dependency_flags(options.get("extra_flags", ()))
+    options = dict(options, extra_flags=rest)
+    for src in (s for s in sources if deps and s.suffix == ".c"):
+        target = [] if {"-MT", "-MQ"} & set(deps) else ["-MT", str(output)]
+        if not any(f.startswith("-MF") for f in deps):
+            target += ["-MF", src.stem + ".d"]   # as gcc names it: beside, after the source
+        with tempfile.TemporaryDirectory(dir=output.parent, prefix=".deps-") as d:
+            _run(command([src], Path(d) / "x.i", **dict(options, link=False, extra_flags=rest + deps + target
+                                                         + ["-E"])), [src], cache, verbose)
+
     def to_asm(src, out):
         asm_cmd = command([src], out, **dict(options, link=False))
-        asm_cmd[asm_cmd.index("-c")] = "-S"
+        # zig cc passes -c on to clang along with -S: not the user's doing (-Werror builds)
+        asm_cmd[asm_cmd.index("-c"):asm_cmd.index("-c") + 1] = ["-S", "-Wno-unused-command-line-argument"]
         _run(asm_cmd, [src], cache, verbose, show_warnings=show)
 
     with tempfile.TemporaryDirectory(dir=output.parent, prefix=".hwloops-") as work:
         lowered, _ = hwloops_pass.lower(sources, Path(work), to_asm, hwloop_macros(cache),
                                         explain=sys.stderr if explain_hwloops else None)
-        _run(command(lowered, output, runtime_objects=objs, link_inputs=link_inputs, **options), sources, cache,
+        # the C flags have nothing to do for the pass's assembly: not an error under -Werror
+        final = dict(options, extra_flags=[*options.get("extra_flags", ()), "-Wno-unused-command-line-argument"])
+        _run(command(lowered, output, runtime_objects=objs, link_inputs=link_inputs, **final), sources, cache,
              verbose, what="assembling the hardware-loop pass's output (iss cc --no-hwloops avoids the pass) of",
              output=output)
     return output
+
+
+def _split_dependency_flags(flags) -> tuple[list[str], list[str]]:
+    """(-MD -MMD -MP -MF F -MT T -MQ T, everything else) of a flag list."""
+    deps, rest, it = [], [], iter(flags)
+    for f in it:
+        if f in ("-MF", "-MT", "-MQ"):
+            deps += [f, next(it, "")]
+        elif f in ("-MD", "-MMD", "-MP") or f.startswith(("-MF", "-MT", "-MQ")):
+            deps.append(f)
+        else:
+            rest.append(f)
+    return deps, rest
 
 
 def _run(cmd, sources, cache, verbose, what="compiling", output=None, show_warnings=False):
