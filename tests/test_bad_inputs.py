@@ -63,7 +63,7 @@ def test_config_cluster_id_at_the_limit_runs(fw, tmp_path, capsys):
     """31 is the last cluster id whose stdout slot exists: its output arrives."""
     cfg = tmp_path / "c.toml"
     cfg.write_text("[cluster]\ncluster_id = 31\ncores = 2\n")
-    code, out, err = run_cli(capsys, "run", fw("spine_hello"), "--config", cfg)
+    code, out, err = run_cli(capsys, "run", fw("spine_hello", cores=2), "--config", cfg)
     assert code == 0 and len(out.splitlines()) == 2, err
 
 
