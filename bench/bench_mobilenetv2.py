@@ -42,6 +42,7 @@ def run_variant(variant: str, input_hw: int, program: str) -> tuple[float, bool]
     print(f"MobileNetV2 {input_hw}x{input_hw} {variant} ({program}): "
           f"{res.total_cycles} cycles simulated ({res.total_cycles / 500e3:.2f} ms at 500 MHz), "
           f"bit-exact: {'yes' if not bad else 'NO ' + str(bad)}")
+    print(f"  {res.verified_line()}")
     print(f"  simulation (set-up + run + read-back): {t_run:.1f} s wall "
           f"(cluster.run {res.result.wall_seconds:.1f} s, {instr / max(res.result.wall_seconds, 1e-9) / 1e6:.1f} "
           f"MIPS over {instr} instructions); network + golden model {t_net:.1f} s")

@@ -120,7 +120,8 @@ class Cluster:
                            ref_clock_hz=self.config.machine.timer_ref_clock_hz)
         self.memory.attach(CLUSTER_PERIPH_BASE + TIMER_OFFSET, self.timer)
 
-        self.tcdm_arbiter = TcdmArbiter(self.config.memory.tcdm_banks, self.config.timing.tcdm_window)
+        self.tcdm_arbiter = TcdmArbiter(self.config.memory.tcdm_banks, self.config.cluster.cores,
+                                        self.config.timing.tcdm_window)
         for model in (dma, ima, dwa):
             model.install(self)
 
@@ -170,7 +171,7 @@ class Cluster:
     @property
     def now(self) -> int:
         """Current cluster time: the running hart's clock, or the event being fired."""
-        return self.current.now if self.current is not None else self.scheduler.time
+        return self.current.now if self.current is not None else self.scheduler.now
 
     def schedule(self, at: int, fn) -> None:
         self.scheduler.schedule(at, fn)

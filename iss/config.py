@@ -56,9 +56,10 @@ class MemorySection:
 class SchedulerSection:
     quantum: int = 20000
     """Cycles a hart runs before the hart whose clock is furthest behind gets the
-    host. Synchronisation through the event unit (barriers, events, mutexes,
-    dispatch) and peripheral events is exact whatever the quantum, and TCDM bank
-    contention is arbitrated per cycle across quanta. What the quantum bounds is
+    host. Cycle and stall counts do not depend on it: synchronisation through the
+    event unit (barriers, events, mutexes, dispatch), peripheral accesses and
+    events, and TCDM bank arbitration (round robin per cycle, iss/timing/tcdm.py)
+    are exact whatever the quantum. What the quantum bounds is
     communication through plain shared memory: a store by one hart is seen by
     another up to one quantum early or late in simulated time (tests/
     test_timing.py::test_quantum_bounds_shared_memory_latency). Smaller is finer
@@ -196,9 +197,9 @@ class TimingSection:
     ("functional mode"), only the static per-instruction costs are counted:
     faster, and results are identical."""
     tcdm_window: int = 131072
-    """Cycles of TCDM bank reservations kept (a power of two, >= 4 x
-    scheduler.quantum): harts' clocks drift apart by up to a quantum, and an
-    access further ahead than the window is not arbitrated."""
+    """TCDM accesses a hart may have queued for arbitration (a power of two, >= 4 x
+    scheduler.quantum): harts' clocks drift apart by up to a quantum, and the
+    accesses of a hart ahead wait in its queue until the others catch up."""
 
 
 def read_toml(path: str | Path, what: str = "config file", error=ConfigError) -> dict:

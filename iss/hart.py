@@ -123,10 +123,9 @@ class Hart:
         st.l2_latency = cfg.memory.l2_latency
         st.flags = code.flags.ctypes.data
         st.exec_diff = self.exec_diff.ctypes.data
+        st.mem_hooked = code.timing.mem_hooked.ctypes.data
         st.stall_at = self.stall_at.ctypes.data
-        arb = cluster.tcdm_arbiter
-        st.bank_busy, st.retired = arb.busy.ctypes.data, arb.retired.ctypes.data
-        st.banks, st.horizon = arb.banks, arb.horizon
+        cluster.tcdm_arbiter.attach(hart_id, st)
         addr = ctypes.addressof(st)
         native.add_hook(uc, UC_HOOK_BLOCK, "iss_block_hook", addr)
         if cfg.timing.enabled:
@@ -224,6 +223,7 @@ class Hart:
         st.budget = budget
         st.stop_reason = native.STOP_NONE
         self._stop_request = None
+        self._stop_in_access = False
         self._fault = None
         if step:
             self.uc.ctl_flush_tb()    # blocks translated without the instruction counter would not stop
@@ -270,6 +270,15 @@ class Hart:
         if self._stop_request is not None:
             # Stopped from an MMIO callback, PC on the access: a sleeping load or
             # store runs again when the hart resumes (its model sees the retry).
+            # Unicorn's PC here may be the block's start rather than the access (and
+            # once in a while past it): resume exactly at the access's instruction,
+            # which the memory hook identified, so nothing before it runs twice and
+            # the clock is the same however the code was split into blocks.
+            st = self.native
+            at = st.access_pc
+            if (self._stop_in_access and st.block_start <= at < st.block_end
+                    and self._code.timing.mem_hooked[self._code.index(at)]):
+                pc = at
             self.pc = pc
             self._refund_block_tail(pc)
             return self._stop_request
@@ -277,6 +286,11 @@ class Hart:
         self.pc = pc
         if self._code.word(pc - 4) == WFI:
             self._refund_block_tail(pc)
+            if not self._exact_time(self.native.cycles):
+                # It sleeps from an exact cycle: run the wfi again once it is known.
+                self._refund_block_tail(pc - 4)
+                self.pc = pc - 4
+                return Stop.BUDGET
             if self.cluster.event_unit.pending(self.id) or self.machine.wakes_from_wfi():
                 return Stop.BUDGET
             self.cluster.event_unit.sleep_wfi(self)
@@ -304,6 +318,8 @@ class Hart:
                 buf, off = ram
                 value = int.from_bytes(buf[off:off + 4].tobytes(), "little")
             else:
+                if not self._exact_time(self.native.cycles):
+                    return Stop.BUDGET         # PC stays on the cv.elw: retried
                 self.cluster.current = self
                 value = mem.io_read(self, req.address, 4)
                 if value is WAIT:
@@ -343,6 +359,9 @@ class Hart:
     # -- hooks ---------------------------------------------------------------
     def _mmio_read(self, uc, offset, size, base):
         addr = base + offset
+        if not self._exact_time(self.native.access_cycle):
+            self._request_stop(Stop.BUDGET, uc, in_access=True)     # retried once its TCDM waits are known
+            return 0
         self._charge_periph()
         self._io_time = self._access_time()
         try:
@@ -350,12 +369,15 @@ class Hart:
         finally:
             self._io_time = None
         if value is WAIT:
-            self._request_stop(Stop.SLEEP, uc)
+            self._request_stop(Stop.SLEEP, uc, in_access=True)
             return 0
         return value
 
     def _mmio_write(self, uc, offset, size, value, base):
         addr = base + offset
+        if not self._exact_time(self.native.access_cycle):
+            self._request_stop(Stop.BUDGET, uc, in_access=True)     # retried once its TCDM waits are known
+            return
         self._charge_periph()
         self._io_time = self._access_time()
         try:
@@ -364,9 +386,26 @@ class Hart:
             self._io_time = None
         if r is WAIT:
             # PC stays on the store, which is retried when the hart wakes.
-            self._request_stop(Stop.SLEEP, uc)
+            self._request_stop(Stop.SLEEP, uc, in_access=True)
         elif self.cluster.exit_code is not None:
-            self._request_stop(Stop.EXIT, uc)
+            self._request_stop(Stop.EXIT, uc, in_access=True)
+
+    def _exact_time(self, at: int, ordered: bool = True) -> bool:
+        """Whether this hart may act at cycle `at` (the instruction it is about to
+        issue there) as the hardware would: its queued TCDM accesses are
+        arbitrated, so its clock is exact (iss/timing/tcdm.py), and, if `ordered`
+        (it talks to a peripheral), every access to peripherals before it in
+        simulated time, or at the same cycle from a lower hart id, has been made
+        and every event due by then has fired. False: the hart must stop before
+        the instruction and retry it when the others have caught up."""
+        sched = self.cluster.scheduler
+        if ordered and not sched.may_act(self, at):
+            return False
+        st = self.native
+        if not st.tcdm_pending:
+            return True
+        self.cluster.tcdm_arbiter.resolve(sched.arbitration_bound(self, at))
+        return not st.tcdm_pending
 
     def _access_time(self):
         """The exact cycle the current access reaches its peripheral, when the
@@ -383,9 +422,12 @@ class Hart:
             self.native.block_dyn += self._periph_latency
             self.stall_periph += self._periph_latency
 
-    def _request_stop(self, kind: Stop, uc) -> None:
+    def _request_stop(self, kind: Stop, uc, in_access: bool = False) -> None:
+        """Stop the engine; `in_access`: from an MMIO callback, on that access
+        (see run)."""
         if self._stop_request is None:
             self._stop_request = kind
+            self._stop_in_access = in_access
             uc.emu_stop()
 
     def _unmapped(self, uc, access, address, size, value, user_data):
@@ -411,6 +453,12 @@ class Hart:
         code, st = self._code, self.native
         i, j = code.index(address), code.index(address + 4)
         own_cycles = int(code.cycle_prefix[j] - code.cycle_prefix[i])
+        if not self._exact_time(st.cycles - own_cycles, ordered=False):
+            # Counters must be exact: run the instruction again once they are.
+            self._refund_block_tail(address)
+            uc.reg_write(UC_RISCV_REG_PC, address)
+            self._request_stop(Stop.BUDGET, uc)
+            return
         src = rs1 if funct3 >= 5 else self.reg(rs1)
         writes = funct3 in (1, 5) or rs1 != 0
         if csr == CSR_MHARTID:

@@ -5,6 +5,11 @@ runs until its clock reaches min(its clock + quantum, the next pending event), o
 until it sleeps. So harts' clocks stay within one quantum (plus one translated
 block) of each other, and no hart passes an event before it fires. A clock-gated
 hart costs nothing; an event wakes it at the event's cycle.
+
+Before each slice the TCDM arbiter settles every bank request below the
+slowest running hart's clock and the next event (no requester can still reach
+those cycles); which hart runs when, and for how long, changes no cycle count
+(iss/timing/tcdm.py).
 """
 from __future__ import annotations
 
@@ -24,7 +29,9 @@ class Scheduler:
         self.cluster = cluster
         self.events: list = []
         self._seq = itertools.count()
-        self.time = 0            # cluster time outside hart slices (event firing)
+        self.time = 0            # the latest clock seen (cluster time between slices)
+        self.firing: int | None = None   # the cycle of the event being fired
+        self.solo = None         # the hart a debugger runs alone (the others frozen: not waited for)
         self.slices = 0          # how many times a hart was given the host (for benchmarks)
         self.progress: Callable[[int], None] | None = None
         # Set by a debugger (iss/gdb), also from its connection thread (Ctrl-C):
@@ -38,7 +45,44 @@ class Scheduler:
         while self.events and self.events[0][0] <= t:
             at, _, fn = heapq.heappop(self.events)
             self.time = max(self.time, at)
-            fn()
+            self.firing = at
+            try:
+                fn()
+            finally:
+                self.firing = None
+
+    @property
+    def now(self) -> int:
+        """Cluster time outside hart slices: the cycle of the event being fired
+        (not the latest clock, which depends on how far harts ran ahead)."""
+        return self.firing if self.firing is not None else self.time
+
+    def may_act(self, hart, at: int) -> bool:
+        """Whether `hart` may make a peripheral access at cycle `at` now: every
+        other running hart has passed that cycle (or stands at it with a higher
+        id) and no event is due by then. Peripherals then see accesses in the
+        order of simulated time, whatever the quantum."""
+        if self.solo is not None:
+            return True
+        hid = hart.id
+        for h in self.cluster.harts:
+            if h is not hart and h.state is State.RUNNING:
+                c = h.native.cycles
+                if c < at or (c == at and h.id < hid):
+                    return False
+        return not (self.events and self.events[0][0] <= at)
+
+    def arbitration_bound(self, hart, at: int) -> int:
+        """The first cycle a TCDM request may still arrive for, seen from `hart`
+        about to issue an instruction at cycle `at`: no other running hart's clock,
+        nor the next event, is below it."""
+        bound = at
+        for h in self.cluster.harts:
+            if self.solo is None and h is not hart and h.state is State.RUNNING and h.native.cycles < bound:
+                bound = h.native.cycles
+        if self.events and self.events[0][0] < bound:
+            bound = self.events[0][0]
+        return bound
 
     def run(self, max_cycles: int) -> None:
         cluster = self.cluster
@@ -46,6 +90,13 @@ class Scheduler:
         quantum = cluster.config.scheduler.quantum
         events = self.events
         running = State.RUNNING
+        try:
+            self._run(max_cycles, cluster, harts, quantum, events, running)
+        finally:
+            cluster.tcdm_arbiter.resolve()      # every wait counted, whatever stopped the run
+
+    def _run(self, max_cycles, cluster, harts, quantum, events, running) -> None:
+        arbitrate = cluster.tcdm_arbiter.resolve
         while cluster.exit_code is None:
             # The running hart whose clock is furthest behind (lowest id on ties).
             hart, now = None, 0
@@ -57,11 +108,14 @@ class Scheduler:
             if hart is None:
                 if not events:
                     raise Deadlock(self._deadlock_message())
+                arbitrate(events[0][0])
                 self._fire_until(events[0][0])
                 continue
             if events and events[0][0] <= now:
+                arbitrate(events[0][0])
                 self._fire_until(now)
                 continue
+            arbitrate(min(now, events[0][0]) if events else now)
             if max_cycles and now >= max_cycles:
                 raise CycleLimit(self._limit_message(max_cycles))
             budget = now + quantum
@@ -77,9 +131,6 @@ class Scheduler:
             if hart.native.cycles > self.time:
                 self.time = hart.native.cycles
             self.slices += 1
-            # No running hart can access a TCDM cycle before the slowest one's clock,
-            # which was `now` (this hart's, before it ran) or later.
-            cluster.tcdm_arbiter.retire(now)
             if self.progress is not None:
                 self.progress(self.time)
             if stop is Stop.EXIT or self.pause_request is not None:
@@ -99,10 +150,12 @@ class Scheduler:
         if max_cycles and max_cycles < budget:
             budget = max_cycles
         self.cluster.current = hart
+        self.solo = hart
         try:
             stop = hart.run(budget, step=step)
         finally:
             self.cluster.current = None
+            self.solo = None
         self.time = max(self.time, hart.native.cycles)
         self.slices += 1
         return stop

@@ -25,6 +25,10 @@ def _check(res, net):
     golden = mnv2.forward(net)
     assert res.mismatches(golden) == []
     assert np.array_equal(res.acts["fc"], golden["fc"])
+    ops = res.plan.ops
+    nbytes = sum(int(np.prod(o.out_shape)) for o in ops)
+    assert res.verified == (len(ops), nbytes)
+    assert res.verified_line() == f"outputs bit-exact against the golden model: {len(ops)} layers, {nbytes} bytes"
     assert res.total_cycles > 0 and all(c > 0 for c in res.op_cycles)
     assert sum(res.op_cycles) <= res.total_cycles
 

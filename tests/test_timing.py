@@ -86,13 +86,13 @@ def test_eight_cores_on_one_bank_vs_eight_banks(micro):
     # Distinct banks: no core ever waits.
     assert (distinct == alone).all(), distinct
     # One bank serves one load per cycle: 8 cores x 8 loads need >= 64 cycles per
-    # iteration, instead of 12 alone, so the phase lasts about N * 64 cycles: the
-    # last core finishes near that bound (which core waits is first come, first
-    # served in simulation order: see iss/timing/tcdm.py).
+    # iteration, instead of 12 alone, so the phase lasts about N * 64 cycles, and
+    # with round-robin arbitration every core takes about that long (they slow
+    # down together: see iss/timing/tcdm.py).
     bound = N * 64
     assert bound * 0.9 <= same.max() <= bound * 1.1, same
     assert same.max() / distinct.max() == pytest.approx(64 / 12, rel=0.1)
-    assert same.min() == pytest.approx(alone, abs=10)  # the first to run never waits
+    assert bound * 0.9 <= same.min(), same
     # The profile charges run-time stalls to t_loads8's instructions: its taken
     # branches (9 runs: core 0 alone, then 8 cores, N-1 times 2 cycles) and,
     # with one bank, the waits of its loads.
@@ -156,11 +156,14 @@ def test_dma_traffic_delays_core_loads_on_its_banks(fw):
         cluster.memory.write_u32(cluster.program.symbol("with_dma").addr, with_dma)
         assert cluster.run().exit_code == 0
         tcdm = sum(p["stalls"]["tcdm"] for p in cluster.profile_data())
-        return cluster.memory.read_u32(cluster.program.symbol("loop_cycles").addr), tcdm
-    quiet, quiet_stalls = loop(0)
-    busy, busy_stalls = loop(1)
-    assert quiet_stalls == 0
-    assert busy_stalls > 0
+        port = cluster.tcdm_arbiter.port_wait(cluster.tcdm_arbiter.ports.index("DMA"))
+        return cluster.memory.read_u32(cluster.program.symbol("loop_cycles").addr), tcdm, port
+    quiet, quiet_stalls, quiet_port = loop(0)
+    busy, busy_stalls, busy_port = loop(1)
+    assert quiet_stalls == 0 and quiet_port == 0
+    # They meet on some banks; round robin lets each win in turn, so the core waits
+    # behind the DMA or the DMA's word behind the core.
+    assert busy_stalls + busy_port > 0
     assert busy == quiet + busy_stalls
 
 

@@ -77,6 +77,8 @@ void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_d
     h->prev_end = end;
     h->block_start = start;
     h->block_end = end;
+    h->mem_cursor = known ? s : 0;
+    h->mem_left = 0;
     remember(h, start, end);
 }
 
@@ -92,12 +94,13 @@ void iss_cut_block(iss_hart *h, uint32_t pc)
             h->exec_diff[s]--;
             h->exec_diff[e]++;
         }
-        h->prev_flags = h->flags ? h->flags[s] : 0;
     } else {
         h->instret -= (h->block_end - pc) >> 2;
         h->cycles -= (h->block_end - pc) >> 2;
-        h->prev_flags = 0;
     }
+    /* Resuming at pc continues this block: how control reached its start was
+     * charged when it started (pc's static predecessor may be a jump elsewhere). */
+    h->prev_flags = 0;
     h->prev_end = pc;
     h->block_end = pc;
     if (h->recent_pos) {
@@ -128,6 +131,8 @@ uint32_t iss_charge_insn(iss_hart *h, uint32_t pc)
     h->block_start = pc;
     h->block_end = pc + len;
     h->prev_end = pc + len;
+    h->mem_cursor = (h->flags && in_code(h, pc + len, &i)) ? i : 0;
+    h->mem_left = 0;
     h->prev_flags = 0;
     remember(h, pc, pc + len);
     return len;
@@ -157,39 +162,6 @@ static inline void stall(iss_hart *h, uint32_t pc, uint32_t cycles, uint64_t *co
         h->stall_at[i] += cycles;
 }
 
-/* The first free cycle >= t of `bank`, reserved; returns the wait. */
-static uint32_t reserve(uint64_t *bank_busy, uint32_t horizon, uint64_t lo, uint32_t bank, uint64_t t)
-{
-    if (t < lo)
-        t = lo;
-    uint64_t s = t;
-    uint64_t *row = bank_busy + (uint64_t)bank * (horizon >> 6);
-    while (s - lo < horizon) {
-        uint32_t slot = (uint32_t)(s & (horizon - 1));
-        uint64_t bit = 1ull << (slot & 63);
-        if (!(row[slot >> 6] & bit)) {
-            row[slot >> 6] |= bit;
-            return (uint32_t)(s - t);
-        }
-        s++;
-    }
-    return 0; /* beyond the window (far ahead of the slowest hart): not arbitrated */
-}
-
-static inline uint32_t tcdm_arbitrate(iss_hart *h, uint32_t bank, uint64_t t)
-{
-    return reserve(h->bank_busy, h->horizon, *h->retired, bank, t);
-}
-
-uint64_t iss_tcdm_reserve_words(uint64_t *bank_busy, uint32_t banks, uint32_t horizon, const uint64_t *retired,
-                                const uint32_t *words, const uint64_t *cycles, uint32_t n)
-{
-    uint64_t waited = 0;
-    for (uint32_t i = 0; i < n; i++)
-        waited += reserve(bank_busy, horizon, *retired, words[i] & (banks - 1), cycles[i]);
-    return waited;
-}
-
 void iss_mem_access(iss_hart *h, uint32_t pc, uint32_t addr, uint32_t size, int is_store)
 {
     uint32_t i;
@@ -202,18 +174,20 @@ void iss_mem_access(iss_hart *h, uint32_t pc, uint32_t addr, uint32_t size, int 
     if (h->cycle_prefix && in_code(h, pc, &i) && in_code(h, h->block_start, &s) && i >= s)
         t += h->cycle_prefix[i] - h->cycle_prefix[s];
     h->access_cycle = t;
+    h->access_pc = pc;
     /* Misaligned words, and halfwords crossing a word, take two bus transactions. */
     uint32_t misaligned = (size == 4 && (addr & 3)) || (size == 2 && (addr & 3) == 3);
     if (misaligned)
         stall(h, pc, 1, &h->stall_misaligned);
     uint32_t off = addr - h->tcdm_base;
-    if (off < h->tcdm_size && h->bank_busy) {
+    if (off < h->tcdm_size && h->arb) {
+        /* Queued: the arbiter adds the wait, if any, when every requester of
+         * that cycle is known (tcdm.h). */
+        uint32_t at = in_code(h, pc, &i) ? i : ISS_TCDM_NO_PC;
         h->tcdm_accesses++;
-        uint32_t wait = tcdm_arbitrate(h, (off >> 2) & (h->banks - 1), t);
+        iss_tcdm_request(h->arb, h, t, (off >> 2) & (h->banks - 1), at);
         if (misaligned && off + 4 < h->tcdm_size)
-            wait += tcdm_arbitrate(h, ((off >> 2) + 1) & (h->banks - 1), t + 1 + wait);
-        if (wait)
-            stall(h, pc, wait, &h->stall_tcdm);
+            iss_tcdm_request(h->arb, h, t + 1, ((off >> 2) + 1) & (h->banks - 1), at);
         return;
     }
     off = addr - h->l2_base;
@@ -225,14 +199,41 @@ void iss_mem_access(iss_hart *h, uint32_t pc, uint32_t addr, uint32_t size, int 
     }
 }
 
+/* The instruction of the access the memory hook reports: the next standard load
+ * or store of the block (0 if the block has none left: not from the code image). */
+static inline uint32_t hooked_pc(iss_hart *h)
+{
+    if (!h->mem_hooked)
+        return 0;
+    if (h->mem_left) {
+        h->mem_left--;
+        return h->code_base + 2 * h->mem_last;
+    }
+    uint32_t i = h->mem_cursor, end;
+    if (!in_code(h, h->block_end, &end))
+        return 0;
+    while (i < end && !h->mem_hooked[i])
+        i++;
+    if (i >= end)
+        return 0;
+    h->mem_last = i;
+    h->mem_left = h->mem_hooked[i] - 1u;
+    h->mem_cursor = i + 1;
+    return h->code_base + 2 * i;
+}
+
 /* UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, only registered with the cycle model on. */
 void iss_mem_hook(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user_data)
 {
     (void)value;
     iss_hart *h = (iss_hart *)user_data;
-    uint64_t pc = 0;
-    ISS_UC.reg_read(uc, UC_RISCV_REG_PC, &pc);
-    iss_mem_access(h, (uint32_t)pc, (uint32_t)address, (uint32_t)size, type == UC_MEM_WRITE);
+    uint32_t pc = hooked_pc(h);
+    if (pc == 0) {
+        uint64_t upc = 0;
+        ISS_UC.reg_read(uc, UC_RISCV_REG_PC, &upc);
+        pc = (uint32_t)upc;
+    }
+    iss_mem_access(h, pc, (uint32_t)address, (uint32_t)size, type == UC_MEM_WRITE);
 }
 
 /* UC_HOOK_CODE at each div/divu/rem/remu: 3 cycles (charged with the block) plus
@@ -262,30 +263,4 @@ void iss_div_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_dat
     uint32_t extra = b ? (uint32_t)__builtin_clz(b) : 32;
     if (extra)
         stall(h, (uint32_t)address, extra, &h->div_cycles);
-}
-
-void iss_tcdm_retire(uint64_t *bank_busy, uint32_t banks, uint32_t horizon, uint64_t *retired, uint64_t upto)
-{
-    uint64_t from = *retired;
-    if (upto <= from)
-        return;
-    if (upto - from >= horizon) {
-        memset(bank_busy, 0, (size_t)banks * (horizon >> 3));
-    } else {
-        uint64_t words = horizon >> 6;
-        for (uint32_t b = 0; b < banks; b++) {
-            uint64_t *row = bank_busy + (uint64_t)b * words;
-            for (uint64_t c = from; c < upto;) {
-                uint32_t slot = (uint32_t)(c & (horizon - 1));
-                if ((slot & 63) == 0 && upto - c >= 64) {
-                    row[slot >> 6] = 0;
-                    c += 64;
-                } else {
-                    row[slot >> 6] &= ~(1ull << (slot & 63));
-                    c++;
-                }
-            }
-        }
-    }
-    *retired = upto;
 }

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <unicorn/unicorn.h>
 
+#include "tcdm.h"
+
 /* Why the native side stopped the engine (iss_hart.stop_reason). */
 enum iss_stop {
     ISS_STOP_NONE = 0,
@@ -78,18 +80,26 @@ typedef struct iss_hart {
     uint64_t div_cycles;         /* operand-dependent division cycles beyond the base 3 */
     uint64_t tcdm_accesses;
     uint64_t l2_accesses;
-    /* TCDM bank arbitration, shared by all harts: one bit per bank and cycle over a
-     * circular window of `horizon` cycles starting at *retired. */
-    uint64_t *bank_busy;
-    uint64_t *retired;
+    /* TCDM bank arbitration, shared by all harts (tcdm.h): accesses are queued
+     * there and their waits added to `cycles` when arbitrated. */
+    struct iss_tcdm *arb;
+    uint64_t tcdm_pending;       /* this hart's accesses queued, not arbitrated yet */
     uint32_t banks;              /* power of two */
-    uint32_t horizon;            /* power of two, multiple of 64 */
+    uint32_t arb_id;             /* this hart's requester index */
     uint64_t access_cycle;       /* the cycle the last data access was issued (MMIO callbacks read it) */
     uint64_t branches_taken;     /* conditional branches taken (standard and cv.beqimm/bneimm) */
     uint64_t l2_stores;          /* of l2_accesses, the stores */
     uint32_t chain_limit;        /* CORE-V instructions the executor may run back to back per trap (0: one) */
     uint32_t recent_pos;         /* blocks started so far (ring index: recent_pos % ISS_RECENT) */
     uint32_t recent[ISS_RECENT][2]; /* the last blocks run: [start, end) (crash reports) */
+    /* Unicorn's PC is stale in memory hooks (the block's start): the hook finds the
+     * instruction of each access by counting the standard loads and stores of the
+     * block (mem_hooked: accesses per halfword), so each is timed at its own cycle. */
+    const uint8_t *mem_hooked;
+    uint32_t mem_cursor;         /* halfword where the next access's instruction is searched */
+    uint32_t mem_last;           /* halfword of the instruction of the last access */
+    uint32_t mem_left;           /* accesses of that instruction still to come */
+    uint32_t access_pc;          /* the instruction of the last data access */
 } iss_hart;
 
 #define ISS_END_BRANCH 1u
@@ -112,11 +122,5 @@ void iss_cut_block(iss_hart *h, uint32_t pc);
 uint32_t iss_charge_insn(iss_hart *h, uint32_t pc);
 void iss_mem_hook(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user_data);
 void iss_div_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);
-void iss_tcdm_retire(uint64_t *bank_busy, uint32_t banks, uint32_t horizon, uint64_t *retired, uint64_t upto);
-/* A DMA or accelerator port takes TCDM word `words[i]` (word index from the TCDM
- * base) at cycle `cycles[i]`, or the first free cycle after it; returns the total
- * wait (cycles the port's accesses were pushed back by cores' reservations). */
-uint64_t iss_tcdm_reserve_words(uint64_t *bank_busy, uint32_t banks, uint32_t horizon, const uint64_t *retired,
-                                const uint32_t *words, const uint64_t *cycles, uint32_t n);
 
 #endif

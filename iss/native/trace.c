@@ -114,7 +114,9 @@ void iss_trace_code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *u
         else
             close_open(uc, t);
     }
-    uint64_t cycle = cycle_at(t->hart, pc);
+    /* Without the TCDM waits not arbitrated yet: converted to the exact cycle
+     * when the run ends (iss_tcdm_wait_log). */
+    uint64_t cycle = cycle_at(t->hart, pc) - t->hart->stall_tcdm;
     if (cycle < t->window_start || cycle >= t->window_end)
         return;
     iss_trace_rec *r = &t->open;
@@ -169,7 +171,7 @@ void iss_timeline_block_hook(uc_engine *uc, uint64_t address, uint32_t size, voi
     uint32_t i = (pc - t->code_base) >> 1;
     uint32_t f = (pc >= t->code_base && i < t->code_halfwords) ? t->func_id[i] : 0;
     /* The block was just charged: the state before it is the block's start. */
-    uint64_t cycle = cycle_at(h, pc);
+    uint64_t cycle = cycle_at(h, pc) - h->stall_tcdm;   /* as in iss_trace_code_hook */
     uint64_t instret = h->instret;
     if (pc == h->block_start && h->block_end > pc && h->block_start >= h->code_base) {
         uint32_t s = (pc - h->code_base) >> 1, e = (h->block_end - h->code_base) >> 1;

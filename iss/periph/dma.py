@@ -133,6 +133,7 @@ class Dma(Peripheral):
         cfg = cluster.config
         self.cfg = cfg.dma
         self.ncores = cfg.cluster.cores
+        self.port = cluster.tcdm_arbiter.add_port("DMA")
         self.allocated = 0                  # bitmask of allocated TIDs
         self.pending = [0] * NB_TID         # transfers in flight per TID
         self.cores = [_CoreState() for _ in range(self.ncores)]
@@ -224,7 +225,7 @@ class Dma(Peripheral):
         t.end = t.start + busy + self.cfg.latency
         if t.size:
             # The TCDM side takes its banks while the engine moves the data.
-            self.cluster.tcdm_arbiter.reserve_stream(self._side(t.tcdm, t.size, t.tcdm_2d), t.start,
+            self.cluster.tcdm_arbiter.reserve_stream(self.port, self._side(t.tcdm, t.size, t.tcdm_2d), t.start,
                                                      self.cfg.bytes_per_cycle)
         self.pending[tid] += 1
         self.outstanding += 1

@@ -128,6 +128,7 @@ class Dwa(Peripheral):
     def __init__(self, cluster):
         super().__init__(cluster)
         self.cfg = cluster.config.dwa
+        self.port = cluster.tcdm_arbiter.add_port("DWA")
         self.regs = dict.fromkeys(REGISTERS, 0)
         self.owner = None
         self.busy = False
@@ -237,7 +238,7 @@ class Dwa(Peripheral):
         for rows, t in ((in_rows, start), (out_rows, max(start, end - (out_rows.size + port - 1) // port))):
             offsets = (np.arange(rows.shape[0])[:, None] * rows.strides[0] + np.arange(rows.shape[1])[None, :])
             base = rows.__array_interface__["data"][0] - mem.tcdm.ctypes.data + mem.tcdm_base
-            arb.reserve_stream((base + offsets).ravel(), t, port)
+            arb.reserve_stream(self.port, (base + offsets).ravel(), t, port)
         self.busy = True
         if self.owner is None:
             self.owner = hart.id

@@ -53,7 +53,8 @@ Jobs (``TRIGGER`` runs NUM_JOBS jobs): per job
   ``J_SRC_ADDR + f*J_SRC_STRIDE``, concatenated into the crossbar rows
   ``J_START_Y ..`` (J_HEIGHT rows; LINE_LENGTH * FEAT_LENGTH must equal J_HEIGHT;
   both 0 means one line of J_HEIGHT bytes);
-* compute: the exact integer MVM of ``iss.nn.ima_model.mvm`` on the window rows
+* compute: the exact integer MVM (``crossbar_mvm``: bit-serial inputs, integer
+  ADC; an implementation of its own, checked against ``iss.nn.ima_model.mvm``) on the window rows
   J_START_Y.., columns J_START_X.. (J_WIDTH), ADC range ADC_LOW/ADC_HIGH **in
   accumulator units** (see ima_model: GVSoC register value R is 889*R here);
 * stream-out: J_WIDTH int8 results to ``J_DST_ADDR`` contiguously. Deviation:
@@ -110,6 +111,34 @@ from .base import WAIT, Peripheral
 
 XBAR_ROWS = ima_model.XBAR_ROWS
 XBAR_COLS = ima_model.XBAR_COLS
+
+# Input bit weights of an int8 in two's complement: bit 7 counts -128.
+_BIT_WEIGHTS = np.array([1, 2, 4, 8, 16, 32, 64, -128], dtype=np.int64)
+_BIT_SHIFTS = np.arange(8, dtype=np.int64)[:, None]
+
+
+def crossbar_mvm(x, weights, adc_low: int, adc_high: int) -> np.ndarray:
+    """The macro's noise-free datapath, written apart from the golden model
+    (iss.nn.ima_model.mvm) so that each checks the other (tests/periph/
+    test_ima_datapath.py): the int8 inputs are applied bit-serially, one bit plane
+    per step as the DACs drive the rows, each plane's column sums weighted by its
+    bit (bit 7: -128); the ADC then clamps to [-ADC_LOW, ADC_HIGH] and scales by
+    127/(ADC_LOW + ADC_HIGH) with an integer division whose remainder decides the
+    rounding (half away from zero), saturating at +-127."""
+    x = np.asarray(x, dtype=np.int64)
+    planes = ((x[None, :] >> _BIT_SHIFTS) & 1).astype(np.float64)    # [8, rows] of 0/1
+    wf = np.asarray(weights, dtype=np.float64)
+    acc = np.zeros(wf.shape[1], dtype=np.int64)
+    for bit, plane in zip(_BIT_WEIGHTS, planes):
+        # One step: the rows whose input bit is set drive the columns. The column
+        # sums are integers below 256 * 7, exact in float64.
+        acc += int(bit) * (plane @ wf).astype(np.int64)
+    lo, hi = int(adc_low), int(adc_high)
+    clamped = np.minimum(np.maximum(acc, -lo), hi)
+    span = lo + hi
+    quotient, remainder = np.divmod(np.abs(clamped) * 127, span)
+    magnitude = np.minimum(quotient + (2 * remainder >= span), 127)
+    return np.where(clamped < 0, -magnitude, magnitude).astype(np.int8)
 
 TRIGGER = 0x00
 ACQUIRE = 0x04
@@ -243,6 +272,7 @@ class Ima(Peripheral):
         super().__init__(cluster)
         self.index = index
         self.name = f"IMA{index}"
+        self.port = cluster.tcdm_arbiter.add_port(self.name)
         self.cfg = cluster.config.ima
         self.regs = dict.fromkeys(REGISTERS, 0)
         self.weights = np.eye(XBAR_ROWS, XBAR_COLS, dtype=np.int8)     # crossbar[row][col]
@@ -470,8 +500,8 @@ class Ima(Peripheral):
         per_cycle = 4 * self.cfg.stream_ports
         lines = np.arange(feat, dtype=np.int64)[:, None] * stride + np.arange(line, dtype=np.int64)[None, :]
         for k in range(len(srcs)):
-            arb.reserve_stream((srcs[k] + lines).ravel(), sched[0][k], per_cycle)
-            arb.reserve_stream(dsts[k] + np.arange(w, dtype=np.int64), sched[4][k], per_cycle)
+            arb.reserve_stream(self.port, (srcs[k] + lines).ravel(), sched[0][k], per_cycle)
+            arb.reserve_stream(self.port, dsts[k] + np.arange(w, dtype=np.int64), sched[4][k], per_cycle)
 
     def _stream_in_done(self, job, k):
         if job["gen"] != self.gen:
@@ -490,7 +520,7 @@ class Ima(Peripheral):
             g = self.conductance[y0:y0 + h, x0:x0 + w]
             out = ima_model.mvm_conductances(x, g, job["lo"], job["hi"], self.cfg.sigma_read, self.rng)
         else:
-            out = ima_model.mvm(x, self.weights[y0:y0 + h, x0:x0 + w], job["lo"], job["hi"])
+            out = crossbar_mvm(x, self.weights[y0:y0 + h, x0:x0 + w], job["lo"], job["hi"])
         self.mvms += 1
         job["outputs"][k] = out
         sched = job["sched"]

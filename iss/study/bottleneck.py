@@ -195,6 +195,7 @@ class VariantResult:
     stdout: list = field(default_factory=list)
     mismatch: dict = field(default_factory=dict)   #: layer -> (values differing, values), strict=False only
     config: object = None                          #: the iss.config.Config it ran on
+    verified: tuple = (0, 0)       # (layers, bytes) checked equal to the golden model
 
 
 @dataclass
@@ -348,6 +349,8 @@ def run_variant(variant, shape, seed=SEED, energy=True, perfetto=None, plot=None
             raise StudyError(f"{variant} {shape_name(shape)}: layer {layer} differs from the golden model in "
                              f"{bad} of {ref.size} values (first at {idx}: got {int(got[idx])}, "
                              f"want {int(ref[idx])})")
+    exact = [ref for layer, ref in want.items() if not mismatch.get(layer, (0,))[0]]
+    verified = (len(exact), sum(ref.nbytes for ref in exact))
     cyc = r.get("bn_cycles", (4,), np.uint32)
     if variant == "cores":
         m = re.search(r": (\d+) cycles", res.stdout[-1] if res.stdout else "")
@@ -374,7 +377,7 @@ def run_variant(variant, shape, seed=SEED, energy=True, perfetto=None, plot=None
         counts = counts.minus(en.count_events(base))
         rep = en.energy(counts, cluster.config)
     return VariantResult(variant, total, layers, rep, n_ima, res.wall_seconds, list(res.stdout),
-                         {k: v for k, v in mismatch.items() if v[0]}, cfg)
+                         {k: v for k, v in mismatch.items() if v[0]}, cfg, verified)
 
 
 def run_shape(shape, index=None, seed=SEED, energy=True, perfetto=None, plot=None) -> ShapeResult:
@@ -417,8 +420,10 @@ def format_shape(r: ShapeResult) -> str:
     v = r.variants
     where = (f"MobileNetV2 block{'s' if len(r.index) > 1 else ''} {'/'.join(map(str, r.index))}"
              if r.index else "custom shape")
-    lines = [f"bottleneck {shape_name(s)} ({where}), outputs bit-exact against the golden model in all three "
-             f"variants",
+    layers, nbytes = v["hetero"].verified
+    lines = [f"bottleneck {shape_name(s)} ({where})",
+             f"outputs bit-exact against the golden model: {layers} layers, {nbytes} bytes, in each of the "
+             f"three variants",
              "", "per layer (cycles, unit):"]
     head = f"  {'layer':8s} {'MAC':>9s}" + "".join(f" {n:>20s}" for n in VARIANTS)
     lines.append(head)

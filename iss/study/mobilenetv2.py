@@ -397,15 +397,24 @@ class RunResult:
     cluster: object
     result: object
     wall_seconds: float
+    verified: tuple = (0, 0)  #: (layers, bytes) found equal to the golden model by mismatches()
 
     def mismatches(self, golden: dict):
-        """Names of the layers whose output differs from ``golden`` (forward())."""
-        bad = []
+        """Names of the layers whose output differs from ``golden`` (forward());
+        records in `verified` how many layers and bytes were equal."""
+        bad, layers, nbytes = [], 0, 0
         for o in self.plan.ops:
             g = np.asarray(golden[o.name]).reshape(o.out_shape)
             if not np.array_equal(self.acts[o.name], g):
                 bad.append(o.name)
+            else:
+                layers, nbytes = layers + 1, nbytes + g.nbytes
+        self.verified = (layers, nbytes)
         return bad
+
+    def verified_line(self) -> str:
+        layers, nbytes = self.verified
+        return f"outputs bit-exact against the golden model: {layers} layers, {nbytes} bytes"
 
 
 def _l2_size_for(end):
@@ -531,6 +540,9 @@ def format_report(res: RunResult, baseline: RunResult | None = None, energy=None
         bms = baseline.total_cycles / (mhz * 1e3)
         lines.append(f"cores-only baseline: {baseline.total_cycles} cycles, {bms:.3f} ms; "
                      f"heterogeneous speed-up {baseline.total_cycles / max(res.total_cycles, 1):.1f}x")
+    if res.verified[0]:
+        lines.append(res.verified_line() + (f" (cores-only baseline: {baseline.verified[0]} layers, "
+                                            f"{baseline.verified[1]} bytes)" if baseline is not None else ""))
     lines.append(f"simulation wall time {res.wall_seconds:.1f} s")
     return "\n".join(lines)
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..isa.table import ROWS
+from ..isa.table import N_COREV, ROWS
 
 # flags per halfword (struct iss_hart.flags)
 END_BRANCH = 1   # a conditional branch (standard) ends at this halfword
@@ -57,6 +57,8 @@ class CodeTiming:
     flags: np.ndarray       # uint8 per halfword (+1): END_BRANCH / END_JUMP / START_32
     div_sites: list         # (pc, rs2) of div/divu/rem/remu instructions
     kind: np.ndarray        # uint8 per halfword: K_LOAD | K_STORE | K_JUMP | K_BRANCH | K_RVC
+    mem_hooked: np.ndarray  # uint8 per halfword: data accesses Unicorn's memory hook sees from the
+                            # standard instruction there (1; amo and sc.w 2: read then write)
 
 
 def _row_info():
@@ -113,6 +115,7 @@ def analyse(table: np.ndarray, starts: np.ndarray, base: int, raw: bytes) -> Cod
     jump = np.zeros(n, np.uint8)
     flags = np.zeros(n + 1, np.uint8)
     kind = np.zeros(n, np.uint8)
+    mem_hooked = np.zeros(n + 1, np.uint8)
     div_sites = []
     idx = np.nonzero(starts)[0]
     prev_written = 0
@@ -133,6 +136,8 @@ def analyse(table: np.ndarray, starts: np.ndarray, base: int, raw: bytes) -> Cod
                    | (K_STORE if cl == "store" or (cl == "amo" and nm != "lr.w") else 0)
                    | (K_JUMP if cl == "jump" else 0) | (K_BRANCH if cl == "branch" else 0)
                    | (K_RVC if length == 2 else 0))
+        if op > N_COREV and cl in ("load", "store", "amo"):
+            mem_hooked[i] = 1 if cl != "amo" or nm == "lr.w" else 2
         if f in ("CSR", "CSRI"):
             csr = int.from_bytes(raw[2 * i:2 * i + 4], "little") >> 20
             c = 4 if csr in SLOW_CSRS else 1
@@ -155,4 +160,4 @@ def analyse(table: np.ndarray, starts: np.ndarray, base: int, raw: bytes) -> Cod
                 load_use[i] = 1
         cost[i] = c
         prev_written = _writes(op, e)
-    return CodeTiming(cost, load_use, jump, flags, div_sites, kind)
+    return CodeTiming(cost, load_use, jump, flags, div_sites, kind, mem_hooked)

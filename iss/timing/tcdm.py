@@ -1,73 +1,136 @@
-"""TCDM bank arbitration shared by every hart (and, later, the DMA and
-accelerator ports).
+"""TCDM bank arbitration shared by the harts and the DMA and accelerator ports,
+as the cluster's logarithmic interconnect does it.
 
-Banks are word-interleaved: bank = (address / 4) % banks. Each bank serves one
-access per cycle; an access to a bank already taken in that cycle waits for the
-first free cycle (counted as TCDM contention). The native helper keeps one bit per
-bank and cycle over a circular window starting at the oldest cycle any running
-hart can still access (`retired`); the scheduler advances it after each slice.
+Banks are word-interleaved: bank = (address / 4) % banks. In each cycle a bank
+serves one request; when several requesters (cores, then the ports: DMA, IMAs,
+DWA) ask for the same bank in the same cycle, it serves them round-robin (a
+per-bank pointer moves past each winner), and the others ask again in the next
+cycle. So cores contending for a bank slow down together, as on the hardware.
 
-The DMA and the accelerators' streamers reserve their TCDM words too
-(`reserve_stream`), at the cycles their transfers move them: cores then wait
-behind those ports. The ports' own timing follows their models (a port is not
-slowed down by cores), a simplification of the hardware's round-robin.
+Harts are simulated one slice at a time, so when a core issues an access the
+other requesters of that cycle may not have run yet. The native side
+(iss/native/tcdm.c) queues each hart's accesses at the cycle it issues them and
+arbitrates them later, cycle by cycle, up to a cycle no requester can still
+reach: the slowest running hart's clock or the next pending event (the
+scheduler asks before each slice), or the exact cycle of a hart that needs its
+own time (an MMIO access, a counter read, wfi: the hart stops and retries when
+its earlier accesses cannot be arbitrated yet). A wait is added to the hart's
+clock then, and so to everything it did after the access.
 
-What is exact: a bank serves one access per cycle, so a contended phase lasts
-as long as the bank's demand takes to serve, as on the hardware (the 8-cores-
-on-one-bank test finishes within 10% of that bound). What is approximate: which
-core waits. The hardware arbitrates round-robin, so contending cores slow down
-together; here the first hart to run a quantum takes the cycles it asks for and
-later ones wait behind it (first come, first served in simulation order), so
-their finishing times form a staircase. A phase that ends at a barrier (the
-usual PULP pattern) sees the same makespan either way.
+What is exact: the per-core cycle and stall counts follow from the requests
+and their cycles alone, never from the order or length of the slices, so they
+are the same at every `scheduler.quantum` (tests/test_tcdm_arbitration.py sweeps
+it). Ports: their words take part in the round robin and a word that loses
+moves to the next cycle (counted in `port_wait`), but a port's transfer or job
+ends when its model says (its end is not pushed back by the waits).
 """
 from __future__ import annotations
 
 import ctypes
+import weakref
 
 import numpy as np
 
 from .. import native
 
+UINT64_MAX = (1 << 64) - 1
+
+
+def _lib():
+    lib = native.lib()
+    if not getattr(lib, "_tcdm_typed", False):
+        lib.iss_tcdm_new.argtypes = [ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32]
+        lib.iss_tcdm_new.restype = ctypes.c_void_p
+        lib.iss_tcdm_free.argtypes = [ctypes.c_void_p]
+        lib.iss_tcdm_free.restype = None
+        lib.iss_tcdm_attach.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p]
+        lib.iss_tcdm_attach.restype = None
+        lib.iss_tcdm_port_words.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p, ctypes.c_void_p,
+                                            ctypes.c_uint32]
+        lib.iss_tcdm_port_words.restype = None
+        lib.iss_tcdm_resolve.argtypes = [ctypes.c_void_p, ctypes.c_uint64]
+        lib.iss_tcdm_resolve.restype = None
+        lib.iss_tcdm_counters.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        lib.iss_tcdm_counters.restype = None
+        lib.iss_tcdm_port_wait.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
+        lib.iss_tcdm_port_wait.restype = ctypes.c_uint64
+        lib.iss_tcdm_log_waits.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
+        lib.iss_tcdm_log_waits.restype = None
+        lib.iss_tcdm_wait_log.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.POINTER(ctypes.c_void_p),
+                                          ctypes.POINTER(ctypes.c_void_p)]
+        lib.iss_tcdm_wait_log.restype = ctypes.c_size_t
+        lib._tcdm_typed = True
+    return lib
+
 
 class TcdmArbiter:
-    def __init__(self, banks: int, horizon: int):
+    def __init__(self, banks: int, harts: int, capacity: int):
+        """`capacity`: accesses a hart may have queued (a power of two; harts'
+        clocks stay within a quantum of each other, so 4 x quantum is ample)."""
         self.banks = banks
-        self.horizon = horizon
-        self.busy = np.zeros(banks * (horizon // 64), dtype=np.uint64)
-        self.retired = np.zeros(1, dtype=np.uint64)
-        fn = native.lib().iss_tcdm_retire
-        fn.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_void_p, ctypes.c_uint64]
-        fn.restype = None
-        self._retire = fn
-        rs = native.lib().iss_tcdm_reserve_words
-        rs.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_void_p, ctypes.c_void_p,
-                       ctypes.c_void_p, ctypes.c_uint32]
-        rs.restype = ctypes.c_uint64
-        self._reserve = rs
-        self._args = (self.busy.ctypes.data, banks, horizon, self.retired.ctypes.data)
-        self._next = horizon // 4
+        self.harts = harts
+        self.ports: list[str] = []
+        lib = self._lib = _lib()
+        ptr = lib.iss_tcdm_new(banks, harts, capacity)
+        if not ptr:
+            raise ValueError(f"TCDM arbiter: {harts} harts, {banks} banks and a queue of {capacity} are not supported")
+        self.ptr = ptr
+        weakref.finalize(self, lib.iss_tcdm_free, ptr)
 
-    def reserve_stream(self, addresses, start: int, bytes_per_cycle: int) -> int:
-        """A port moves the TCDM bytes at `addresses` (in order) from cycle
-        `start`, `bytes_per_cycle` a cycle: reserve their banks at those cycles.
-        Returns how many cycles in all the port's words were pushed back."""
+    def attach(self, hart_id: int, state) -> None:
+        """Hart `hart_id`'s native state queues its accesses here."""
+        state.arb, state.banks, state.arb_id = self.ptr, self.banks, hart_id
+        self._lib.iss_tcdm_attach(self.ptr, hart_id, ctypes.addressof(state))
+
+    def add_port(self, name: str) -> int:
+        """A DMA or accelerator port: its round-robin place follows the cores and
+        the ports added before it (models add theirs when they are built)."""
+        self.ports.append(name)
+        return len(self.ports) - 1
+
+    def reserve_stream(self, port: int, addresses, start: int, bytes_per_cycle: int) -> None:
+        """Port `port` moves the TCDM bytes at `addresses` (in order) from cycle
+        `start`, `bytes_per_cycle` a cycle: one request per word moved."""
         addr = np.asarray(addresses, dtype=np.int64)
         if addr.size == 0:
-            return 0
+            return
         words = addr >> 2
         keep = np.ones(words.size, dtype=bool)
         keep[1:] = words[1:] != words[:-1]             # one access per word moved
-        words = words[keep]
+        words = np.ascontiguousarray(words[keep].astype(np.uint32))
         pos = np.nonzero(keep)[0]
-        cycles = (start + (pos * 1) // max(1, bytes_per_cycle)).astype(np.uint64)
-        words = words.astype(np.uint32)
-        return int(self._reserve(self.busy.ctypes.data, self.banks, self.horizon, self.retired.ctypes.data,
-                                 words.ctypes.data, cycles.ctypes.data, words.size))
+        cycles = np.ascontiguousarray((start + pos // max(1, bytes_per_cycle)).astype(np.uint64))
+        self._lib.iss_tcdm_port_words(self.ptr, port, words.ctypes.data, cycles.ctypes.data, words.size)
 
-    def retire(self, upto: int) -> None:
-        """No hart will access a cycle before `upto` any more: free those slots.
-        Done once a quarter of the window has passed (each call clears in bulk)."""
-        if upto >= self._next:
-            self._retire(*self._args, upto)
-            self._next = upto + self.horizon // 4
+    def resolve(self, upto: int = UINT64_MAX) -> None:
+        """Arbitrate every request before cycle `upto` (default: all queued)."""
+        self._lib.iss_tcdm_resolve(self.ptr, min(int(upto), UINT64_MAX))
+
+    def counters(self) -> dict:
+        out = (ctypes.c_uint64 * 4)()
+        self._lib.iss_tcdm_counters(self.ptr, out)
+        return {"late": out[0], "overflow": out[1], "resolved": out[2], "port_words_queued": out[3]}
+
+    def log_waits(self) -> None:
+        """Keep every access that waited, so `exact_cycles` can convert the
+        times views record during the run (a trace, timeline samples)."""
+        self._lib.iss_tcdm_log_waits(self.ptr, 1)
+
+    def exact_cycles(self, hart: int, early) -> np.ndarray:
+        """The exact cycles of hart `hart`'s instants recorded as `early` (its
+        clock then, minus the TCDM waits counted by then): each is pushed back by
+        the waits of the accesses issued before it. Call after the run."""
+        early = np.asarray(early, dtype=np.uint64)
+        pt, pw = ctypes.c_void_p(), ctypes.c_void_p()
+        n = self._lib.iss_tcdm_wait_log(self.ptr, hart, ctypes.byref(pt), ctypes.byref(pw))
+        if not n:
+            return early.copy()
+        at = np.ctypeslib.as_array(ctypes.cast(pt, ctypes.POINTER(ctypes.c_uint64)), (n,))
+        waits = np.cumsum(np.ctypeslib.as_array(ctypes.cast(pw, ctypes.POINTER(ctypes.c_uint32)), (n,)),
+                          dtype=np.uint64)
+        k = np.searchsorted(at, early, side="left")          # accesses issued strictly before
+        return early + np.where(k > 0, waits[np.maximum(k, 1) - 1], 0).astype(np.uint64)
+
+    def port_wait(self, port: int) -> int:
+        """Cycles the words of port `port` waited for their banks in all."""
+        return int(self._lib.iss_tcdm_port_wait(self.ptr, port))

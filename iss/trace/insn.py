@@ -12,8 +12,9 @@ comments; columns separated by spaces, the first five never contain spaces):
 - disassembly (CORE-V mnemonics included);
 - effect: `reg=value` of the register written (after the instruction), then
   `load ADDR/SIZE` or `store ADDR/SIZE` for a memory access; `(slept, retried)`
-  marks an access that put the hart to sleep and was executed again on wake
-  (the next line of that hart is the retry); `(run ended before it retired)`
+  marks a peripheral access that put the hart to sleep and was executed again
+  on wake, or that waited for the other cores to reach its cycle first
+  (iss/timing/tcdm.py; the next line of that hart is the retry); `(run ended before it retired)`
   marks each hart's last instruction when the run ended on it (asleep on its
   access, the store that ended the simulation, a fault).
 """

@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import OutputError
 from . import insn as insn_text
 from . import profile as prof
-from .native import INSN_DTYPE, FunctionMap, Tracer, build_meta, read_insn, read_samples
+from .native import INSN_DTYPE, SAMPLE_DTYPE, FunctionMap, Tracer, build_meta, read_insn, read_samples
 
 
 def check_outputs(outputs, inputs=()) -> None:
@@ -178,6 +178,7 @@ class Session:
             self._tmp = tempfile.mkdtemp(prefix=_tmp_prefix(), dir=out_dir)
         except OSError as e:
             raise OutputError(f"cannot write the trace's records in {out_dir}: {e.strerror or e}") from None
+        c.tcdm_arbiter.log_waits()
         meta = build_meta(code) if need_insn else None
         # A trace for the profile (no cycle model counters yet) covers every core and cycle.
         full = bool((o.profile or o.profile_json) and need_insn)
@@ -222,6 +223,7 @@ class Session:
         for t in self._tracers:
             try:
                 t.finish()
+                self._exact_cycles(t)
             except OSError as e:
                 errors.append(e)
         if self.sleep is not None:
@@ -286,6 +288,16 @@ class Session:
         self.kept_records = keep
         self._say(f"[iss] interrupted again: {self.options.trace} is incomplete; the binary records of the whole "
                   f"run are kept in {keep}/ (one file per hart, records as iss/trace/native.py INSN_DTYPE)")
+
+    def _exact_cycles(self, tracer) -> None:
+        """The tracer recorded each instant without the TCDM waits not arbitrated
+        yet (iss/timing/tcdm.py): now that all are, rewrite its files exactly."""
+        arb = self.cluster.tcdm_arbiter
+        for path, dtype in ((tracer.insn_path, INSN_DTYPE), (tracer.sample_path, SAMPLE_DTYPE)):
+            if path and os.path.getsize(path):
+                recs = np.fromfile(path, dtype)
+                recs["cycle"] = arb.exact_cycles(tracer.hart.id, recs["cycle"])
+                recs.tofile(path)
 
     def _write_trace(self, paths) -> int:
         o, c = self.options, self.cluster
