@@ -88,6 +88,10 @@ class Program:
                        key=lambda s: s.addr)
         self._sym_addr = [s.addr for s in funcs]
         self._sym = funcs
+        # Where each symbol's name stops applying: its size, or for a label without
+        # one (size 0: assembly labels, linker symbols such as __l1_heap_start) the
+        # end of the segment holding it, so a far address is not named after it.
+        self._sym_end = [s.addr + s.size if s.size else self._segment_end(s.addr) for s in funcs]
         if not self.segments:
             raise ElfError(f"{self.path}: no loadable segments")
 
@@ -216,9 +220,13 @@ class Program:
         if i < 0:
             return None, 0
         s = self._sym[i]
-        if s.size and pc >= s.addr + s.size:
+        if pc >= self._sym_end[i]:
             return None, 0
         return s, pc - s.addr
+
+    def _segment_end(self, addr: int) -> int:
+        """End of the loaded segment holding `addr` (`addr` itself if none does)."""
+        return next((g.vaddr + g.memsz for g in self.segments if g.vaddr <= addr < g.vaddr + g.memsz), addr)
 
     def line_at(self, pc: int):
         """(file, line) of the source of pc, or None."""
@@ -227,8 +235,8 @@ class Program:
         if i < 0:
             return None
         fn, _ = self.function_at(pc)
-        if fn is not None and addrs[i] < fn.addr:
-            return None  # the nearest row belongs to the previous function
+        if fn is None or addrs[i] < fn.addr:
+            return None  # the nearest row belongs to another function
         return lines[i]
 
     def symbolize(self, pc: int) -> str:

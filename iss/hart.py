@@ -12,9 +12,10 @@ import enum
 from typing import TYPE_CHECKING
 
 import numpy as np
-from unicorn import (UC_ARCH_RISCV, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_MEM_FETCH_UNMAPPED, UC_HOOK_MEM_READ,
-                     UC_HOOK_MEM_READ_UNMAPPED, UC_HOOK_MEM_WRITE, UC_HOOK_MEM_WRITE_UNMAPPED, UC_MEM_FETCH_UNMAPPED,
-                     UC_MEM_WRITE_UNMAPPED, UC_MODE_RISCV32, UC_PROT_ALL, Uc, UcError)
+from unicorn import (UC_ARCH_RISCV, UC_ERR_FETCH_PROT, UC_ERR_INSN_INVALID, UC_HOOK_BLOCK, UC_HOOK_CODE,
+                     UC_HOOK_MEM_FETCH_UNMAPPED, UC_HOOK_MEM_READ, UC_HOOK_MEM_READ_UNMAPPED, UC_HOOK_MEM_WRITE,
+                     UC_HOOK_MEM_WRITE_UNMAPPED, UC_MEM_FETCH_UNMAPPED, UC_MEM_WRITE_UNMAPPED, UC_MODE_RISCV32,
+                     UC_PROT_ALL, Uc, UcError)
 from unicorn.riscv_const import UC_RISCV_REG_PC, UC_RISCV_REG_X0
 
 from . import isa, native
@@ -91,6 +92,7 @@ class Hart:
         self.interrupts = 0               # of which interrupts
         self._stop_request = None
         self._fault = None
+        self._hook_error = None         # raised by an MMIO read callback, re-raised by run()
         self._code = code
         # The debugger attached to this hart (iss/gdb), None when there is none: it
         # puts its own hooks on the engine and is told of ebreaks and of its stops.
@@ -229,6 +231,9 @@ class Hart:
             self.uc.ctl_flush_tb()    # blocks translated without the instruction counter would not stop
         try:
             self.uc.emu_start(self.pc, 0, count=1 if step else 0)
+            if self._hook_error is not None:
+                e, self._hook_error = self._hook_error, None
+                raise e
         except UcError as e:
             self.pc = self.uc.reg_read(UC_RISCV_REG_PC)
             if self.debug is not None and self.debug.ebreak(self):
@@ -366,6 +371,12 @@ class Hart:
         self._io_time = self._access_time()
         try:
             value = self.cluster.memory.io_read(self, addr, size)
+        except BaseException as e:
+            # Raised through Unicorn's wrapper, a read callback returns None, which
+            # ctypes reports as "Exception ignored ... TypeError": run() raises it.
+            self._hook_error = e
+            uc.emu_stop()
+            return 0
         finally:
             self._io_time = None
         if value is WAIT:
@@ -435,14 +446,48 @@ class Hart:
         return False
 
     def _memory_error(self, e: UcError) -> SimulationError:
+        mem = self.cluster.memory
         if self._fault is None:
+            if e.errno == UC_ERR_INSN_INVALID:
+                word = self._code.word(self.pc)
+                if word == EBREAK or (word & 3 != 3 and word & 0xFFFF == C_EBREAK):
+                    return SimulationError("breakpoint (ebreak) with no debugger attached and no trap handler in "
+                                           "the runtime", self.where())
+                return IllegalInstruction(f"illegal instruction 0x{word:08x}", self.where())
+            if e.errno == UC_ERR_FETCH_PROT:
+                return MemoryFault(f"jump to 0x{self.pc:08x} ({mem.describe(self.pc)}), where there is no code",
+                                   self.where())
             return SimulationError(f"emulator error: {e}", self.where())
         access, address, size = self._fault
         if access == UC_MEM_FETCH_UNMAPPED:
             self.pc = address
             return MemoryFault(f"jump to unmapped address 0x{address:08x}", self.where())
         kind = "store to" if access == UC_MEM_WRITE_UNMAPPED else "load from"
+        at = self._access_covering(self.pc, address)
+        if at is not None and mem.region(at[1]):
+            # Unicorn splits an access that crosses the end of a memory and reports
+            # an unmapped piece: name the access the program made.
+            self.pc, start, n = at
+            end = next(a for a in range(start, start + n) if mem.region(a) is None)
+            return MemoryFault(f"{kind} 0x{start:08x} ({n} bytes) crosses the end of {mem.describe(start)} "
+                               f"at 0x{end:08x}", self.where())
         return MemoryFault(f"{kind} unmapped address 0x{address:08x} ({size} bytes)", self.where())
+
+    def _access_covering(self, pc: int, address: int, limit: int = 32):
+        """(pc, address, size) of the first standard load or store from `pc` on
+        whose access, from the registers as they stand, covers `address` (the
+        engine may report the start of the block as the PC)."""
+        for _ in range(limit):
+            insn = isa.decode(self._code.word(pc))
+            if insn is None:
+                return None
+            if insn.fmt in ("L", "S", "CL", "CS", "CLWSP", "CSS"):
+                n = 1 if insn.mnemonic in ("lb", "lbu", "sb") else 2 if insn.mnemonic in ("lh", "lhu", "sh") else 4
+                start = (self.reg(insn.rs1) + insn.imm) & 0xFFFFFFFF
+                if start < address < start + n:
+                    return pc, start, n
+            pc += insn.length
+        return None
 
     def _csr(self, uc, address, size, data):
         """Execute a CSR instruction in place of Unicorn, then skip it."""

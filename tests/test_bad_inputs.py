@@ -461,3 +461,95 @@ def test_records_of_killed_runs_are_removed(fw, tmp_path):
     Session(Cluster(fw("spine_hello")), ViewOptions(trace=tmp_path / "t.txt")).run()
     assert not stale.exists() and live.exists() and other_host.exists()
     assert (tmp_path / "t.txt").exists()
+
+
+# -- faults at run time: one line naming hart, pc, symbol and line -----------------------------------
+@pytest.fixture(scope="module")
+def bad_inputs(fw, tmp_path_factory):
+    """bad_inputs.elf with `mode` and `where` patched into its .data image."""
+    from iss.elf import Program
+    src = fw("bad_inputs")
+    prog = Program(src)
+    data = src.read_bytes()
+    offsets = {}
+    for name in ("mode", "where"):
+        sym = prog.symbol(name)
+        seg = next(s for s in prog.segments if s.vaddr <= sym.addr < s.vaddr + len(s.data))
+        offsets[name] = data.index(seg.data) + sym.addr - seg.vaddr
+    out_dir = tmp_path_factory.mktemp("bad_inputs")
+
+    def make(mode: int, where: int = 1) -> pathlib.Path:
+        d = bytearray(data)
+        for name, v in (("mode", mode), ("where", where)):
+            d[offsets[name]:offsets[name] + 4] = v.to_bytes(4, "little")
+        p = out_dir / f"bad{mode}-{where:x}.elf"
+        p.write_bytes(d)
+        return p
+    return make
+
+
+@pytest.mark.parametrize("mode, function, message", [
+    (1, "do_ebreak", "breakpoint (ebreak) with no debugger attached and no trap handler in the runtime"),
+    (2, "do_c_ebreak", "breakpoint (ebreak) with no debugger attached and no trap handler in the runtime"),
+    (3, "do_ecall", "unexpected ecall (the runtime has no trap handler)"),
+])
+def test_ebreak_and_ecall_without_a_handler(bad_inputs, capsys, mode, function, message):
+    code, _, err = run_cli(capsys, "run", bad_inputs(mode))
+    line = error_line(err)
+    assert code == 3 and "emulator error" not in line and "UC_ERR" not in line
+    assert line.startswith("iss: error: hart 0 pc 0x1c") and f" {function}+0x0 (bad_inputs.c:" in line
+    assert line.endswith(message)
+
+
+@pytest.mark.parametrize("target, what", [(0x10200000, "cluster controller"), (0x1A100000, "unmapped")])
+def test_jump_into_peripherals(bad_inputs, capsys, target, what):
+    code, _, err = run_cli(capsys, "run", bad_inputs(4, target))
+    line = error_line(err)
+    assert code == 3 and "UC_ERR" not in line
+    assert line == f"iss: error: hart 0 pc 0x{target:08x} ??: jump to 0x{target:08x} ({what}), where there is no code"
+
+
+def test_far_address_is_not_named_after_a_distant_symbol(bad_inputs, capsys):
+    """0x1c3ffff0 is near the end of L2, megabytes past the last symbol (a
+    size-0 linker symbol such as __global_pointer$ used to claim it)."""
+    from iss.elf import Program
+    elf = bad_inputs(4, 0x1C3FFFF0)
+    assert Program(elf).symbolize(0x1C3FFFF0) == "??"
+    assert Program(elf).symbolize(0x10200000) == "??"
+    code, _, err = run_cli(capsys, "run", elf)
+    assert error_line(err) == "iss: error: hart 0 pc 0x1c3ffff0 ??: illegal instruction 0x00000000"
+
+
+def test_size_zero_label_still_names_its_code(fw):
+    """crt0's labels have no size: the code after them keeps their name."""
+    from iss.elf import Program
+    prog = Program(fw("bad_inputs"))
+    start = prog.symbol("_start")
+    assert prog.symbolize(start.addr + 4).startswith("_start+0x4")
+
+
+def test_mmio_read_error_is_one_line(bad_inputs, capsys):
+    """A load from a hole in a peripheral window: no "Exception ignored ...
+    TypeError" from the read callback before the error (Python prints that on
+    the process's stderr, which pytest's own hook would hide: a real process)."""
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-m", "iss", "run", str(bad_inputs(5, 0x1A100000))], capture_output=True,
+                       text=True)
+    code, line = r.returncode, error_line(r.stderr)
+    assert code == 3 and "do_load+0x" in line and "bad_inputs.c:" in line
+    assert line.endswith("load from unmapped address 0x1a100000 (4 bytes, no peripheral there)")
+
+
+@pytest.mark.parametrize("mode, address, kind, memory, end", [
+    (5, 0x1C3FFFFE, "load from", "L2", 0x1C400000),
+    (6, 0x1C3FFFFE, "store to", "L2", 0x1C400000),
+    (5, 0x1007FFFD, "load from", "TCDM", 0x10080000),
+    (6, 0x1007FFFF, "store to", "TCDM", 0x10080000),
+])
+def test_misaligned_access_across_the_end_of_memory(bad_inputs, capsys, mode, address, kind, memory, end):
+    code, _, err = run_cli(capsys, "run", bad_inputs(mode, address))
+    line = error_line(err)
+    function = "do_load" if mode == 5 else "do_store"
+    assert code == 3 and f" {function}+0x" in line and "bad_inputs.c:" in line
+    assert line.endswith(f"{kind} 0x{address:08x} (4 bytes) crosses the end of {memory} at 0x{end:08x}")
