@@ -66,7 +66,9 @@ Firmware
   core's clock-gated cycles during the call, waiting for the fork included),
   `.buffers`, `.stdout` (the lines the call printed), `.profile(top=8)` (the
   cycle model's per-core profile of the call window: cycles, IPC, stalls and
-  sleep by kind, top functions and source lines; `iss.trace.profile`),
+  sleep by kind, top functions and source lines; `iss.trace.profile`; its
+  first line says how its window's cycles, `.window_cycles`, split into the
+  function's `.cycles` and the runtime's entry and return),
   `.profile_data` (its raw per-hart counters), `.assert_cycles(budget)` (fails
   with the headline and that profile).
 - `fw.symbol(name, dtype="uint8", count=None) -> np.ndarray`: a live view of a
@@ -133,7 +135,8 @@ import pytest
 
 from . import toolchain
 from .config import Config
-from .errors import ConfigError, SimulationError
+from .errors import ConfigError, CycleLimit, SimulationError
+from .scheduler import LIMIT_ADVICE
 
 # -- the descriptor in firmware/runtime/call.c --------------------------------------
 CALL_SYMBOL = "__iss_call"
@@ -151,6 +154,10 @@ DISASM_BEFORE = 12        # instructions shown before a crashing PC
 STDOUT_TAIL = 10          # stdout lines shown in a failure note
 RECENT_IN_NOTE = 24    # last executed instructions in a failure note
 RECENT_IN_DUMP = 200   # ... and in the dump file, per hart
+
+
+PLUGIN_LIMIT_ADVICE = ("raise it with max_cycles= of fw.call/fw.run, or for every run with "
+                       "@pytest.mark.iss_cluster(max_cycles=N)")
 
 
 class FirmwareExit(SimulationError):
@@ -308,14 +315,27 @@ class CallResult:
         if self.profile_data is not None and self.firmware is not None:
             from .trace.profile import build_profile, format_profile
             fw = self.firmware
-            doc = build_profile(fw.program, self.profile_data, clock_mhz=fw.cluster.config.cluster.clock_mhz,
-                                cycles=self.cycles)
-            return format_profile(doc, top=top).rstrip("\n")
+            # The counters cover the whole call window (the runtime's entry and
+            # return included), so its headline is the window's, said as such.
+            doc = build_profile(fw.program, self.profile_data, clock_mhz=fw.cluster.config.cluster.clock_mhz)
+            return (f"{self._window_text()}\n" + format_profile(doc, top=top)).rstrip("\n")
         rows = [f"{'core':>4} {'cycles':>10} {'instrs':>10} {'IPC':>5} {'sleep':>10}"]
         for c in self.per_core:
             ipc = c.instructions / c.cycles if c.cycles else 0.0
             rows.append(f"{c.core:>4} {c.cycles:>10} {c.instructions:>10} {ipc:>5.2f} {c.sleep_cycles:>10}")
         return "\n".join(rows)
+
+    @property
+    def window_cycles(self) -> int | None:
+        """Core 0's cycles over the whole call (what the profile covers): the
+        function's `cycles` plus the runtime's entry, argument set-up and return."""
+        return int(self.profile_data[0]["cycles"]) if self.profile_data else None
+
+    def _window_text(self) -> str:
+        what = f"{self.function}'s {self.cycles}" if self.cores == 1 else \
+            f"the {self.cycles} from before the fork to after the join"
+        return (f"profile of the call window: {self.window_cycles} cycles on core 0 = {what} + "
+                f"{self.window_cycles - self.cycles} of the runtime entering and leaving the call")
 
     def assert_cycles(self, budget: int) -> "CallResult":
         """Fail (with the per-core profile and a dump) if the call took more than `budget` cycles."""
@@ -667,6 +687,10 @@ class Firmware:
         try:
             return c.run(max_cycles=limit)
         except SimulationError as e:
+            if isinstance(e, CycleLimit):
+                # The scheduler's advice names the command line's option; here the
+                # knobs are the call's and the cluster fixture's.
+                e.message = e.message.replace(LIMIT_ADVICE, PLUGIN_LIMIT_ADVICE)
             self._state = "dead"
             self._dead = f"{what}: {e}"
             self._annotate(e, what)
@@ -709,7 +733,7 @@ class Firmware:
             lines.append(h.format_recent(RECENT_IN_NOTE))
             lines.append("the code around it:")
             lines += self.disassemble(pc)
-            lines.append(f"  called from ra=0x{h.reg(1):08x} {self.program.symbolize(h.reg(1))}")
+            lines.append(self._called_from(h.reg(1)))
         lines.append("harts:")
         lines += ["  " + ln for ln in self._hart_lines(registers=False)]
         tail = self.cluster.stdout_lines[-STDOUT_TAIL:]
@@ -722,6 +746,14 @@ class Firmware:
         except OSError as oe:  # pragma: no cover - a read-only artifacts dir
             lines.append(f"(no dump written: {oe})")
         e.add_note("\n".join(lines))
+
+    def _called_from(self, ra: int) -> str:
+        """The call site of a return address: the jal/jalr before `ra` (a call
+        that never returns may end its function, so `ra` itself can be the first
+        instruction of the next one)."""
+        word = int.from_bytes(self.memory.read(ra - 4, 4), "little") if self.memory.region(ra - 4, 4) else 0
+        site = ra - 4 if word & 0x7F in (0x6F, 0x67) else ra - 2
+        return f"  called from 0x{site:08x} {self.program.symbolize(site)} (ra=0x{ra:08x})"
 
     def _call_text(self) -> str:
         if self._last_call is None:

@@ -24,6 +24,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from .cluster import Cluster
 
 
+# How a user raises the cycle limit (the pytest plugin puts its own knobs here).
+LIMIT_ADVICE = "raise it with --max-cycles"
+
+
 class Scheduler:
     def __init__(self, cluster: "Cluster"):
         self.cluster = cluster
@@ -166,4 +170,4 @@ class Scheduler:
 
     def _limit_message(self, limit: int) -> str:
         parts = [h.where() for h in self.cluster.harts if h.state is State.RUNNING]
-        return f"cycle limit reached ({limit} cycles; raise it with --max-cycles): " + "; ".join(parts)
+        return f"cycle limit reached ({limit} cycles; {LIMIT_ADVICE}): " + "; ".join(parts)

@@ -362,3 +362,61 @@ def test_failures_as_users_see_them(pytester, user_project):
 def test_xdist(pytester, user_project):
     res = pytester.runpytest_subprocess(*user_project, "-n", "2", "-k", "ok or team")
     res.assert_outcomes(passed=3)
+
+
+# -- what failure reports say -------------------------------------------------------------------
+NORETURN_C = r"""
+#include <stdint.h>
+__attribute__((noreturn, noinline)) void crash_now(void)
+{
+    *(volatile uint32_t *)0x30000000 = 1;
+    for (;;) ;
+}
+/* A call that never returns is the last instruction of its function, so the
+ * return address is the first one of the next function. */
+__asm__(".globl calls_noreturn\n.type calls_noreturn,@function\ncalls_noreturn:\n"
+        "  addi sp, sp, -16\n  sw ra, 12(sp)\n  jal ra, crash_now\n.size calls_noreturn, .-calls_noreturn\n"
+        ".globl right_after\n.type right_after,@function\nright_after:\n  ret\n.size right_after, .-right_after\n");
+"""
+
+
+def test_called_from_names_the_caller_of_a_noreturn_call(load_firmware, tmp_path):
+    src = tmp_path / "noreturn.c"
+    src.write_text(NORETURN_C)
+    fw = load_firmware(src, opt="-O2")
+    after = fw.program.symbol("right_after").addr
+    with pytest.raises(MemoryFault) as info:
+        fw.call("calls_noreturn")
+    note = "\n".join(info.value.__notes__)
+    called = next(ln for ln in note.splitlines() if "called from" in ln)
+    site = after - 4                               # the jal, last instruction of calls_noreturn
+    assert called.strip() == f"called from 0x{site:08x} calls_noreturn+0x{site - fw.program.symbol('calls_noreturn').addr:x} " \
+                             f"(ra=0x{after:08x})"
+    assert "right_after" not in called
+
+
+def test_cycle_limit_in_pytest_advises_the_plugins_knobs(unit):
+    flag = unit.alloc(1, np.int32)
+    with pytest.raises(CycleLimit) as info:
+        unit.call("spin", flag, max_cycles=20_000)
+    msg = str(info.value)
+    assert "--max-cycles" not in msg
+    assert "raise it with max_cycles= of fw.call/fw.run, or for every run with @pytest.mark.iss_cluster(max_cycles=N)" \
+        in msg
+
+
+def test_assert_cycles_headline_and_profile_agree(unit):
+    """The function's own cycles head the message; the profile says which window
+    it covers and its numbers are that window's, core row and headline alike."""
+    r = unit.call("sum_i16", np.ones(50, np.int16), 50)
+    with pytest.raises(AssertionError) as info:
+        r.assert_cycles(r.cycles - 1)
+    msg = str(info.value)
+    window = r.profile_data[0]["cycles"]
+    assert window > r.cycles
+    assert f"profile of the call window: {window} cycles on core 0 = sum_i16's {r.cycles} + " \
+           f"{window - r.cycles} of the runtime entering and leaving the call" in msg
+    headline = re.search(r"profile: 1 cores, (\d+) cycles", msg)
+    assert headline and int(headline.group(1)) == window
+    core_row = re.search(r"^\s*0\s+(\d+)\s", msg.split("profile: 1 cores")[1], re.M)
+    assert core_row and int(core_row.group(1)) == window
