@@ -234,7 +234,8 @@ def test_crash_names_the_place_and_writes_a_dump(unit):
     note = "\n".join(e.__notes__)
     assert "while running crash() on 1 core(s)" in note
     assert re.search(r"=> [0-9a-f]{8}: .*lw", note)           # the faulting load, disassembled
-    assert "called from ra=" in note and "iss_call_entry" in note
+    called = next(ln for ln in note.splitlines() if "called from" in ln)
+    assert "iss_call_entry+0x" in called and "(ra=0x" in called
     # the instructions hart 0 really executed, oldest first, ending with the fault
     executed = note.split("the last instructions it executed:\n")[1].split("\nthe code around it:")[0].splitlines()
     assert "crash+0x" in executed[-1] and re.search(r"\s(c\.)?lw\s", executed[-1])
