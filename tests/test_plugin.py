@@ -391,8 +391,9 @@ def test_called_from_names_the_caller_of_a_noreturn_call(load_firmware, tmp_path
     note = "\n".join(info.value.__notes__)
     called = next(ln for ln in note.splitlines() if "called from" in ln)
     site = after - 4                               # the jal, last instruction of calls_noreturn
-    assert called.strip() == f"called from 0x{site:08x} calls_noreturn+0x{site - fw.program.symbol('calls_noreturn').addr:x} " \
-                             f"(ra=0x{after:08x})"
+    offset = site - fw.program.symbol("calls_noreturn").addr
+    assert called.strip().startswith(f"called from 0x{site:08x} calls_noreturn+0x{offset:x} ")
+    assert called.strip().endswith(f"(ra=0x{after:08x})")
     assert "right_after" not in called
 
 
