@@ -489,16 +489,17 @@ def bad_inputs(fw, tmp_path_factory):
 
 
 @pytest.mark.parametrize("mode, function, message", [
-    (1, "do_ebreak", "breakpoint (ebreak) with no debugger attached and no trap handler in the runtime"),
-    (2, "do_c_ebreak", "breakpoint (ebreak) with no debugger attached and no trap handler in the runtime"),
-    (3, "do_ecall", "unexpected ecall (the runtime has no trap handler)"),
+    (1, "do_ebreak", "breakpoint (ebreak)"),
+    (2, "do_c_ebreak", "breakpoint (ebreak)"),
+    (3, "do_ecall", "ecall"),
 ])
 def test_ebreak_and_ecall_without_a_handler(bad_inputs, capsys, mode, function, message):
     code, _, err = run_cli(capsys, "run", bad_inputs(mode))
     line = error_line(err)
     assert code == 3 and "emulator error" not in line and "UC_ERR" not in line
     assert line.startswith("iss: error: hart 0 pc 0x1c") and f" {function}+0x0 (bad_inputs.c:" in line
-    assert line.endswith(message)
+    tail = line.split("): ", 1)[1]
+    assert message in tail and "trap handler" in tail
 
 
 @pytest.mark.parametrize("target, what", [(0x10200000, "cluster controller"), (0x1A100000, "unmapped")])
