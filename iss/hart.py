@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from unicorn import (UC_ARCH_RISCV, UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_MEM_FETCH_UNMAPPED, UC_HOOK_MEM_READ,
                      UC_HOOK_MEM_READ_UNMAPPED, UC_HOOK_MEM_WRITE, UC_HOOK_MEM_WRITE_UNMAPPED, UC_MEM_FETCH_UNMAPPED,
-                     UC_MEM_WRITE_UNMAPPED, UC_MODE_RISCV32, UC_PROT_ALL, Uc, UcError)
+                     UC_MEM_READ_UNMAPPED, UC_MEM_WRITE_UNMAPPED, UC_MODE_RISCV32, UC_PROT_ALL, Uc, UcError)
 from unicorn.riscv_const import UC_RISCV_REG_PC, UC_RISCV_REG_X0
 
 from . import isa, native
@@ -93,6 +93,8 @@ class Hart:
             uc.mmio_map(base, size, self._mmio_read, base, self._mmio_write, base)
 
         st = self.native = native.HartState()
+        if native.lib().iss_hart_size() != ctypes.sizeof(st):
+            raise RuntimeError("iss.native.HartState does not match struct iss_hart")
         st.hartid = hart_id
         st.budget = 0
         st.code_base = code.base
@@ -110,6 +112,7 @@ class Hart:
         st.timing = int(cfg.timing.enabled)
         st.l2_latency = cfg.memory.l2_latency
         st.flags = code.flags.ctypes.data
+        st.info, st.cost_at = code.info.ctypes.data, code.cost_at.ctypes.data
         st.exec_diff = self.exec_diff.ctypes.data
         st.stall_at = self.stall_at.ctypes.data
         arb = cluster.tcdm_arbiter
@@ -117,8 +120,9 @@ class Hart:
         st.banks, st.horizon = arb.banks, arb.horizon
         addr = ctypes.addressof(st)
         native.add_hook(uc, UC_HOOK_BLOCK, "iss_block_hook", addr)
+        # Always (functional mode too): it tells which instruction makes each access.
+        native.add_hook(uc, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, "iss_mem_hook", addr)
         if cfg.timing.enabled:
-            native.add_hook(uc, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, "iss_mem_hook", addr)
             for pc, _ in code.timing.div_sites:
                 native.add_hook(uc, UC_HOOK_CODE, "iss_div_hook", addr, pc, pc)
         # The CORE-V executor: its INTR hook runs every instruction Unicorn does not
@@ -197,19 +201,23 @@ class Hart:
         st = self.native
         st.budget = budget
         st.stop_reason = native.STOP_NONE
+        st.io_stop = 0
         self._stop_request = None
         self._fault = None
+        self._in_io = False
         if step:
             self.uc.ctl_flush_tb()    # blocks translated without the instruction counter would not stop
         try:
             self.uc.emu_start(self.pc, 0, count=1 if step else 0)
         except UcError as e:
-            self.pc = self.uc.reg_read(UC_RISCV_REG_PC)
+            self.pc = self.uc.reg_read(UC_RISCV_REG_PC) if self._fault is None else self.native.access_pc
             if self.debug is not None and self.debug.ebreak(self):
                 return Stop.DEBUG      # an ebreak a debugger wrote over the code
             raise self._memory_error(e) from None
         except SimulationError as e:
-            self.pc = self.uc.reg_read(UC_RISCV_REG_PC)
+            # Raised by a peripheral during an access (Unicorn's PC is not the
+            # access's), or by the CSR hook (Unicorn's PC is exact there).
+            self.pc = self.native.access_pc if self._in_io else self.uc.reg_read(UC_RISCV_REG_PC)
             if not e.where:
                 e.where = self.where()
             raise
@@ -237,11 +245,7 @@ class Hart:
             self.pc = st.stop_pc
             return self._slow()
         if self._stop_request is not None:
-            # Stopped from an MMIO callback, PC on the access: a sleeping load or
-            # store runs again when the hart resumes (its model sees the retry).
-            self.pc = pc
-            self._refund_block_tail(pc)
-            return self._stop_request
+            return self._stopped_on_access()
         # emu_start returned by itself: only wfi does that (PC on the next instruction).
         self.pc = pc
         if self._code.word(pc - 4) == WFI:
@@ -255,6 +259,16 @@ class Hart:
             self._refund_block_tail(pc)
             return Stop.DEBUG if not step else Stop.BUDGET
         raise SimulationError("emulation stopped for no known reason", self.where())
+
+    def _stopped_on_access(self) -> Stop:
+        """Stopped from an MMIO callback: the hart resumes on the access (a sleeping
+        load or store runs again, its model sees the retry; the store that ended
+        the program is not retired). Unicorn's PC is not the access's (only the
+        start of its block once a hook wrote the PC): the native memory hook knows
+        which instruction it was."""
+        self.pc = self.native.access_pc
+        self._refund_block_tail(self.pc)
+        return self._stop_request
 
     def _slow(self) -> Stop:
         """Finish a custom instruction the native executor handed back: cv.elw
@@ -274,10 +288,14 @@ class Hart:
                 value = int.from_bytes(buf[off:off + 4].tobytes(), "little")
             else:
                 self.cluster.current = self
+                self.native.access_pc = req.pc
                 value = mem.io_read(self, req.address, 4)
                 if value is WAIT:
                     return Stop.SLEEP          # PC stays on the cv.elw: retried on wake
             self.isa.complete(self.uc, req, value)
+        elif self._stop_request is not None:
+            # a CORE-V instruction outside the image stopped on an MMIO access
+            return self._stopped_on_access()
         self.pc = self.uc.reg_read(UC_RISCV_REG_PC)
         return Stop.BUDGET
 
@@ -312,12 +330,14 @@ class Hart:
     # -- hooks ---------------------------------------------------------------
     def _mmio_read(self, uc, offset, size, base):
         addr = base + offset
+        self._in_io = True
         self._charge_periph()
         self._io_time = self._access_time()
         try:
             value = self.cluster.memory.io_read(self, addr, size)
         finally:
             self._io_time = None
+        self._in_io = False
         if value is WAIT:
             self._request_stop(Stop.SLEEP, uc)
             return 0
@@ -325,12 +345,14 @@ class Hart:
 
     def _mmio_write(self, uc, offset, size, value, base):
         addr = base + offset
+        self._in_io = True
         self._charge_periph()
         self._io_time = self._access_time()
         try:
             r = self.cluster.memory.io_write(self, addr, size, value)
         finally:
             self._io_time = None
+        self._in_io = False
         if r is WAIT:
             # PC stays on the store, which is retried when the hart wakes.
             self._request_stop(Stop.SLEEP, uc)
@@ -355,10 +377,16 @@ class Hart:
     def _request_stop(self, kind: Stop, uc) -> None:
         if self._stop_request is None:
             self._stop_request = kind
+            self.native.io_stop = 1     # a CORE-V access in progress is left undone
             uc.emu_stop()
 
     def _unmapped(self, uc, access, address, size, value, user_data):
         self._fault = (access, address, size)
+        st = self.native
+        if access == UC_MEM_READ_UNMAPPED and not st.access_addr < address < st.access_addr + st.access_size:
+            # A load wholly outside memory reaches no memory hook (a store does, and
+            # so does the mapped part of a load crossing the end): place it the same way.
+            native.lib().iss_locate_access(uc._uch, ctypes.byref(st), ctypes.c_uint32(address))
         return False
 
     def _memory_error(self, e: UcError) -> SimulationError:
@@ -443,6 +471,7 @@ class CodeImage:
         self.table = isa.predecode_table(self.raw, lo)[:n]
         t = self.timing = timing_core.analyse(self.table, starts, lo, self.raw)
         self.flags = t.flags
+        self.info, self.cost_at = timing_core.halfword_tables(self.table, starts, t)
         self.insn_prefix = np.zeros(n + 1, dtype=np.uint32)
         self.cycle_prefix = np.zeros(n + 1, dtype=np.uint32)
         np.cumsum(starts, out=self.insn_prefix[1:])

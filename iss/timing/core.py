@@ -30,6 +30,9 @@ END_BRANCH = 1   # a conditional branch (standard) ends at this halfword
 END_JUMP = 2     # a jump (jal, jalr, c.j, c.jal, c.jr, c.jalr) ends here
 START_32 = 4     # a 32-bit instruction starts here
 
+# what the instruction decoded at a halfword is (struct iss_hart.info; any halfword)
+I_32, I_LINEAR, I_ACC1, I_ACC2, I_SC, I_BRANCH, I_JUMP = 1, 2, 4, 8, 16, 32, 64
+
 # instruction classes per halfword (CodeTiming.kind), for the performance counters
 K_LOAD, K_STORE, K_JUMP, K_BRANCH, K_RVC = 1, 2, 4, 8, 16
 
@@ -70,6 +73,43 @@ def _row_info():
 
 
 _CLS, _FMT, _NAME = _row_info()
+
+
+def _op_info() -> np.ndarray:
+    """I_* bits per op: how many memory callbacks Unicorn makes for the instructions
+    it executes (the CORE-V ones are run by the executor, which reports its accesses
+    itself), and which end a block with a branch or a jump."""
+    info = np.zeros(len(ROWS) + 1, np.uint8)
+    for r in ROWS:
+        v = 0
+        if not r.ext.startswith("xcv"):
+            if r.fmt in ("L", "CL", "CLWSP", "S", "CS", "CSS", "LR"):
+                v |= I_ACC1
+            elif r.fmt == "AMO":
+                v |= I_ACC2 | (I_SC if r.name == "sc.w" else 0)
+            if r.cost == "branch":
+                v |= I_BRANCH
+        if r.cost == "jump":
+            v |= I_JUMP
+        info[r.op] = v
+    return info
+
+
+OP_INFO = _op_info()
+
+
+def halfword_tables(table: np.ndarray, starts: np.ndarray, timing: "CodeTiming") -> tuple[np.ndarray, np.ndarray]:
+    """(info, cost_at) for every halfword: the I_* bits of the instruction decoded
+    there and its static cycles. At instruction starts of the linear decode the
+    cost is the analysed one (static stalls included); off it (reached only by a
+    jump into the middle of a 32-bit instruction) the base cost of the
+    instruction, 1 for an invalid encoding (it stops the hart anyway)."""
+    n = len(starts)
+    info = np.zeros(n + 1, np.uint8)
+    op = table["op"][:n]
+    info[:n] = OP_INFO[op] | np.where(table["len"][:n] == 4, I_32, 0) | np.where(starts, I_LINEAR, 0)
+    cost = np.where(starts, timing.cost, np.where(op != 0, table["cycles"][:n], 1))
+    return info, np.minimum(cost, 255).astype(np.uint8)
 
 
 def _reads(op: int, e) -> set[int]:
