@@ -1,4 +1,4 @@
-"""Which instruction made a memory access (issue 11, items 1-3): Unicorn's PC in a
+"""Which instruction made a memory access: Unicorn's PC in a
 memory callback is the start of the block once a hook has written the PC (the
 CORE-V executor does, for every instruction it runs), so every access must be
 placed by the native memory hook instead. Each case below is a block that starts

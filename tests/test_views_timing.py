@@ -1,4 +1,4 @@
-"""Views never change timing (issue 11, item 2): the same program run with every
+"""Views never change timing: the same program run with every
 view on (instruction trace, profile, Perfetto, VCD) and with none gives the same
 cycles, instructions, stalls and per-instruction profile, exactly. (The
 instruction trace puts a code hook on every instruction, which makes Unicorn keep
