@@ -28,6 +28,7 @@ from unicorn import riscv_const as rc
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import isa_ref as ref  # noqa: E402
 
+from iss.timing import core as timing_core
 from iss import isa, native  # noqa: E402
 
 MCPU = "generic_rv32+m+a+c+zicsr+xcvalu+xcvmac+xcvsimd+xcvmem+xcvbi+xcvbitmanip+xcvelw"
@@ -152,10 +153,15 @@ class Machine:
             i += int(tab["len"][i]) // 2
         self.ip = np.zeros(hw + 1, np.uint32)
         self.ip[1:] = np.cumsum(starts)
+        timing = timing_core.analyse(tab, starts.astype(bool), base, code)
         self.cp = np.zeros(hw + 1, np.uint32)
-        self.cp[1:] = np.cumsum(starts * tab["cycles"])
+        self.cp[1:] = np.cumsum(timing.cost)
+        self.flags = timing.flags
+        self.info, self.cost_at = timing_core.halfword_tables(tab, starts.astype(bool), timing)
         self.st.code_base, self.st.code_halfwords = base, hw
         self.st.insn_prefix, self.st.cycle_prefix = self.ip.ctypes.data, self.cp.ctypes.data
+        self.st.flags, self.st.info, self.st.cost_at = (self.flags.ctypes.data, self.info.ctypes.data,
+                                                        self.cost_at.ctypes.data)
         native.add_hook(uc, UC_HOOK_BLOCK, "iss_block_hook", ctypes.addressof(self.st), 1, 0)
         self.isa = isa.attach(uc, ctypes.addressof(self.st), code, base)
         self.base = base
