@@ -78,6 +78,8 @@ class Hart:
         self._io_time = None             # set during an MMIO access (see now)
         self.pc = cluster.entry
         self._stop_request = None
+        self._stop_on_access = False     # the stop was requested during an MMIO access
+        self._in_io = False
         self._fault = None
         self._code = code
         # The debugger attached to this hart (iss/gdb), None when there is none: it
@@ -203,6 +205,7 @@ class Hart:
         st.stop_reason = native.STOP_NONE
         st.io_stop = 0
         self._stop_request = None
+        self._stop_on_access = False
         self._fault = None
         self._in_io = False
         if step:
@@ -245,7 +248,7 @@ class Hart:
             self.pc = st.stop_pc
             return self._slow()
         if self._stop_request is not None:
-            return self._stopped_on_access()
+            return self._stopped_on_access(pc)
         # emu_start returned by itself: only wfi does that (PC on the next instruction).
         self.pc = pc
         if self._code.word(pc - 4) == WFI:
@@ -260,13 +263,14 @@ class Hart:
             return Stop.DEBUG if not step else Stop.BUDGET
         raise SimulationError("emulation stopped for no known reason", self.where())
 
-    def _stopped_on_access(self) -> Stop:
+    def _stopped_on_access(self, pc: int) -> Stop:
         """Stopped from an MMIO callback: the hart resumes on the access (a sleeping
         load or store runs again, its model sees the retry; the store that ended
         the program is not retired). Unicorn's PC is not the access's (only the
         start of its block once a hook wrote the PC): the native memory hook knows
-        which instruction it was."""
-        self.pc = self.native.access_pc
+        which instruction it was. Stopped from a code hook (a debugger's
+        breakpoint): Unicorn's PC `pc` is exact."""
+        self.pc = self.native.access_pc if self._stop_on_access else pc
         self._refund_block_tail(self.pc)
         return self._stop_request
 
@@ -295,7 +299,7 @@ class Hart:
             self.isa.complete(self.uc, req, value)
         elif self._stop_request is not None:
             # a CORE-V instruction outside the image stopped on an MMIO access
-            return self._stopped_on_access()
+            return self._stopped_on_access(self.pc)
         self.pc = self.uc.reg_read(UC_RISCV_REG_PC)
         return Stop.BUDGET
 
@@ -339,7 +343,7 @@ class Hart:
             self._io_time = None
         self._in_io = False
         if value is WAIT:
-            self._request_stop(Stop.SLEEP, uc)
+            self._request_stop(Stop.SLEEP, uc, on_access=True)
             return 0
         return value
 
@@ -355,9 +359,9 @@ class Hart:
         self._in_io = False
         if r is WAIT:
             # PC stays on the store, which is retried when the hart wakes.
-            self._request_stop(Stop.SLEEP, uc)
+            self._request_stop(Stop.SLEEP, uc, on_access=True)
         elif self.cluster.exit_code is not None:
-            self._request_stop(Stop.EXIT, uc)
+            self._request_stop(Stop.EXIT, uc, on_access=True)
 
     def _access_time(self):
         """The exact cycle the current access reaches its peripheral, when the
@@ -374,10 +378,12 @@ class Hart:
             self.native.block_dyn += self._periph_latency
             self.stall_periph += self._periph_latency
 
-    def _request_stop(self, kind: Stop, uc) -> None:
+    def _request_stop(self, kind: Stop, uc, on_access: bool = False) -> None:
         if self._stop_request is None:
             self._stop_request = kind
-            self.native.io_stop = 1     # a CORE-V access in progress is left undone
+            self._stop_on_access = on_access
+            if on_access:
+                self.native.io_stop = 1     # a CORE-V access in progress is left undone
             uc.emu_stop()
 
     def _unmapped(self, uc, access, address, size, value, user_data):
