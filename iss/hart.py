@@ -133,6 +133,10 @@ class Hart:
         # instruction tracer sets 0: it must see each one through its hook).
         self.isa = isa.attach(uc, ctypes.addressof(st), code.raw, code.base)
         st.chain_limit = CHAIN_LIMIT
+        # Execution stops before any encoding that is not a valid instruction (an
+        # exit address; 0 is the `until` of emu_start, never executed).
+        uc.ctl_exits_enabled(True)
+        uc.ctl_set_exits([0, *code.illegal])
         uc.hook_add(UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED | UC_HOOK_MEM_FETCH_UNMAPPED,
                     self._unmapped)
         # After isa.attach: Unicorn runs hooks in registration order, and a hardware
@@ -208,6 +212,7 @@ class Hart:
         self._stop_on_access = False
         self._fault = None
         self._in_io = False
+        blocks = st.recent_pos
         if step:
             self.uc.ctl_flush_tb()    # blocks translated without the instruction counter would not stop
         try:
@@ -249,14 +254,20 @@ class Hart:
             return self._slow()
         if self._stop_request is not None:
             return self._stopped_on_access(pc)
-        # emu_start returned by itself: only wfi does that (PC on the next instruction).
+        # emu_start returned by itself: a wfi (PC on the next instruction), or an
+        # exit address: an invalid encoding (CodeImage.illegal) is next.
         self.pc = pc
-        if self._code.word(pc - 4) == WFI:
+        ran_to_pc = st.recent_pos != blocks and st.block_end == pc
+        if ran_to_pc and self._code.word(pc - 4) == WFI:
             self._refund_block_tail(pc)
             if self.cluster.event_unit.pending(self.id):
                 return Stop.BUDGET
             self.cluster.event_unit.sleep_wfi(self)
             return Stop.SLEEP
+        if self._code.is_illegal(pc) and not (step and st.recent_pos != blocks):
+            word = self._code.word(pc)
+            word = word if word & 3 == 3 else word & 0xFFFF
+            raise IllegalInstruction(f"illegal instruction 0x{word:08x}", self.where())
         if step or (self.debug is not None and self.debug.stopped_here(self)):
             # One instruction done (stepi), or a debugger stopped before the next one.
             self._refund_block_tail(pc)
@@ -475,6 +486,9 @@ class CodeImage:
                 i += 1
         self.starts = starts
         self.table = isa.predecode_table(self.raw, lo)[:n]
+        # Every halfword where no valid instruction starts: Unicorn would run some of
+        # these (c.fld, F/D instructions, RV64-only RVC, ...), the CV32E40P traps them.
+        self.illegal = [lo + 2 * int(i) for i in np.nonzero(self.table["op"] == 0)[0]]
         t = self.timing = timing_core.analyse(self.table, starts, lo, self.raw)
         self.flags = t.flags
         self.info, self.cost_at = timing_core.halfword_tables(self.table, starts, t)
@@ -486,6 +500,10 @@ class CodeImage:
     def index(self, addr: int):
         i = (addr - self.base) >> 1
         return i if 0 <= i <= self.halfwords and not (addr & 1) else None
+
+    def is_illegal(self, addr: int) -> bool:
+        i = self.index(addr)
+        return i is not None and i < self.halfwords and self.table["op"][i] == 0
 
     def word(self, addr: int) -> int:
         off = addr - self.base
