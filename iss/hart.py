@@ -257,8 +257,8 @@ class Hart:
         # emu_start returned by itself: a wfi (PC on the next instruction), or an
         # exit address: an invalid encoding (CodeImage.illegal) is next.
         self.pc = pc
-        ran_to_pc = st.recent_pos != blocks and st.block_end == pc
-        if ran_to_pc and self._code.word(pc - 4) == WFI:
+        # (an exit at the very address emu_start began at runs no block)
+        if self._code.word(pc - 4) == WFI and (st.recent_pos != blocks or not self._code.is_illegal(pc)):
             self._refund_block_tail(pc)
             if self.cluster.event_unit.pending(self.id):
                 return Stop.BUDGET
