@@ -91,6 +91,7 @@ class Hart:
         self.traps = 0                    # traps taken (exceptions and interrupts)
         self.interrupts = 0               # of which interrupts
         self._stop_request = None
+        self.ready_at = 0                # the cycle a retried instruction waits to act at (_exact_time)
         self._fault = None
         self._hook_error = None         # raised by an MMIO read callback, re-raised by run()
         self._code = code
@@ -168,6 +169,14 @@ class Hart:
         return self.native.instret
 
     @property
+    def next_cycle(self) -> int:
+        """The first cycle this hart can act at: its clock, or, when it stopped to
+        retry an instruction until the others pass that instruction's cycle, that
+        cycle (nothing it does comes earlier)."""
+        c = self.native.cycles
+        return self.ready_at if self.ready_at > c else c
+
+    @property
     def now(self) -> int:
         """This hart's clock. During a peripheral access with the cycle model on:
         the cycle the access reaches the peripheral (issue cycle + latency);
@@ -225,6 +234,7 @@ class Hart:
         st.budget = budget
         st.stop_reason = native.STOP_NONE
         self._stop_request = None
+        self.ready_at = 0
         self._stop_in_access = False
         self._fault = None
         if step:
@@ -411,6 +421,7 @@ class Hart:
         the instruction and retry it when the others have caught up."""
         sched = self.cluster.scheduler
         if ordered and not sched.may_act(self, at):
+            self.ready_at = at       # the scheduler runs the harts behind `at` first
             return False
         st = self.native
         if not st.tcdm_pending:

@@ -71,7 +71,7 @@ class Scheduler:
         hid = hart.id
         for h in self.cluster.harts:
             if h is not hart and h.state is State.RUNNING:
-                c = h.native.cycles
+                c = h.next_cycle
                 if c < at or (c == at and h.id < hid):
                     return False
         return not (self.events and self.events[0][0] <= at)
@@ -82,8 +82,8 @@ class Scheduler:
         nor the next event, is below it."""
         bound = at
         for h in self.cluster.harts:
-            if self.solo is None and h is not hart and h.state is State.RUNNING and h.native.cycles < bound:
-                bound = h.native.cycles
+            if self.solo is None and h is not hart and h.state is State.RUNNING and h.next_cycle < bound:
+                bound = h.next_cycle
         if self.events and self.events[0][0] < bound:
             bound = self.events[0][0]
         return bound
@@ -102,11 +102,13 @@ class Scheduler:
     def _run(self, max_cycles, cluster, harts, quantum, events, running) -> None:
         arbitrate = cluster.tcdm_arbiter.resolve
         while cluster.exit_code is None:
-            # The running hart whose clock is furthest behind (lowest id on ties).
+            # The running hart whose clock is furthest behind (lowest id on ties). A
+            # hart that stopped to retry an instruction once the others pass its
+            # cycle (Hart.ready_at) counts from that cycle, so they run first.
             hart, now = None, 0
             for h in harts:
                 if h.state is running:
-                    c = h.native.cycles
+                    c = h.next_cycle
                     if hart is None or c < now:
                         hart, now = h, c
             if hart is None:
