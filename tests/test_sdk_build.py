@@ -190,3 +190,14 @@ def test_preprocess_and_assembly_only(tmp_path, monkeypatch):
     assert "(2 * (3))" in (tmp_path / "k.i").read_text()
     assert iss_cc("-S", src, "-O2", "-o", tmp_path / "k.asm") == 0
     assert "cv.sdotusp.b" in (tmp_path / "k.asm").read_text()
+
+
+def test_plain_rv32imc_build_with_pmsis(tmp_path):
+    """`iss cc --no-corev` (plain RV32IMC, e.g. bench_sim's bare-Unicorn kernel)
+    still builds the runtime and a pmsis.h program: the PULP builtins, which are
+    CORE-V instructions, are left out of such a build instead of failing it."""
+    src = write(tmp_path / "p.c", '#include "pmsis.h"\nint main(void) { printf("%d\\n", pi_core_id() + 41); '
+                "return 0; }\n")
+    assert iss_cc(src, "--no-corev", "-o", tmp_path / "p.elf") == 0
+    r = Cluster(tmp_path / "p.elf").run()
+    assert (r.exit_code, r.stdout[:1]) == (0, ["41"])
