@@ -48,7 +48,6 @@ bottleneck).
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
