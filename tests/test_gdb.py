@@ -399,3 +399,22 @@ def test_no_hook_while_nothing_is_set(demo):
     ev = d.resume()
     assert ev.kind == "exit" and ev.exit_code == 3
 
+
+
+@needs_gdb
+def test_machine_mode_csrs_inside_an_interrupt_handler(iss_build):
+    """In the timer's handler of firmware/apps/rtos_tick.c GDB shows the trap
+    state the program itself reads (iss/machine.py), from the manual's trap entry:
+    mcause = interrupt bit | line 10 (EVT_TIMER0), MIE cleared with MPIE set and
+    MPP = 3, mtvec = the vector (direct mode), mie = the timer line only."""
+    app = Path(__file__).resolve().parents[1] / "firmware" / "apps" / "rtos_tick.c"
+    elf = iss_build([app], name="rtos_tick", opt="-O3")
+    out, rc, stdout, err = gdb(elf, [
+        "break rtos_tick", "continue",
+        "p/x $mcause", "p/x $mstatus", "p $mtvec == rtos_vector", "p/x $mie",
+        "p/x (unsigned) $mepc & 1", "info symbol $mepc", "p/x $mscratch",
+        "set var $mscratch = 0x1234", "p/x $mscratch", "kill"])
+    printed = values(out, "")
+    assert printed == ["0x8000000a", "0x1880", "1", "0x400", "0x0", "0x0", "0x1234"], out
+    # the first tick interrupts task A, core 0's part of the team (cluster_entry)
+    assert re.search(r"^cluster_entry \+ \d+ in section \.text", out, re.M), out

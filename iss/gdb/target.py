@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from unicorn.riscv_const import (UC_RISCV_REG_MCAUSE, UC_RISCV_REG_MEPC, UC_RISCV_REG_MSTATUS,
-                                 UC_RISCV_REG_MTVEC)
-
+from .. import machine as mm
 from ..isa import ABI
 
 GPR_COUNT = 32
@@ -30,7 +28,7 @@ class Register:
 
 
 # The CSRs GDB shows; their values come from the hart (see read_register).
-CSRS = ("mstatus", "mtvec", "mepc", "mcause", "mcycle", "minstret", "mhartid")
+CSRS = ("mstatus", "mtvec", "mepc", "mcause", "mcycle", "minstret", "mhartid", "mie", "mip", "mscratch")
 HWLOOP = tuple(f"{what}{i}" for i in (0, 1) for what in ("lpstart", "lpend", "lpcount"))
 
 REGISTERS: tuple[Register, ...] = (
@@ -43,9 +41,10 @@ BY_NAME = {r.name: n for n, r in enumerate(REGISTERS)}
 
 FEATURES = {"cpu": "org.gnu.gdb.riscv.cpu", "csr": "org.gnu.gdb.riscv.csr", "hwloop": "org.pulp.iss.hwloop"}
 
-# The CSRs Unicorn keeps itself (the machine-mode trap state).
-_UNICORN_CSR = {"mstatus": UC_RISCV_REG_MSTATUS, "mtvec": UC_RISCV_REG_MTVEC, "mepc": UC_RISCV_REG_MEPC,
-                "mcause": UC_RISCV_REG_MCAUSE}
+# The machine-mode CSRs live in the hart's model of machine mode (iss/machine.py),
+# which is what the program's csrr/csrw see; Unicorn's own copies are never used.
+_MACHINE_CSR = {"mstatus": mm.MSTATUS, "mtvec": mm.MTVEC, "mepc": mm.MEPC, "mcause": mm.MCAUSE,
+                "mie": mm.MIE, "mip": mm.MIP, "mscratch": mm.MSCRATCH}
 
 
 def target_xml() -> str:
@@ -76,8 +75,8 @@ def read_register(hart, n: int) -> int:
         return hart.instret & 0xFFFFFFFF
     if name == "mhartid":
         return hart.mhartid
-    if name in _UNICORN_CSR:
-        return hart.uc.reg_read(_UNICORN_CSR[name]) & 0xFFFFFFFF
+    if name in _MACHINE_CSR:
+        return hart.machine.read(_MACHINE_CSR[name])
     loops = hart.isa.state
     field = {"lpstart": loops.lp_start, "lpend": loops.lp_end, "lpcount": loops.lp_count}[name[:-1]]
     return int(field[int(name[-1])])
@@ -99,8 +98,11 @@ def write_register(hart, n: int, value: int) -> None:
         hart.native.instret = (hart.native.instret & ~0xFFFFFFFF) | value
     elif name == "mhartid":
         raise ValueError("mhartid is read-only")
-    elif name in _UNICORN_CSR:
-        hart.uc.reg_write(_UNICORN_CSR[name], value)
+    elif name in _MACHINE_CSR:
+        # mip shows the lines raised now and is read-only; the others are
+        # legalised (WARL) as a csrw would do.
+        if name == "mip" or not hart.machine.write(_MACHINE_CSR[name], value):
+            raise ValueError(f"{name} is read-only")
     else:
         loops = hart.isa.state
         field = {"lpstart": loops.lp_start, "lpend": loops.lp_end, "lpcount": loops.lp_count}[name[:-1]]
