@@ -67,42 +67,26 @@ def test_failed_assert_is_one_line_naming_file_and_line(run):
     assert len(result.stdout) == 15
 
 
-def _ulps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    ia, ib = a.view(np.int32).astype(np.int64), b.view(np.int32).astype(np.int64)
-    ia = np.where(ia < 0, -(ia & 0x7FFFFFFF), ia)
-    ib = np.where(ib < 0, -(ib & 0x7FFFFFFF), ib)
-    return np.abs(ia - ib)
-
-
 def test_libm_against_numpy(run):
     _, cluster, x = run
     out = cluster.read_symbol("math_out", np.float32).reshape(12, 64)
     x64 = x.astype(np.float64)
-    # Correctly rounded references: computed in double, rounded once to float.
+    # Correctly rounded references: computed in double, rounded once to float
+    # (tests/test_sdk_libm.py checks these functions over many more inputs).
     exact = {
+        0: np.exp(x64),
+        1: np.log((np.abs(x) + np.float32(0.5)).astype(np.float64)),  # the sum is a float sum in C
         2: np.sqrt(np.abs(x64)),
+        3: np.power((np.abs(x) + np.float32(0.25)).astype(np.float64), 1.75),
+        4: np.tanh(x64),
         5: np.abs(x64),
         6: np.floor((x * np.float32(3.0)).astype(np.float64)),
+        7: np.sin(x64),
+        8: np.cos(x64),
+        9: np.expm1(x64),
         10: np.ceil((x * np.float32(3.0)).astype(np.float64)),
         11: np.maximum(x64, 0.5),
     }
     for row, ref in exact.items():
         np.testing.assert_array_equal(out[row], ref.astype(np.float32), err_msg=f"row {row}")
-    # The transcendental functions of musl/compiler_rt/Zig are not correctly
-    # rounded everywhere (musl documents < 1 ULP): equal to the correctly rounded
-    # value for almost every input and never more than 1 ULP away.
-    approx = {
-        0: np.exp(x64),
-        1: np.log((np.abs(x) + np.float32(0.5)).astype(np.float64)),  # the sum is a float sum in C
-        3: np.power((np.abs(x) + np.float32(0.25)).astype(np.float64), 1.75),
-        4: np.tanh(x64),
-        7: np.sin(x64),
-        8: np.cos(x64),
-        9: np.expm1(x64),
-    }
-    for row, ref in approx.items():
-        ref32 = ref.astype(np.float32)
-        u = _ulps(out[row], ref32)
-        assert u.max() <= 1, (row, x[u.argmax()], out[row][u.argmax()], ref32[u.argmax()])
-        assert (u == 0).mean() >= 0.85, (row, (u == 0).mean())
     assert math.isnan(float("nan"))

@@ -1,34 +1,23 @@
 //! The libm functions of the firmware C library that neither compiler_rt nor
 //! the musl sources in the ziglang wheel provide, taken from Zig's standard
 //! library (std.math) as Zig's own libc does. compiler_rt (linked by zig cc)
-//! gives expf/exp, logf/log, log2, log10, exp2, sqrtf/sqrt, sinf/cosf/tanf,
-//! fabs, floor, ceilf, round, trunc, fma, fmin/fmax, fmod; the musl sources give
-//! powf/pow, expm1f, ldexpf/scalbnf, erff, atan2f, asinf, sinhf, nearbyintf
-//! (toolchain/libc.py lists them). Built by toolchain/libc.py with
-//! `zig build-obj` for the firmware's target.
+//! gives exp, log, log2, log10, exp2, sqrtf/sqrt, sin/cos/tan, fabs, floor,
+//! ceilf, round, trunc, fma, fmin/fmax, fmod; the musl sources give pow, expm1,
+//! ldexpf/scalbnf, erf, atan2, sinh, asinh/acosh/atanh, nearbyintf
+//! (toolchain/libc.py lists them); the transcendental float functions are
+//! libc/mathf.c's (correctly rounded through these double ones). Built by
+//! toolchain/libc.py with `zig build-obj` for the firmware's target.
 const std = @import("std");
 const math = std.math;
 
-export fn tanhf(x: f32) f32 {
-    return math.tanh(x);
-}
 export fn tanh(x: f64) f64 {
     return math.tanh(x);
-}
-export fn coshf(x: f32) f32 {
-    return math.cosh(x);
 }
 export fn cosh(x: f64) f64 {
     return math.cosh(x);
 }
-export fn atanf(x: f32) f32 {
-    return math.atan(x);
-}
 export fn atan(x: f64) f64 {
     return math.atan(x);
-}
-export fn acosf(x: f32) f32 {
-    return math.acos(x);
 }
 export fn acos(x: f64) f64 {
     return math.acos(x);
@@ -36,20 +25,11 @@ export fn acos(x: f64) f64 {
 export fn asin(x: f64) f64 {
     return math.asin(x);
 }
-export fn log1pf(x: f32) f32 {
-    return math.log1p(x);
-}
 export fn log1p(x: f64) f64 {
     return math.log1p(x);
 }
-export fn cbrtf(x: f32) f32 {
-    return math.cbrt(x);
-}
 export fn cbrt(x: f64) f64 {
     return math.cbrt(x);
-}
-export fn hypotf(x: f32, y: f32) f32 {
-    return math.hypot(x, y);
 }
 export fn hypot(x: f64, y: f64) f64 {
     return math.hypot(x, y);
