@@ -12,6 +12,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from elftools.common.exceptions import ELFError as _PyElfError
 from elftools.elf.constants import P_FLAGS
 from elftools.elf.elffile import ELFFile
@@ -20,6 +21,12 @@ from elftools.elf.sections import SymbolTableSection
 from .errors import ElfError
 
 EM_RISCV = 243
+# ELF32 symbol table entry (st_name, st_value, st_size, st_info, st_other, st_shndx)
+_SYM = np.dtype([("name", "u4"), ("value", "u4"), ("size", "u4"), ("info", "u1"), ("other", "u1"),
+                 ("shndx", "u2")])
+STT_FUNC = 2         # STT_NOTYPE 0, STT_OBJECT 1, STT_FUNC 2: the kinds kept
+SHN_UNDEF = 0
+_KINDS = ("notype", "object", "func")
 
 
 @dataclass
@@ -156,16 +163,30 @@ class Program:
         if not isinstance(tab, SymbolTableSection):
             raise ElfError(f"{self.path}: corrupt ELF (.symtab is a section of type {tab['sh_type']}, "
                            "not a symbol table)")
-        for s in tab.iter_symbols():
-            t = s["st_info"]["type"]
-            if not s.name or t not in ("STT_FUNC", "STT_OBJECT", "STT_NOTYPE") or s["st_shndx"] == "SHN_UNDEF":
-                continue
-            if s.name.startswith("$") or s.name.startswith(".L"):
-                continue  # mapping symbols and local labels
-            kind = {"STT_FUNC": "func", "STT_OBJECT": "object"}.get(t, "notype")
-            prev = out.get(s.name)
+        # Read as one array, not symbol by symbol through pyelftools: a C program's
+        # table is mostly local labels (.L*), ~9000 of them, 0.5 s that way.
+        if tab["sh_entsize"] != _SYM.itemsize:
+            raise ElfError(f"{self.path}: corrupt ELF (.symtab entries of {tab['sh_entsize']} bytes, "
+                           f"ELF32 has {_SYM.itemsize})")
+        data = tab.data()
+        syms = np.frombuffer(data, _SYM.newbyteorder("<" if elf.little_endian else ">"),
+                             len(data) // _SYM.itemsize)
+        strtab = tab.stringtable.data()
+        kinds = syms["info"] & 0xF
+        keep = np.nonzero((kinds <= STT_FUNC) & (syms["shndx"] != SHN_UNDEF) & (syms["name"] != 0))[0]
+        for i in keep.tolist():
+            off = int(syms["name"][i])
+            end = strtab.find(b"\0", off)
+            if off >= len(strtab) or end < 0:
+                raise ElfError(f"{self.path}: corrupt ELF (symbol name at {off} beyond the string table "
+                               f"of {len(strtab)} bytes)")
+            if end == off or strtab[off] == 0x24 or strtab.startswith(b".L", off):
+                continue  # no name, mapping symbols ($x, $d), local labels
+            name = strtab[off:end].decode("utf-8", errors="replace")
+            kind = _KINDS[int(kinds[i])]
+            prev = out.get(name)
             if prev is None or (prev.kind == "notype" and kind != "notype"):
-                out[s.name] = Symbol(s.name, s["st_value"], s["st_size"], kind)
+                out[name] = Symbol(name, int(syms["value"][i]), int(syms["size"][i]), kind)
         return out
 
     @property
