@@ -512,11 +512,21 @@ def _code_digest() -> str:
     return h.hexdigest()[:12]
 
 
+def worker_ready() -> str:
+    """Prepare this process for points: the imports and the native helper every
+    point needs, done once (on every worker at once, before the first point, so
+    no point pays them). Returns the iss identity the process runs."""
+    from . import cluster, native  # noqa: F401
+    from .study import bottleneck, mobilenetv2  # noqa: F401
+    native.lib()
+    return iss_identity()
+
+
 def _check_workers(client) -> None:
-    """Every worker runs the iss this client runs (else its results would be
-    cached under another version's key)."""
+    """Every worker is ready for points (worker_ready) and runs the iss this
+    client runs (else its results would be cached under another version's key)."""
     mine = iss_identity()
-    for worker, theirs in client.run(iss_identity).items():
+    for worker, theirs in client.run(worker_ready).items():
         if theirs != mine:
             raise IssError(f"Dask worker {worker} runs iss {theirs}, this machine iss {mine}: install the same "
                            f"iss on every worker")
@@ -901,6 +911,6 @@ def summary(table) -> str:
 
 
 __all__ = ["Spec", "SpecError", "Workload", "load_spec", "point_config", "plan", "run", "run_point", "Progress",
-           "iss_identity",
+           "iss_identity", "worker_ready",
            "local_client", "write_table", "read_table", "plot", "pareto_plot", "pareto_front", "summary",
            "METRICS"]
