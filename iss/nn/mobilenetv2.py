@@ -250,6 +250,15 @@ def _pct(values, relu):
     return max(float(p), 1.0)
 
 
+def _pct_columns(a, relu):
+    """_pct of each column of `a`, all at once (the same values: one partition per row of a.T)."""
+    if not a.shape[0]:
+        return np.ones(a.shape[1])
+    v = np.ascontiguousarray(a.T, dtype=np.float64)
+    p = np.percentile(np.maximum(v, 0.0), PCT_RELU, axis=1) if relu else np.percentile(np.abs(v), PCT_LINEAR, axis=1)
+    return np.maximum(p, 1.0)
+
+
 def _clamp(relu):
     return (0, Q6) if relu else (INT8_MIN, INT8_MAX)
 
@@ -278,7 +287,7 @@ def _core_requant(acc, w, bias, w_axes, relu, per_channel=False):
     bound = _acc_bound(w, bias, w_axes)
     if per_channel:
         a = acc.reshape(-1, acc.shape[-1])
-        p = np.array([_pct(a[:, c], relu) for c in range(a.shape[1])])
+        p = _pct_columns(a, relu)
         mult, shift = choose_mult_shift(TARGET / p, acc_bound=bound)
     else:
         mult, shift = choose_mult_shift(TARGET / _pct(acc, relu), acc_bound=int(bound.max()))
