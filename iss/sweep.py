@@ -333,13 +333,8 @@ def _builds(w: Workload, cores: int) -> dict:
         from .study import bottleneck as bn
         return bn.firmware(p["variant"], BottleneckShape(*p["shape"]), p["energy"], cores)
     if w.kind == "mobilenetv2":
-        from . import toolchain
         from .study import mobilenetv2 as mnv2
-        defines = ["MNV2_CORES_ONLY"] if p["variant"] == "cores" else []
-        options = dict(opt="-O3", include_dirs=[mnv2.KERNELS], defines=defines)
-        if cores != 8:
-            options["cores"] = cores
-        return {"run": toolchain.compile_cached([mnv2.APP], build_dir(), f"mobilenetv2_{p['variant']}", **options)}
+        return {"run": mnv2.firmware(cores_only=p["variant"] == "cores", cores=cores)}
     if p["elf"] is not None:
         return {"run": Path(p["elf"])}
     from . import toolchain

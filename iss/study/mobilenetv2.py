@@ -387,6 +387,19 @@ def build_firmware(out, cores_only=False, defines=(), cache_dir=None) -> Path:
                              cache_dir=cache_dir)
 
 
+def firmware(cores_only=False, cores=None) -> Path:
+    """The study's firmware, built once and kept by content (iss.study.cache_dir):
+    a rerun, a sweep point or a bench reuses it while nothing it depends on
+    changed."""
+    from .. import toolchain
+    from . import cache_dir
+    options = dict(opt="-O3", include_dirs=[KERNELS], defines=["MNV2_CORES_ONLY"] if cores_only else [])
+    if cores is not None and cores != 8:
+        options["cores"] = cores
+    return toolchain.compile_cached([APP], cache_dir(), f"mobilenetv2_{'cores' if cores_only else 'hetero'}",
+                                    **options)
+
+
 @dataclass
 class RunResult:
     plan: Plan
@@ -578,17 +591,16 @@ def run_study(input_hw=224, n_arrays=DEFAULT_IMAS, seed=0, program="preload", fc
     Energy (``iss.energy``) covers the whole run; with ``program="preload"``
     that is the timed inference plus a few hundred cycles of start-up.
     """
-    import tempfile
 
     log = log or (lambda msg: None)
-    bdir = Path(build_dir or tempfile.mkdtemp(prefix="iss-mnv2-"))
     weight_mapping(n_arrays, fc_on_ima)  # fails early (MappingError) when the network does not fit
     results = {}
     for variant in ("hetero", "cores") if baseline else ("hetero",):
         log(f"{variant}: building the network and the golden model")
         net = mnv2.make_network(variant, seed=seed, input_hw=input_hw, fc_on_ima=fc_on_ima)
         golden = mnv2.forward(net)
-        elf = build_firmware(bdir / f"mobilenetv2_{variant}.elf", cores_only=variant == "cores")
+        elf = (build_firmware(Path(build_dir) / f"mobilenetv2_{variant}.elf", cores_only=variant == "cores")
+               if build_dir else firmware(cores_only=variant == "cores"))
         opts = None
         if perfetto and variant == "hetero":
             from ..trace import ViewOptions
@@ -613,5 +625,5 @@ def run_study(input_hw=224, n_arrays=DEFAULT_IMAS, seed=0, program="preload", fc
     return StudyResult(results["hetero"], results.get("cores"), e_h, e_c, text + "\n")
 
 
-__all__ = ["weight_mapping", "ima_weights", "build_plan", "build_firmware", "run", "layer_table", "inference_energy",
+__all__ = ["weight_mapping", "ima_weights", "build_plan", "build_firmware", "firmware", "run", "layer_table", "inference_energy",
            "format_report", "run_study", "StudyResult", "Plan", "RunResult", "MappingError", "pack_pw4", "pack_dw4"]
