@@ -30,7 +30,7 @@ def test_wheel_contains_runtime_toolchain_and_native_sources(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for must in ("iss/runtime/crt0.S", "iss/runtime/link.ld", "iss/runtime/include/pmsis.h",
                  "iss/runtime/include/corev.h", "iss/toolchain/__init__.py", "iss/native/hart.c",
-                 "iss/native/corev.c", "iss/pytest_plugin.py", "iss/runtime/libc/stdio.c", "iss/runtime/libc/math.zig",
+                 "iss/native/corev.c", "iss/pytest_plugin.py", "iss/firmware.py", "iss/runtime/libc/stdio.c", "iss/runtime/libc/math.zig",
                  "iss/runtime/libc/printf_double/float.h", "iss/runtime/include/hal/pulp.h"):
         assert must in names, must
 
