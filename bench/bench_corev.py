@@ -11,39 +11,26 @@ Prints the median of several runs and the ratio native / Python.
 from __future__ import annotations
 
 import argparse
-import ctypes
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-from elftools.elf.elffile import ELFFile
-from unicorn import UC_ARCH_RISCV, UC_HOOK_BLOCK, UC_HOOK_INTR, UC_MODE_RISCV32, UC_PROT_ALL, Uc
+from unicorn import UC_HOOK_INTR
 from unicorn.riscv_const import UC_RISCV_REG_PC, UC_RISCV_REG_X0
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from iss import isa, native  # noqa: E402
+from iss.standalone import L2_BASE as BASE, StandaloneHart, assemble  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from figures import figure  # noqa: E402
 
-BASE = 0x1C000000
-MCPU = "generic_rv32+m+c+zicsr+xcvalu+xcvmac+xcvsimd+xcvmem+xcvbi+xcvbitmanip+xcvelw"
 
 
 def build(src: str, d: Path) -> bytes:
-    (d / "b.S").write_text(src)
-    (d / "l.ld").write_text(f"SECTIONS {{ . = {BASE:#x}; .text : {{ *(.text*) }} }}\n")
-    env = dict(os.environ, ZIG_GLOBAL_CACHE_DIR=str(d / "zc"), ZIG_LOCAL_CACHE_DIR=str(d / "zc"))
-    subprocess.run([sys.executable, "-m", "ziglang", "cc", "-target", "riscv32-freestanding-none", f"-mcpu={MCPU}",
-                    "-mabi=ilp32", "-nostdlib", "-T", str(d / "l.ld"), str(d / "b.S"), "-o", str(d / "b.elf")],
-                   check=True, env=env)
-    with open(d / "b.elf", "rb") as f:
-        return ELFFile(f).get_section_by_name(".text").data()
+    return assemble(src, d, "b", BASE)[0]
 
 
 def programs(iters: int) -> dict[str, tuple[str, int]]:
@@ -81,42 +68,21 @@ _start:
     return {"branch": (branch, iters), "hwloop": (hw, 3 * n * outer)}
 
 
-class Engine:
+class Engine(StandaloneHart):
+    """The standalone hart (iss/standalone.py) with the native CORE-V executor, or
+    with a Python trap handler doing the same work in its place."""
+
     def __init__(self, code: bytes, python_handler: bool, chain: int = 0):
-        self.l2 = np.zeros(1 << 20, np.uint8)
-        self.l2[:len(code)] = np.frombuffer(code, np.uint8)
-        self.uc = uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV32)
-        uc.mem_map_ptr(BASE, len(self.l2), UC_PROT_ALL, self.l2.ctypes.data)
-        tab = isa.predecode(code, BASE)
-        hw = len(tab)
-        starts = np.zeros(hw, np.uint32)
-        i = 0
-        while i < hw:
-            starts[i] = 1
-            i += int(tab["len"][i]) // 2
-        self.ip = np.zeros(hw + 1, np.uint32)
-        self.ip[1:] = np.cumsum(starts)
-        self.cp = np.zeros(hw + 1, np.uint32)
-        self.cp[1:] = np.cumsum(starts * tab["cycles"])
-        self.st = native.HartState()
-        self.st.budget = 1 << 62
-        self.st.l2, self.st.l2_base, self.st.l2_size = self.l2.ctypes.data, BASE, len(self.l2)
-        self.st.code_base, self.st.code_halfwords = BASE, hw
-        self.st.insn_prefix, self.st.cycle_prefix = self.ip.ctypes.data, self.cp.ctypes.data
-        native.add_hook(uc, UC_HOOK_BLOCK, "iss_block_hook", ctypes.addressof(self.st), 1, 0)
+        super().__init__(code, BASE, 1 << 20, corev=not python_handler, chain_limit=chain)
         if python_handler:
-            self.tab = tab
             self.done = False
-            uc.hook_add(UC_HOOK_INTR, self._py_intr)
-        else:
-            self.obj = isa.attach(uc, ctypes.addressof(self.st), code, BASE)
-            self.st.chain_limit = chain  # consecutive CORE-V instructions per trap (the simulator: 1024)
+            self.uc.hook_add(UC_HOOK_INTR, self._py_intr)
 
     def _py_intr(self, uc, intno, _):
         """The same work as the native hook, in Python: look up the pre-decoded entry,
         run cv.sdotsp.b, write rd, move PC."""
         pc = uc.reg_read(UC_RISCV_REG_PC) - 4
-        e = self.tab[(pc - BASE) >> 1]
+        e = self.table[(pc - BASE) >> 1]
         if intno != 2 or e["op"] != isa.OPS["cv.sdotsp.b"]:
             self.done = True
             uc.emu_stop()

@@ -9,7 +9,6 @@ field layout (written here, not taken from iss/).
 """
 from __future__ import annotations
 
-import ctypes
 import os
 import random
 import re
@@ -19,20 +18,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from elftools.elf.elffile import ELFFile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from unicorn import UC_ARCH_RISCV, UC_HOOK_BLOCK, UC_MODE_RISCV32, UC_PROT_ALL, Uc
-from unicorn import riscv_const as rc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import isa_ref as ref  # noqa: E402
 
 from iss import isa, native  # noqa: E402
+from iss.standalone import L2_BASE, TCDM_BASE, TCDM_SIZE, StandaloneHart, assemble  # noqa: E402
 
-MCPU = "generic_rv32+m+a+c+zicsr+xcvalu+xcvmac+xcvsimd+xcvmem+xcvbi+xcvbitmanip+xcvelw"
-L2_BASE, L2_SIZE = 0x1C000000, 64 << 20
-TCDM_BASE, TCDM_SIZE = 0x10000000, 1 << 20
 DATA_OFF = 8 << 20           # operand records from L2_BASE + DATA_OFF
 PER_INSN = int(os.environ.get("ISS_COREV_N", "10000"))
 SEED = int(os.environ.get("ISS_COREV_SEED", "1234"))   # of the random operand sets
@@ -114,77 +108,8 @@ def rand_word(rng: random.Random) -> int:
 
 
 # ------------------------------------------------------------------ build & run helpers
-def assemble(src: str, build: Path, name: str) -> tuple[bytes, int]:
-    s = build / f"{name}.S"
-    s.write_text(src)
-    ld = build / "link.ld"
-    ld.write_text(f"SECTIONS {{ . = {L2_BASE:#x}; .text : {{ *(.text*) }} }}\n")
-    elf = build / f"{name}.elf"
-    env = dict(os.environ, ZIG_GLOBAL_CACHE_DIR=str(build / "zc"), ZIG_LOCAL_CACHE_DIR=str(build / "zc"))
-    subprocess.run([sys.executable, "-m", "ziglang", "cc", "-target", "riscv32-freestanding-none",
-                    f"-mcpu={MCPU}", "-mabi=ilp32", "-nostdlib", "-T", str(ld), str(s), "-o", str(elf)],
-                   check=True, env=env, capture_output=True)
-    with open(elf, "rb") as f:
-        text = ELFFile(f).get_section_by_name(".text")
-        return text.data(), text["sh_addr"]
-
-
-class Machine:
-    """A raw Unicorn engine with the native block hook and the CORE-V executor."""
-
-    def __init__(self, code: bytes, base: int = L2_BASE, l2_size: int = L2_SIZE):
-        self.l2 = np.zeros(l2_size, np.uint8)
-        self.tcdm = np.zeros(TCDM_SIZE, np.uint8)
-        self.l2[:len(code)] = np.frombuffer(code, np.uint8)
-        self.uc = uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV32)
-        uc.mem_map_ptr(L2_BASE, l2_size, UC_PROT_ALL, self.l2.ctypes.data)
-        uc.mem_map_ptr(TCDM_BASE, TCDM_SIZE, UC_PROT_ALL, self.tcdm.ctypes.data)
-        self.st = native.HartState()
-        self.st.budget = 1 << 62
-        self.st.tcdm, self.st.tcdm_base, self.st.tcdm_size = self.tcdm.ctypes.data, TCDM_BASE, TCDM_SIZE
-        self.st.l2, self.st.l2_base, self.st.l2_size = self.l2.ctypes.data, L2_BASE, l2_size
-        tab = isa.predecode(code, base)
-        hw = len(tab)
-        starts = np.zeros(hw, np.uint32)
-        i = 0
-        while i < hw:
-            starts[i] = 1
-            i += int(tab["len"][i]) // 2
-        self.ip = np.zeros(hw + 1, np.uint32)
-        self.ip[1:] = np.cumsum(starts)
-        self.cp = np.zeros(hw + 1, np.uint32)
-        self.cp[1:] = np.cumsum(starts * tab["cycles"])
-        self.st.code_base, self.st.code_halfwords = base, hw
-        self.st.insn_prefix, self.st.cycle_prefix = self.ip.ctypes.data, self.cp.ctypes.data
-        native.add_hook(uc, UC_HOOK_BLOCK, "iss_block_hook", ctypes.addressof(self.st), 1, 0)
-        self.isa = isa.attach(uc, ctypes.addressof(self.st), code, base)
-        self.base = base
-
-    def reg(self, name: str) -> int:
-        return self.uc.reg_read(getattr(rc, "UC_RISCV_REG_" + name.upper()))
-
-    def set_reg(self, name: str, v: int) -> None:
-        self.uc.reg_write(getattr(rc, "UC_RISCV_REG_" + name.upper()), v & 0xFFFFFFFF)
-
-    def run(self, pc=None, max_slow=1000):
-        pc = self.base if pc is None else pc
-        for _ in range(max_slow):
-            self.st.stop_reason = 0
-            self.uc.emu_start(pc, 0)
-            pc = self.uc.reg_read(rc.UC_RISCV_REG_PC)
-            if self.st.stop_reason == native.STOP_SLOW:
-                req = self.isa.slow(self.uc)
-                if req is not None:
-                    value = int.from_bytes(bytes(self.uc.mem_read(req.address, 4)), "little")
-                    self.isa.complete(self.uc, req, value)
-                pc = self.uc.reg_read(rc.UC_RISCV_REG_PC)
-                continue
-            return self.st.stop_reason
-        raise AssertionError("too many slow stops")
-
-    def words(self, addr: int, n: int) -> np.ndarray:
-        off = addr - L2_BASE
-        return self.l2[off:off + 4 * n].view("<u4")
+# assemble() and StandaloneHart (iss/standalone.py): the harness the native
+# executor's bench runs on too.
 
 
 LOOP = """
@@ -238,7 +163,7 @@ def alu_run(tmp_path_factory):
             src.append(LOOP.format(k=k, insn=asm))
     src.append(f"  .word {STOP_WORD:#x}")
     code, base = assemble("\n".join(src), build, "alu")
-    m = Machine(code, base)
+    m = StandaloneHart(code, base)
     rng = random.Random(SEED)
     ops = np.array([rand_word(rng) for _ in range(3 * total)], np.uint32).reshape(total, 3)
     m.l2[DATA_OFF:DATA_OFF + ops.nbytes] = ops.view(np.uint8).ravel()
@@ -399,7 +324,7 @@ def test_invalid_encoding_stops_illegal(tmp_path_factory):
     for word in (0x0000007B | (0b01111 << 27), 0x0000402B | (0b1111 << 8), 0xFE00302B):
         code, base = assemble(f".option norvc\n_start:\n nop\n .word {word:#x}\n nop\n", build, "ill")
         assert isa.decode(word) is None
-        m = Machine(code, base, l2_size=1 << 20)
+        m = StandaloneHart(code, base, l2_size=1 << 20)
         assert m.run() == native.STOP_ILLEGAL
         assert (m.st.stop_pc, m.st.stop_info) == (base + 4, word)
         assert m.reg("pc") == base + 4
@@ -409,7 +334,7 @@ def test_unmapped_access_faults(tmp_path_factory):
     build = tmp_path_factory.mktemp("fault")
     code, base = assemble(".option norvc\n_start:\n li a1, 0x30000010\n li a0, 7\n cv.lw a0, (a1), 4\n nop\n",
                           build, "fault")
-    m = Machine(code, base, l2_size=1 << 20)
+    m = StandaloneHart(code, base, l2_size=1 << 20)
     assert m.run() == native.STOP_FAULT
     assert m.st.stop_info == 0x30000010 and m.st.stop_pc == base + 12
     assert m.reg("a0") == 7 and m.reg("a1") == 0x30000010     # nothing committed
@@ -419,7 +344,7 @@ def test_mmio_operands_reach_callbacks(tmp_path_factory):
     build = tmp_path_factory.mktemp("mmio")
     code, base = assemble(".option norvc\n_start:\n li a1, 0x1a100000\n li a2, 0x55\n"
                           " cv.sw a2, (a1), 4\n cv.lw a3, (a1), 4\n .word 0xffffffff\n", build, "mmio")
-    m = Machine(code, base, l2_size=1 << 20)
+    m = StandaloneHart(code, base, l2_size=1 << 20)
     log = []
     m.uc.mmio_map(0x1A100000, 0x1000, lambda uc, off, size, ud: (log.append(("r", off)), 0xABCD)[1], None,
                   lambda uc, off, size, val, ud: log.append(("w", off, val)), None)
@@ -472,7 +397,7 @@ def test_memory_instructions(tmp_path_factory):
     src.append("  li a1, 0x10000100\n  cv.lw a1, (a1), 4\n  mv s3, a1")
     src.append(f"  .word {STOP_WORD:#x}")
     code, base = assemble("\n".join(src), build, "mem")
-    m = Machine(code, base)
+    m = StandaloneHart(code, base)
     mem0 = rng.randbytes(TCDM_SIZE)
     m.tcdm[:] = np.frombuffer(mem0, np.uint8)
     recs = []
@@ -512,7 +437,7 @@ def test_elw_is_a_slow_event_load(tmp_path_factory):
     build = tmp_path_factory.mktemp("elw")
     code, base = assemble(".option norvc\n_start:\n li a1, 0x10000010\n cv.elw a0, 8(a1)\n addi a0, a0, 1\n"
                           " .word 0xffffffff\n", build, "elw")
-    m = Machine(code, base, l2_size=1 << 20)
+    m = StandaloneHart(code, base, l2_size=1 << 20)
     m.tcdm[0x18:0x1C] = [4, 3, 2, 1]
     m.st.stop_reason = 0
     m.uc.emu_start(base, 0)
@@ -548,7 +473,7 @@ def test_immediate_branches(tmp_path_factory):
   bnez s2, 1b""")
     src.append(f"  .word {STOP_WORD:#x}")
     code, base = assemble("\n".join(src), build, "bi")
-    m = Machine(code, base)
+    m = StandaloneHart(code, base)
     vals = []
     for op, imm in cases:
         for _ in range(k):
@@ -583,7 +508,7 @@ REGNUM = {n: i for i, n in enumerate(isa.ABI)}
 def run_hw(build, name, body_lines, regs=("a0", "a1", "a2", "a3")):
     src = [".option norvc", ".option norelax", "_start:"] + body_lines + [f"  .word {STOP_WORD:#x}"]
     code, base = assemble("\n".join(src), build, name)
-    m = Machine(code, base, l2_size=1 << 20)
+    m = StandaloneHart(code, base, l2_size=1 << 20)
     assert m.run() == native.STOP_ILLEGAL, m.st.stop_reason
     return m, {r: m.reg(r) for r in regs}
 
@@ -762,7 +687,7 @@ def edge_machine(tmp_path_factory):
         src.append(f"v{i}:\n  lw a1, 0(s0)\n  lw a2, 4(s0)\n  lw a3, 8(s0)\n  {asm}\n  sw a3, 12(s0)\n"
                    f"  .word {STOP_WORD:#x}")
     code, base = assemble("\n".join(src), build, "edge")
-    m = Machine(code, base)
+    m = StandaloneHart(code, base)
     starts = [base + 24 * i for i in range(len(vs))]
     return m, vs, starts, slot
 
