@@ -385,17 +385,18 @@ def test_no_hook_while_nothing_is_set(demo):
     """Zero cost: breakpoints and watchpoints add hooks only while they exist."""
     from iss.cluster import Cluster
     from iss.gdb import Debugger
+    from iss import unicorn_adapter
     c = Cluster(demo)
-    hooks = [len(h.uc._callbacks) for h in c.harts]
+    hooks = [unicorn_adapter.python_hooks(h.uc) for h in c.harts]
     d = Debugger(c)
     fill = c.program.symbol("fill").addr
     d.add_breakpoint(fill)
     d.add_watchpoint(2, c.program.symbol("ready_flag").addr, 4)
-    assert d.breakpoints and d._watch_hooks
+    assert d.breakpoints and d.watch_hooks
     d.remove_breakpoint(fill)
     d.remove_watchpoint(2, c.program.symbol("ready_flag").addr, 4)
-    assert not d.breakpoints and not d._watch_hooks
-    assert hooks == [len(h.uc._callbacks) for h in c.harts]
+    assert not d.breakpoints and not d.watch_hooks
+    assert hooks == [unicorn_adapter.python_hooks(h.uc) for h in c.harts]
     ev = d.resume()
     assert ev.kind == "exit" and ev.exit_code == 3
 

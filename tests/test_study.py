@@ -57,7 +57,7 @@ def test_energy_of_cores_run_is_sum_of_counts_times_table():
     from iss.nn import mobilenetv2 as mnv2
     params, _ = mnv2.make_bottleneck(SMALL, "cores", seed=1)
     c = Cluster(elf, cfg)
-    bn._fill(bn._Runner(c), "cores", params, mnv2.random_input((8, 8, 16), seed=2), None)
+    bn.fill_inputs(c, "cores", params, mnv2.random_input((8, 8, 16), seed=2))
     assert c.run().exit_code == 0
     counts = count_events(c)
     prof = c.profile_data()

@@ -149,14 +149,6 @@ def test_contention_microbenchmark_is_the_same_at_every_quantum(micro):  # noqa:
 
 
 def _bottleneck(variant, quantum, monkeypatch):
-    orig_config = bn._config
-
-    def config(*a, **k):
-        c = orig_config(*a, **k)
-        c.scheduler.quantum = quantum
-        return c.validate()
-
-    monkeypatch.setattr(bn, "_config", config)
     spans = []
     orig = Cluster.run
 
@@ -167,7 +159,7 @@ def _bottleneck(variant, quantum, monkeypatch):
         return out
 
     monkeypatch.setattr(Cluster, "run", run_recording)
-    res = bn.run_variant(variant, SMALL, energy=False)
+    res = bn.run_variant(variant, SMALL, energy=False, config={"scheduler": {"quantum": quantum}})
     # (the order the spans end in the simulation may differ; their cycles may not)
     return [(l.name, l.cycles) for l in res.layers], res.cycles, sorted(spans, key=repr)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from iss import Cluster, cli
+from iss import Cluster, cli, unicorn_adapter
 from iss.errors import MemoryFault
 from iss.trace import Session, ViewOptions, build_profile
 from iss.trace.profile import profile_data_from_trace
@@ -221,6 +221,7 @@ def test_error_run_leaves_trace_on_disk(fw, tmp_path, capsys):
 
 def test_no_hooks_when_views_are_off(hot):
     c = Cluster(hot)
+    hooks = [unicorn_adapter.python_hooks(h.uc) for h in c.harts]
     s = Session(c, ViewOptions())
     s.run()
-    assert not s._tracers and all(not hasattr(h, "_iss_tracer") for h in c.harts)
+    assert not s.tracers and hooks == [unicorn_adapter.python_hooks(h.uc) for h in c.harts]

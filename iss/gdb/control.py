@@ -20,9 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from unicorn import UC_HOOK_CODE
-from unicorn.unicorn_py3 import unicorn as _ucpy
 
-from .. import isa, native
+from .. import isa, native, unicorn_adapter
 
 from ..errors import CycleLimit, Deadlock, IllegalInstruction, MemoryFault, SimulationError
 from ..hart import State, Stop
@@ -99,7 +98,7 @@ class Debugger:
         self._step_from = None    # (hart, pc) being stepped: a breakpoint there does not fire
         self._only = None         # harts GDB resumed alone: the others' hits are not theirs to report
         self._watch_state = {h.id: _DebugState(skip_pc=NO_PC) for h in cluster.harts}
-        self._watch_hooks: dict[int, int] = {}    # hart id -> native code hook, while watchpoints exist
+        self.watch_hooks: dict[int, int] = {}     # hart id -> native code hook, while watchpoints exist
         self._access_table = None
         for h in cluster.harts:
             h.debug = self
@@ -159,14 +158,14 @@ class Debugger:
             st.n_watch = len(self.watchpoints)
             for i, w in enumerate(self.watchpoints):
                 st.watch[i] = _WatchRange(w.address, w.address + w.length, {2: 1, 3: 2, 4: 3}[w.kind])
-            hook = self._watch_hooks.get(h.id)
+            hook = self.watch_hooks.get(h.id)
             if self.watchpoints and hook is None:
-                self._watch_hooks[h.id] = native.add_hook(h.uc, UC_HOOK_CODE, "iss_debug_code_hook",
+                self.watch_hooks[h.id] = native.add_hook(h.uc, UC_HOOK_CODE, "iss_debug_code_hook",
                                                           ctypes.addressof(st), code.base,
                                                           code.base + 2 * code.halfwords - 1)
                 h.uc.ctl_flush_tb()     # hooks only fire in blocks translated after they were added
             elif not self.watchpoints and hook is not None:
-                _ucpy.uclib.uc_hook_del(h.uc._uch, ctypes.c_size_t(self._watch_hooks.pop(h.id)))
+                unicorn_adapter.hook_del(h.uc, self.watch_hooks.pop(h.id))
                 h.uc.ctl_flush_tb()
 
     def stopped_here(self, hart) -> bool:

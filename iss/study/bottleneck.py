@@ -235,6 +235,12 @@ class _Runner:
         return np.frombuffer(self.c.memory.read(self.c.program.symbol(name).addr, n), dtype).reshape(shape)
 
 
+def fill_inputs(cluster, variant, params, x, mapping=None) -> None:
+    """Write a variant's input, weights and (with the IMA) its array plan into the
+    firmware's globals of `cluster`, before it runs."""
+    _fill(_Runner(cluster), variant, params, x, mapping)
+
+
 def _fill(r: _Runner, variant, params, x, mapping):
     from ..nn import ima_model
     from .packing import pack_dw4, pack_pw4
@@ -370,7 +376,7 @@ def run_variant(variant, shape, seed=SEED, energy=True, perfetto=None, plot=None
     if energy:
         counts = en.count_events(cluster)
         base = Cluster(programs["skip"], cfg)
-        _fill(_Runner(base), variant, params, x, mapping)
+        fill_inputs(base, variant, params, x, mapping)
         if base.run().exit_code != 0:
             raise StudyError(f"{variant}: the set-up-only build failed")
         counts = counts.minus(en.count_events(base))

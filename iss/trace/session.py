@@ -152,7 +152,7 @@ class Session:
         self.sleep: SleepLog | None = None
         self.function_map: FunctionMap | None = None
         self.result = None
-        self._tracers: list[Tracer] = []
+        self.tracers: list[Tracer] = []
         self._tmp: str | None = None
         self._records: np.ndarray | None = None
         self._interrupted = False
@@ -189,7 +189,7 @@ class Session:
                 cores is None or h.id in cores) else None
             spath = os.path.join(self._tmp, f"tl{h.id}.bin") if o.timeline else None
             if ipath or spath:
-                self._tracers.append(Tracer(h, insn_path=ipath, sample_path=spath, meta=meta,
+                self.tracers.append(Tracer(h, insn_path=ipath, sample_path=spath, meta=meta,
                                             func_ids=self.function_map.ids, window=window,
                                             sample_period=o.sample_period))
 
@@ -220,7 +220,7 @@ class Session:
         c, o = self.cluster, self.options
         end = max((h.native.cycles for h in c.harts), default=0)
         errors = []
-        for t in self._tracers:
+        for t in self.tracers:
             try:
                 t.finish()
                 self._exact_cycles(t)
@@ -243,7 +243,7 @@ class Session:
                 if (o.profile or o.profile_json) and not hasattr(c, "profile_data"):
                     self._records = insn_text.merge([r for r in (read_insn(p) for p in ins) if len(r)]) \
                         if ins else None
-                for t in self._tracers:
+                for t in self.tracers:
                     if t.sample_path:
                         self.samples[t.hart.id] = read_samples(t.sample_path)
             if o.profile or o.profile_json:

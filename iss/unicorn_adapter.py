@@ -1,0 +1,44 @@
+"""Every use of Unicorn beyond its public Python API, in one place.
+
+The native helper (iss/native) is handed Unicorn's C entry points and an
+engine's C handle, and registers and removes C hooks without a Python thunk;
+the Python binding has no public way to give either, so this module reaches
+into it (`uclib`, `Uc._uch`, `Uc._callbacks`). Those names are the binding's
+internals: they are checked here, once, against the version they were written
+for, and a different Unicorn fails at import with one clear line instead of a
+crash deep in a run.
+"""
+from __future__ import annotations
+
+import ctypes
+
+import unicorn
+
+# The binding's internals below were read from this release (pyproject.toml pins it).
+UNICORN_VERSION = "2.1.4"
+
+if unicorn.__version__ != UNICORN_VERSION:
+    raise ImportError(f"iss needs unicorn=={UNICORN_VERSION} (it uses the Python binding's internals: "
+                      f"iss/unicorn_adapter.py), but unicorn {unicorn.__version__} is installed; "
+                      f"pip install unicorn=={UNICORN_VERSION}")
+
+from unicorn.unicorn_py3 import unicorn as _binding  # noqa: E402
+
+uclib = _binding.uclib      # the loaded libunicorn (ctypes.CDLL)
+
+
+def handle(uc) -> ctypes.c_void_p:
+    """The engine's `uc_engine *`, for C functions of the native helper."""
+    return uc._uch
+
+
+def hook_del(uc, hook: int) -> None:
+    """Remove a hook registered with uc_hook_add from C (native.add_hook);
+    `Uc.hook_del` only knows hooks with a Python callback."""
+    uclib.uc_hook_del(uc._uch, ctypes.c_size_t(hook))
+
+
+def python_hooks(uc) -> int:
+    """How many hooks with a Python callback the engine has (the binding keeps
+    one callback per `Uc.hook_add`)."""
+    return len(uc._callbacks)
