@@ -12,7 +12,6 @@ import numpy as np
 
 from .config import Config
 from .errors import MemoryFault
-from .periph.base import WAIT
 
 TCDM_BASE = 0x1000_0000
 CLUSTER_PERIPH_BASE = 0x1020_0000   # ctrl +0x000, timer +0x400, event unit +0x800, HWPE +0x1000, DMA +0x1800
@@ -32,6 +31,18 @@ EU_OFFSET = 0x800
 HWPE_OFFSET = 0x1000
 DMA_OFFSET = 0x1800
 STDOUT_OFFSET = 0xF000              # inside SOC_PERIPH_BASE
+
+
+class _Wait:
+    """What a peripheral's `read`/`write` returns to put the accessing hart to
+    sleep. The access is retried, from the same instruction, when an event wakes
+    the hart; the model must make the retry free of repeated side effects."""
+
+    def __repr__(self) -> str:
+        return "WAIT"
+
+
+WAIT = _Wait()
 
 
 @dataclass
@@ -106,7 +117,7 @@ class Memory:
         self.private.append(Window(offset, periph))
 
     def io_read(self, hart, addr: int, size: int):
-        """A hart's load from a peripheral window; may return WAIT (see periph/base.py)."""
+        """A hart's load from a peripheral window; may return WAIT."""
         w = self._io_window(hart, addr, size, "load from")
         hart.retrying = hart.retry_addr == addr
         value = w.periph.read(hart, addr - w.base if w in self.windows else addr - DEMUX_BASE - w.base, size)

@@ -16,22 +16,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import PeripheralError
+from ..memory import WAIT  # noqa: F401  (what read/write return to put the hart to sleep)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..cluster import Cluster
     from ..hart import Hart
-
-
-class _Wait:
-    """Returned by `read`/`write` to put the accessing hart to sleep. The access is
-    retried, from the same instruction, when an event wakes the hart; the model
-    must make the retry free of repeated side effects."""
-
-    def __repr__(self) -> str:
-        return "WAIT"
-
-
-WAIT = _Wait()
 
 
 class Peripheral:
