@@ -18,14 +18,13 @@ from .config import Config
 from .elf import Program
 from .errors import ConfigError, ElfError, SimulationError
 from .hart import CodeImage, Hart
-from .memory import (CLUSTER_PERIPH_BASE, CTRL_OFFSET, EU_OFFSET, SOC_PERIPH_BASE, STDOUT_OFFSET, TIMER_OFFSET,
-                     Memory)
-from .periph import dma, dwa, ima
-from .periph.base import WAIT
+from .memory import CLUSTER_PERIPH_BASE, CTRL_OFFSET, EU_OFFSET, SOC_PERIPH_BASE, STDOUT_OFFSET, Memory
+from .periph import dma, dwa, ima, timer
+from .periph.base import WAIT, Wiring
 from .periph.cluster_ctrl import ClusterCtrl
 from .periph.event_unit import EventUnit
 from .periph.stdout import Stdout
-from .periph.timer import EVT_TIMER0, EVT_TIMER1, Timer
+from .periph.timer import Timer
 from .scheduler import Scheduler
 from .timing.tcdm import TcdmArbiter
 
@@ -78,6 +77,22 @@ class TestPort:
         return f"test port (core {self.id})"
 
 
+class ClusterClock:
+    """The cluster's clock as its peripherals are given it: `now` (the running
+    hart's clock, or the event being fired) and `schedule(at, fn)`."""
+    __slots__ = ("_cluster",)
+
+    def __init__(self, cluster: "Cluster"):
+        self._cluster = cluster
+
+    @property
+    def now(self) -> int:
+        return self._cluster.now
+
+    def schedule(self, at: int, fn) -> None:
+        self._cluster.schedule(at, fn)
+
+
 class Cluster:
     def __init__(self, program: str | Path | Program | None = None, config: Config | None = None,
                  echo: bool = False):
@@ -104,31 +119,29 @@ class Cluster:
             self._check_build(program)
             self._load(program)
 
+        # The peripherals, each given what it is connected to (iss/periph/base.py).
+        self.clock = ClusterClock(self)
         self.ctrl = ClusterCtrl(self)
-        self.event_unit = EventUnit(self)
-        self.stdout = Stdout(self, self._line)
+        self.event_unit = EventUnit(self.config, self.clock)
+        self.stdout = Stdout(self._line)
         self.memory.attach(CLUSTER_PERIPH_BASE + CTRL_OFFSET, self.ctrl)
         self.memory.attach(CLUSTER_PERIPH_BASE + EU_OFFSET, self.event_unit)
         self.memory.attach_private(0x000, self.event_unit)
         self.memory.attach(SOC_PERIPH_BASE + STDOUT_OFFSET, self.stdout)
-        # The timer's two event lines reach every core (PULP's cluster_event_map).
-        eu = self.event_unit
-        self.timer = Timer(lambda: self.now, self.schedule,
-                           [lambda at: eu.trigger(EVT_TIMER0, eu.all_cores, at),
-                            lambda at: eu.trigger(EVT_TIMER1, eu.all_cores, at)],
-                           clock_hz=self.config.cluster.clock_mhz * 1e6,
-                           ref_clock_hz=self.config.machine.timer_ref_clock_hz)
-        self.memory.attach(CLUSTER_PERIPH_BASE + TIMER_OFFSET, self.timer)
-
         self.tcdm_arbiter = TcdmArbiter(self.config.memory.tcdm_banks, self.config.cluster.cores,
                                         self.config.timing.tcdm_window)
-        for model in (dma, ima, dwa):
-            model.install(self)
+        wiring = Wiring(self.config, self.clock, self.memory, self.tcdm_arbiter, self.event_unit,
+                        self.record_activity)
+        self.timer: Timer = timer.install(wiring)
+        self.dma: dma.Dma = dma.install(wiring)
+        self.imas: list[ima.Ima] = ima.install(wiring)
+        self.dwa: dwa.Dwa = dwa.install(wiring)
 
         self.harts: list[Hart] = []
         if program:
             self.code = CodeImage(program)
             self.harts = [Hart(self, i, self.code) for i in range(self.config.cluster.cores)]
+        self.event_unit.connect_cores(self.harts)
 
     # -- set-up ----------------------------------------------------------------
     def _check_build(self, program: Program) -> None:
@@ -150,14 +163,6 @@ class Cluster:
             view = self.memory.view(seg.vaddr, seg.memsz)
             view[:len(seg.data)] = memoryview(seg.data)
             view[len(seg.data):] = 0
-
-    @property
-    def peripherals(self) -> list:
-        """Every peripheral model attached, once each."""
-        seen = {}
-        for w in self.memory.windows + self.memory.private:
-            seen.setdefault(id(w.periph), w.periph)
-        return list(seen.values())
 
     def attach(self, base: int, periph) -> None:
         """Place a peripheral's register window in the shared address map."""

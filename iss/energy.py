@@ -18,7 +18,7 @@ Events and where their counts come from:
 * TCDM and L2 accesses of the cores (``profile_data``);
 * DMA bytes, IMA MVMs (and the window size of each), IMA streamer words, DWA
   MACs and port words, programmed IMA cells: the statistics the models keep
-  (iss/periph/dma.py, ima.py, dwa.py), found through ``Cluster.peripherals``;
+  (iss/periph/dma.py, ima.py, dwa.py), read from ``cluster.dma``, ``.imas``, ``.dwa``;
 * cluster cycles (shared infrastructure): the run's cycles.
 
 Calibration check (the EnergySection values are chosen, not fitted): the
@@ -90,9 +90,6 @@ def _insn_class_table(code) -> np.ndarray:
 
 def count_events(cluster) -> Counts:
     """Counts of every energy event of a finished run of `cluster`."""
-    from .periph.dma import Dma
-    from .periph.dwa import Dwa
-    from .periph.ima import Ima
     c = Counts()
     data = cluster.profile_data()
     end = max((d["cycles"] for d in data), default=0)
@@ -107,17 +104,14 @@ def count_events(cluster) -> Counts:
         c.sleep_cycles += int(d["sleep_cycles"] + (end - d["cycles"]))
         c.tcdm_accesses += int(d["tcdm_accesses"])
         c.l2_accesses += int(d["l2_accesses"])
-    for p in cluster.peripherals:
-        if isinstance(p, Ima):
-            c.ima_mvms += p.mvms
-            c.ima_ops += p.ops
-            c.ima_stream_words += p.stream_words
-            c.ima_cells_programmed += int(p.programmed.sum())
-        elif isinstance(p, Dwa):
-            c.dwa_macs += p.macs
-            c.dwa_words += p.stream_words
-        elif isinstance(p, Dma):
-            c.dma_bytes += p.bytes_done
+    for p in cluster.imas:
+        c.ima_mvms += p.mvms
+        c.ima_ops += p.ops
+        c.ima_stream_words += p.stream_words
+        c.ima_cells_programmed += int(p.programmed.sum())
+    c.dwa_macs += cluster.dwa.macs
+    c.dwa_words += cluster.dwa.stream_words
+    c.dma_bytes += cluster.dma.bytes_done
     return c
 
 

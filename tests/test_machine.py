@@ -89,7 +89,6 @@ def timer_cluster():
     eu = c.event_unit
     orig = eu.trigger
     eu.trigger = lambda line, mask, at=None: (raised.append((line, at)), orig(line, mask, at))
-    c.timer._lines = [lambda at: eu.trigger(10, 0xFF, at), lambda at: eu.trigger(11, 0xFF, at)]
     return c, raised
 
 

@@ -1,26 +1,77 @@
-"""What every memory-mapped peripheral model is, and what it may ask of the cluster.
+"""What every memory-mapped peripheral model is, and what it is connected to.
 
 A peripheral owns one register window. Harts call `read`/`write` with the offset
 inside that window; the cluster decides which peripheral an address belongs to
-(iss/memory.py). A peripheral never touches another peripheral's state: it raises
-events through the event unit and schedules its own future work on the cluster's
-clock (`cluster.schedule`).
+(iss/memory.py). A peripheral never touches another peripheral's state, nor the
+cluster: it is given what it is connected to when it is built (`Wiring`, as
+GVSoC binds a component's ports): the clock, its event lines into the event
+unit, a TCDM port, the memories it moves data in, the activity record. A
+model's module has `install(wiring)`, which builds it, places its register
+window(s) and returns it; the cluster calls it once and keeps the reference
+(`cluster.dma`, `cluster.imas`, ...).
 
-Time: `hart.now` is the accessing hart's clock in cycles; `cluster.schedule(t, fn)`
-calls `fn()` when cluster time reaches cycle `t`. Harts are kept within one
-scheduler quantum of each other, and every hart that can observe an event runs
-behind it, so an event at `t` is seen by a hart at its cycle `t` or later.
+Time: `hart.now` is the accessing hart's clock in cycles; `clock.now` the
+cluster's; `clock.schedule(t, fn)` calls `fn()` when cluster time reaches cycle
+`t`. Harts are kept within one scheduler quantum of each other, and every hart
+that can observe an event runs behind it, so an event at `t` is seen by a hart
+at its cycle `t` or later.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from ..errors import PeripheralError
-from ..memory import WAIT  # noqa: F401  (what read/write return to put the hart to sleep)
+from ..memory import WAIT, Memory  # noqa: F401  (WAIT: what read/write return to put the hart to sleep)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..cluster import Cluster
+    from ..config import Config
     from ..hart import Hart
+    from ..timing.tcdm import TcdmArbiter, TcdmPort
+
+#: An event line into the event unit: `line(at, core_mask=None)` raises it at
+#: cycle `at` on the cores of `core_mask` (None: every core).
+EventLine = Callable[..., None]
+
+
+class Clock(Protocol):
+    """The cluster's clock as a model sees it."""
+
+    @property
+    def now(self) -> int: ...
+
+    def schedule(self, at: int, fn: Callable[[], None]) -> None: ...
+
+
+class Wiring:
+    """What the cluster connects its models to; each model's `install(wiring)`
+    takes the connections it needs from here when it is built."""
+
+    def __init__(self, config: "Config", clock: Clock, memory: Memory, tcdm: "TcdmArbiter", event_unit,
+                 activity: Callable[[str, str, int, int], None]):
+        self.config = config
+        self.clock = clock
+        self.memory = memory
+        self.activity = activity          # activity(unit, label, start, end): spans the views draw
+        self._tcdm = tcdm
+        self._event_unit = event_unit
+
+    def event_line(self, line: int) -> EventLine:
+        """Event line `line` of the event unit."""
+        return self._event_unit.line(line)
+
+    def tcdm_port(self, name: str) -> "TcdmPort":
+        """A new port into the TCDM's bank arbitration (after the cores and the
+        ports opened before it in round-robin order)."""
+        from ..timing.tcdm import TcdmPort
+        return TcdmPort(self._tcdm, name)
+
+    def attach(self, base: int, periph: "Peripheral") -> None:
+        """Place a register window in the shared address map."""
+        self.memory.attach(base, periph)
+
+    def attach_private(self, offset: int, periph: "Peripheral") -> None:
+        """Place a register window in every core's private (demux) view."""
+        self.memory.attach_private(offset, periph)
 
 
 class Peripheral:
@@ -30,9 +81,6 @@ class Peripheral:
     size = 0x400
     #: Register offsets -> names, for error messages and traces.
     registers: dict[int, str] = {}
-
-    def __init__(self, cluster: "Cluster"):
-        self.cluster = cluster
 
     def read(self, hart: "Hart", offset: int, size: int):
         raise self.error(offset, "register is not readable")

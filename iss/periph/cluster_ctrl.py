@@ -27,7 +27,9 @@ class ClusterCtrl(Peripheral):
                  0xF0: "TRAP", 0x3F0: "TCDM_SIZE", 0x3F4: "L2_SIZE", 0x3F8: "CLOCK_KHZ"}
 
     def __init__(self, cluster):
-        super().__init__(cluster)
+        # The cluster's own controller: it ends the run and reports the cluster's
+        # configuration, so it is connected to the cluster itself.
+        self.cluster = cluster
         self.fetch_en = (1 << cluster.config.cluster.cores) - 1
         self.boot_addr = [cluster.entry] * 8
 

@@ -128,12 +128,13 @@ class Dma(Peripheral):
     size = 0x400
     registers = REGISTERS
 
-    def __init__(self, cluster):
-        super().__init__(cluster)
-        cfg = cluster.config
-        self.cfg = cfg.dma
-        self.ncores = cfg.cluster.cores
-        self.port = cluster.tcdm_arbiter.add_port("DMA")
+    def __init__(self, config, clock, memory, port, events, activity):
+        """`events`: the DMA's two event lines (EVT_DMA0, EVT_DMA1); `port` its
+        TCDM port; `memory` the TCDM and L2 it moves data between."""
+        self.cfg = config.dma
+        self.ncores = config.cluster.cores
+        self.clock, self.memory, self.port, self.activity = clock, memory, port, activity
+        self.events = events
         self.allocated = 0                  # bitmask of allocated TIDs
         self.pending = [0] * NB_TID         # transfers in flight per TID
         self.cores = [_CoreState() for _ in range(self.ncores)]
@@ -199,7 +200,7 @@ class Dma(Peripheral):
 
     def _wake_waiters(self):
         stalled, self.stalled = self.stalled, []
-        at = self.cluster.now
+        at = self.clock.now
         for h in stalled:
             h.wake(at)
 
@@ -225,11 +226,10 @@ class Dma(Peripheral):
         t.end = t.start + busy + self.cfg.latency
         if t.size:
             # The TCDM side takes its banks while the engine moves the data.
-            self.cluster.tcdm_arbiter.reserve_stream(self.port, self._side(t.tcdm, t.size, t.tcdm_2d), t.start,
-                                                     self.cfg.bytes_per_cycle)
+            self.port.reserve_stream(self._side(t.tcdm, t.size, t.tcdm_2d), t.start, self.cfg.bytes_per_cycle)
         self.pending[tid] += 1
         self.outstanding += 1
-        self.cluster.schedule(t.end, lambda: self._complete(t))
+        self.clock.schedule(t.end, lambda: self._complete(t))
 
     def _side(self, base, size, two_d):
         if two_d is None:
@@ -237,7 +237,7 @@ class Dma(Peripheral):
         return pattern(base, size, two_d[0], two_d[1])
 
     def _check_transfer(self, t: Transfer):
-        mem = self.cluster.memory
+        mem = self.memory
         for what, two_d in (("external", t.ext_2d), ("TCDM", t.tcdm_2d)):
             if two_d is not None and two_d[0] == 0:
                 raise self.error(CMD, f"2-D {what} line length is 0")
@@ -254,7 +254,7 @@ class Dma(Peripheral):
 
     def _complete(self, t: Transfer):
         if t.size:
-            mem = self.cluster.memory
+            mem = self.memory
             src = (t.ext, t.ext_2d) if t.ext2loc else (t.tcdm, t.tcdm_2d)
             dst = (t.tcdm, t.tcdm_2d) if t.ext2loc else (t.ext, t.ext_2d)
             sa = self._side(src[0], t.size, src[1])
@@ -268,12 +268,12 @@ class Dma(Peripheral):
         self.transfers_done += 1
         self.bytes_done += t.size
         direction = "L2->TCDM" if t.ext2loc else "TCDM->L2"
-        self.cluster.record_activity("dma", f"{direction} {t.size}B tid{t.tid} core{t.core}", t.start, t.end)
+        self.activity("dma", f"{direction} {t.size}B tid{t.tid} core{t.core}", t.start, t.end)
         mask = ((1 << self.ncores) - 1) if t.ble else (1 << t.core)
         if t.ele:
-            self.cluster.event_unit.trigger(EVT_DMA0, mask, t.end)
+            self.events[0](t.end, mask)
         if t.ile:
-            self.cluster.event_unit.trigger(EVT_DMA1, mask, t.end)
+            self.events[1](t.end, mask)
         self._wake_waiters()
 
 
@@ -282,9 +282,11 @@ SHARED_BASE = CLUSTER_PERIPH_BASE + DMA_OFFSET
 PRIVATE_OFFSET = 0x400
 
 
-def install(cluster) -> Dma:
-    """Create the DMA and attach it to the cluster bus (shared and private views)."""
-    dma = Dma(cluster)
-    cluster.attach(SHARED_BASE, dma)
-    cluster.attach_private(PRIVATE_OFFSET, dma)
+def install(wiring) -> Dma:
+    """Build the DMA, connected to its event lines and a TCDM port, and place it
+    on the bus (shared and private views)."""
+    dma = Dma(wiring.config, wiring.clock, wiring.memory, wiring.tcdm_port("DMA"),
+              [wiring.event_line(EVT_DMA0), wiring.event_line(EVT_DMA1)], wiring.activity)
+    wiring.attach(SHARED_BASE, dma)
+    wiring.attach_private(PRIVATE_OFFSET, dma)
     return dma

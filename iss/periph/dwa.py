@@ -7,7 +7,7 @@ slot 0 of the accelerator area; IMA i >= 1 use slots i). Register map:
 ``REGISTERS`` (firmware/runtime/include/dwa.h is checked against it)::
 
     0x00 TRIGGER        write: start the job (stalls the core while busy)
-    0x04 ACQUIRE        read: 0 (and locked for the caller) when idle, -1 otherwise
+    0x04 ACQUIRE        read: 0 (and locked for the caller) when idle or the caller's, -1 otherwise
     0x08 FINISHED_JOBS  jobs finished since the last read (clears on read)
     0x0C STATUS         1 while a job runs
     0x10 RUNNING_TASK   0 while locked or busy, -1 when free
@@ -47,14 +47,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..memory import ACCEL_BASE
-from .base import WAIT, Peripheral
+from .hwpe import ACQUIRE, FINISHED_JOBS, READ_ONLY, RUNNING_TASK, SOFT_CLEAR, STATUS, TRIGGER, Hwpe  # noqa: F401
 
-TRIGGER = 0x00
-ACQUIRE = 0x04
-FINISHED_JOBS = 0x08
-STATUS = 0x0C
-RUNNING_TASK = 0x10
-SOFT_CLEAR = 0x14
+# TRIGGER .. SOFT_CLEAR: the HWPE control block (hwpe.py)
 IN_ADDR = 0x20
 OUT_ADDR = 0x24
 WEIGHT_ADDR = 0x28
@@ -81,7 +76,6 @@ REGISTERS = {globals()[name]: name for name in (
 BASE = ACCEL_BASE
 WINDOW_SIZE = 0x100
 PAD_TOP, PAD_BOTTOM, PAD_LEFT, PAD_RIGHT = 1, 2, 4, 8
-_READ_ONLY = {ACQUIRE, FINISHED_JOBS, STATUS, RUNNING_TASK}
 
 
 def _s32(v: int) -> int:
@@ -120,58 +114,40 @@ def compute(x, weights, bias, mult, shift, stride, padding, lo, hi):
     return np.clip(out, lo, hi).astype(np.int8)
 
 
-class Dwa(Peripheral):
+class Dwa(Hwpe):
     name = "DWA"
+    idle_text = "the running job ends"
     size = WINDOW_SIZE
     registers = REGISTERS
 
-    def __init__(self, cluster):
-        super().__init__(cluster)
-        self.cfg = cluster.config.dwa
-        self.port = cluster.tcdm_arbiter.add_port("DWA")
+    def __init__(self, config, clock, memory, port, done_line, activity):
+        """`done_line`: the event line of its end-of-job event; `port` its TCDM
+        port; `memory` the TCDM it reads and writes."""
+        super().__init__(clock, done_line)
+        self.config, self.cfg = config, config.dwa
+        self.memory, self.port, self.activity = memory, port, activity
         self.regs = dict.fromkeys(REGISTERS, 0)
-        self.owner = None
-        self.busy = False
-        self.gen = 0
-        self.finished = 0
-        self.jobs_done = 0           # statistics (the energy model reads them)
-        self.macs = 0
+        self.running = False         # a job runs
+        self.macs = 0                # statistics (the energy model reads them)
         self.stream_words = 0
-        self.stalled = []
 
     def read(self, hart, offset, size):
         self.check_access(offset, size)
-        if offset == ACQUIRE:
-            if not self.busy and self.owner is None:
-                self.owner = hart.id
-                return 0
-            return 0xFFFFFFFF
-        if offset == FINISHED_JOBS:
-            n, self.finished = self.finished, 0
-            return n
-        if offset == STATUS:
-            return int(self.busy)
-        if offset == RUNNING_TASK:
-            return 0 if (self.busy or self.owner is not None) else 0xFFFFFFFF
-        return self.regs[offset]
+        value = self.read_control(hart, offset)
+        return self.regs[offset] if value is None else value
 
     def write(self, hart, offset, size, value):
         self.check_access(offset, size)
         value &= 0xFFFFFFFF
         if offset == SOFT_CLEAR:
-            self.gen += 1
-            self.busy, self.owner = False, None
-            self._wake_stalled(self.cluster.now)
+            self.soft_clear()
             return None
         if offset == TRIGGER:
             if self.busy:
-                hart.sleep("DWA busy (TRIGGER stalls until the running job ends)")
-                if hart not in self.stalled:
-                    self.stalled.append(hart)
-                return WAIT
+                return self.stall(hart, "TRIGGER")
             self._trigger(hart)
             return None
-        if offset in _READ_ONLY:
+        if offset in READ_ONLY:
             raise self.error(offset, "register is read-only")
         if self.busy:
             raise self.error(offset, "written while a job is running (wait for the end event)")
@@ -179,7 +155,7 @@ class Dwa(Peripheral):
         return None
 
     def _array(self, reg, nbytes, dtype):
-        mem = self.cluster.memory
+        mem = self.memory
         addr = self.regs[reg]
         if not (mem.tcdm_base <= addr and addr + nbytes <= mem.tcdm_end):
             raise self.error(reg, f"0x{addr:08x}-0x{addr + nbytes - 1:08x} is outside TCDM")
@@ -189,7 +165,7 @@ class Dwa(Peripheral):
 
     def _rows(self, reg, stride_reg, rows, row_bytes):
         """Byte offsets check and a [rows, row_bytes] uint8 strided view of TCDM."""
-        mem = self.cluster.memory
+        mem = self.memory
         addr, stride = self.regs[reg], self.regs[stride_reg] or row_bytes
         if stride < row_bytes:
             raise self.error(stride_reg, f"row stride {stride} is shorter than a row ({row_bytes} bytes)")
@@ -229,23 +205,23 @@ class Dwa(Peripheral):
         self._rows(OUT_ADDR, OUT_ROW_STRIDE, ho, wo * c)      # checks the output range now
         out = compute(x, weights, bias, mult, shift, stride, pad, lo, hi)
         start = hart.now
-        end = start + job_cycles(self.cluster.config, h, w, c, stride, pad)
+        end = start + job_cycles(self.config, h, w, c, stride, pad)
         # Its port streams the input in from the start and the output out by the end.
-        arb, port = self.cluster.tcdm_arbiter, self.cfg.port_bytes
+        port = self.cfg.port_bytes
         in_rows = self._rows(IN_ADDR, IN_ROW_STRIDE, h, w * c)
         out_rows = self._rows(OUT_ADDR, OUT_ROW_STRIDE, ho, wo * c)
-        mem = self.cluster.memory
+        mem = self.memory
         for rows, t in ((in_rows, start), (out_rows, max(start, end - (out_rows.size + port - 1) // port))):
             offsets = (np.arange(rows.shape[0])[:, None] * rows.strides[0] + np.arange(rows.shape[1])[None, :])
             base = rows.__array_interface__["data"][0] - mem.tcdm.ctypes.data + mem.tcdm_base
-            arb.reserve_stream(self.port, (base + offsets).ravel(), t, port)
-        self.busy = True
+            self.port.reserve_stream((base + offsets).ravel(), t, port)
+        self.running = True
         if self.owner is None:
             self.owner = hart.id
         gen = self.gen
         label = f"dw3x3 s{stride} {h}x{w}x{c}"
         words = -(-(h * w * c + ho * wo * c + 18 * c) // 4)   # input, output, weights and requant
-        self.cluster.schedule(end, lambda: self._done(gen, out, start, end, label, words))
+        self.clock.schedule(end, lambda: self._done(gen, out, start, end, label, words))
 
     def _done(self, gen, out, start, end, label, words):
         if gen != self.gen:
@@ -254,21 +230,24 @@ class Dwa(Peripheral):
         self.macs += ho * wo * c * 9
         self.stream_words += words
         self._rows(OUT_ADDR, OUT_ROW_STRIDE, ho, wo * c)[:] = out.reshape(ho, wo * c).view(np.uint8)
-        self.busy, self.owner = False, None
         self.finished += 1
         self.jobs_done += 1
-        self.cluster.record_activity(self.name, label, start, end)
-        self.cluster.event_unit.trigger(self.cfg.event_line, (1 << self.cluster.config.cluster.cores) - 1, end)
-        self._wake_stalled(end)
+        self.activity(self.name, label, start, end)
+        self.end_job(end)
 
-    def _wake_stalled(self, at):
-        stalled, self.stalled = self.stalled, []
-        for h in stalled:
-            h.wake(at)
+    @property
+    def busy(self) -> bool:
+        return self.running
+
+    def release(self):
+        self.running, self.owner = False, None
 
 
-def install(cluster) -> Dwa:
-    """Create the DWA and attach it to the cluster bus at ACCEL_BASE."""
-    dwa = Dwa(cluster)
-    cluster.attach(BASE, dwa)
+def install(wiring) -> Dwa:
+    """Build the DWA, connected to its event line (`[dwa] event_line`) and a
+    TCDM port, and place it on the bus at ACCEL_BASE."""
+    cfg = wiring.config
+    dwa = Dwa(cfg, wiring.clock, wiring.memory, wiring.tcdm_port("DWA"), wiring.event_line(cfg.dwa.event_line),
+              wiring.activity)
+    wiring.attach(BASE, dwa)
     return dwa

@@ -108,9 +108,12 @@ class EventUnit(Peripheral):
     size = 0x400
     registers = REGISTERS
 
-    def __init__(self, cluster):
-        super().__init__(cluster)
-        n = cluster.config.cluster.cores
+    def __init__(self, config, clock):
+        """Connected to the cluster's clock now and to its cores (`harts`,
+        indexed by core id) once they are built (`connect_cores`)."""
+        n = config.cluster.cores
+        self.clock = clock
+        self.harts: list = []          # the cores it wakes and raises interrupt lines of
         self.cores = n
         self.all_cores = (1 << n) - 1
         self.mask = [0] * n
@@ -125,16 +128,29 @@ class EventUnit(Peripheral):
         self.fifo = [deque() for _ in range(n)]
         self.mutex_owner = [None] * N_MUTEXES
         self.mutex_waiters = [deque() for _ in range(N_MUTEXES)]
-        cfg = cluster.config.event_unit
+        cfg = config.event_unit
         self.barrier_latency = cfg.barrier_latency
         self.wakeup_latency = cfg.wakeup_latency
 
+    def connect_cores(self, harts: list) -> None:
+        """The cores, indexed by core id (a cluster without a program has none)."""
+        self.harts = harts
+
     # -- what other models call ----------------------------------------------
+    def line(self, line: int):
+        """Event line `line` as a model is given it: `raise_line(at, core_mask=None)`
+        raises it at cycle `at` on the cores of `core_mask` (None: every core)."""
+        every = self.all_cores
+
+        def raise_line(at: int, core_mask: int | None = None) -> None:
+            self.trigger(line, every if core_mask is None else core_mask, at)
+        return raise_line
+
     def trigger(self, line: int, core_mask: int, at: int | None = None) -> None:
         """Raise event `line` on the cores of `core_mask` (at cycle `at`, default now)."""
-        at = self.cluster.now if at is None else at
+        at = self.clock.now if at is None else at
         bit = 1 << line
-        harts = self.cluster.harts
+        harts = self.harts
         for c in range(self.cores):
             if not core_mask >> c & 1:
                 continue
@@ -153,7 +169,7 @@ class EventUnit(Peripheral):
         """Make the events whose cycle this core's clock has reached visible."""
         fut = self.future[core]
         if fut:
-            now = self.cluster.harts[core].now
+            now = self.harts[core].now
             keep = []
             for at, bit in fut:
                 if at <= now:
@@ -163,14 +179,14 @@ class EventUnit(Peripheral):
             self.future[core] = keep
 
     def pending(self, core: int) -> int:
-        if core < len(self.cluster.harts):
+        if core < len(self.harts):
             self._catch_up(core)
         return self.buffer[core] & self.mask[core]
 
     # -- interrupt lines (iss/machine.py reads them) ----------------------------------
     def irq_lines(self, core: int) -> int:
         """The interrupt lines raised for `core` now: pending & IRQ mask."""
-        if core < len(self.cluster.harts):
+        if core < len(self.harts):
             self._catch_up(core)
         return self.buffer[core] & self.irq_mask[core]
 
@@ -224,7 +240,7 @@ class EventUnit(Peripheral):
     # -- register access -------------------------------------------------------
     def read(self, hart, offset, size):
         c = hart.id
-        if c < len(self.cluster.harts):
+        if c < len(self.harts):
             self._catch_up(c)
         if offset == 0x00:
             return self.mask[c]
@@ -263,7 +279,7 @@ class EventUnit(Peripheral):
 
     def write(self, hart, offset, size, value):
         c = hart.id
-        if c < len(self.cluster.harts):
+        if c < len(self.harts):
             self._catch_up(c)
         if offset == 0x00:
             self.mask[c] = value
@@ -330,7 +346,7 @@ class EventUnit(Peripheral):
         bar.arrived |= cores
         if bar.trig_mask and (bar.arrived & bar.trig_mask) == bar.trig_mask:
             bar.arrived = 0
-            self.trigger(EVT_BARRIER, bar.target_mask, self.cluster.now + self.barrier_latency)
+            self.trigger(EVT_BARRIER, bar.target_mask, self.clock.now + self.barrier_latency)
 
     def _push(self, value: int) -> None:
         for c in range(self.cores):

@@ -107,7 +107,7 @@ import numpy as np
 
 from ..memory import ACCEL_BASE, CLUSTER_PERIPH_BASE, HWPE_OFFSET
 from ..nn import ima_model
-from .base import WAIT, Peripheral
+from .hwpe import ACQUIRE, FINISHED_JOBS, READ_ONLY, RUNNING_TASK, SOFT_CLEAR, STATUS, TRIGGER, Hwpe  # noqa: F401
 
 XBAR_ROWS = ima_model.XBAR_ROWS
 XBAR_COLS = ima_model.XBAR_COLS
@@ -140,12 +140,7 @@ def crossbar_mvm(x, weights, adc_low: int, adc_high: int) -> np.ndarray:
     magnitude = np.minimum(quotient + (2 * remainder >= span), 127)
     return np.where(clamped < 0, -magnitude, magnitude).astype(np.int8)
 
-TRIGGER = 0x00
-ACQUIRE = 0x04
-FINISHED_JOBS = 0x08
-STATUS = 0x0C
-RUNNING_TASK = 0x10
-SOFT_CLEAR = 0x14
+# TRIGGER .. SOFT_CLEAR: the HWPE control block (hwpe.py)
 CHECK_STATE = 0x18
 P_START_X = 0x20
 P_START_Y = 0x24
@@ -195,8 +190,6 @@ REGISTERS = {globals()[name]: name for name in (
 
 WINDOW_SIZE = 0x100
 STATE_IDLE, STATE_ACQUIRED, STATE_PLOT, STATE_JOBS = 0, 1, 2, 3
-_CONTROL = {TRIGGER, ACQUIRE, FINISHED_JOBS, STATUS, RUNNING_TASK, SOFT_CLEAR, CHECK_STATE,
-            SUBMIT_PLOT, PR_VAL}
 
 
 def base_address(index: int) -> int:
@@ -264,30 +257,27 @@ def _s32(v: int) -> int:
     return v - (1 << 32) if v & 0x80000000 else v
 
 
-class Ima(Peripheral):
+class Ima(Hwpe):
     size = WINDOW_SIZE
     registers = REGISTERS
 
-    def __init__(self, cluster, index: int = 0):
-        super().__init__(cluster)
+    def __init__(self, config, clock, memory, port, done_line, activity, index: int = 0):
+        """`done_line`: the event line of its end-of-job event; `port` its TCDM
+        port (the streamers); `memory` the TCDM it streams from and to."""
+        super().__init__(clock, done_line)
         self.index = index
         self.name = f"IMA{index}"
-        self.port = cluster.tcdm_arbiter.add_port(self.name)
-        self.cfg = cluster.config.ima
+        self.config, self.cfg = config, config.ima
+        self.memory, self.port, self.activity = memory, port, activity
         self.regs = dict.fromkeys(REGISTERS, 0)
         self.weights = np.eye(XBAR_ROWS, XBAR_COLS, dtype=np.int8)     # crossbar[row][col]
         self.programmed = np.zeros((XBAR_ROWS, XBAR_COLS), dtype=bool)
         self.noisy = bool(self.cfg.sigma_prog or self.cfg.sigma_read)
         self.rng = np.random.default_rng(self.cfg.seed + index)
         self.conductance = self.weights.astype(np.float64) if self.noisy else None
-        self.owner = None            # core holding the lock (ACQUIRE)
         self.state = STATE_IDLE
-        self.gen = 0                 # bumped by SOFT_CLEAR: stale callbacks ignore themselves
         self.plot_x = self.plot_y = None     # next cell to program (None: no open window)
-        self.stalled = []            # harts sleeping until the IMA is idle
         self.plot_span_start = None
-        self.finished = 0
-        self.jobs_done = 0           # statistics (the energy model reads them)
         self.mvms = 0
         self.ops = 0                 # 2 x rows x columns of each job's window
         self.stream_words = 0        # 32-bit words streamed in and out
@@ -295,25 +285,14 @@ class Ima(Peripheral):
     # -- bus ---------------------------------------------------------------
     def read(self, hart, offset, size):
         self.check_access(offset, size)
-        if offset == ACQUIRE:
-            if self.state == STATE_IDLE:
-                self.state, self.owner = STATE_ACQUIRED, hart.id
-                return 0
-            if self.state == STATE_ACQUIRED and self.owner == hart.id:
-                return 0
-            return 0xFFFFFFFF
-        if offset == FINISHED_JOBS:
-            n, self.finished = self.finished, 0
-            return n
-        if offset == STATUS:
-            return int(self.state in (STATE_PLOT, STATE_JOBS))
-        if offset == RUNNING_TASK:
-            return 0xFFFFFFFF if self.state == STATE_IDLE else 0
+        value = self.read_control(hart, offset)
+        if value is not None:
+            return value
         if offset == CHECK_STATE:
             return self.state
         if offset == PR_VAL:
             if self.state in (STATE_PLOT, STATE_JOBS):
-                return self._stall(hart, "PR_VAL")
+                return self.stall(hart, "PR_VAL")
             return self._read_back()
         return self.regs[offset]
 
@@ -327,49 +306,39 @@ class Ima(Peripheral):
         self.check_access(offset, size)
         value &= 0xFFFFFFFF
         if offset == SOFT_CLEAR:
-            self._soft_clear()
+            self.soft_clear()
             return None
         if offset == SUBMIT_PLOT:
-            if self.state in (STATE_PLOT, STATE_JOBS):
-                return self._stall(hart, "SUBMIT_PLOT")
+            if self.busy:
+                return self.stall(hart, "SUBMIT_PLOT")
             self._submit_plot(hart, value)
             return None
         if offset == TRIGGER:
-            if self.state in (STATE_PLOT, STATE_JOBS):
-                return self._stall(hart, "TRIGGER")
+            if self.busy:
+                return self.stall(hart, "TRIGGER")
             self._trigger(hart)
             return None
-        if offset in (ACQUIRE, FINISHED_JOBS, STATUS, RUNNING_TASK, CHECK_STATE, PR_VAL):
+        if offset in READ_ONLY or offset in (CHECK_STATE, PR_VAL):
             raise self.error(offset, "register is read-only")
         if self.state == STATE_JOBS:
             raise self.error(offset, "written while jobs are running (wait for the end event)")
         if self.state == STATE_PLOT:
-            return self._stall(hart, self.register_name(offset))
+            return self.stall(hart, self.register_name(offset))
         self.regs[offset] = value
         if offset in (P_START_X, P_START_Y, P_WIDTH, P_HEIGHT):
             self.plot_x, self.plot_y = self.regs[P_START_X], self.regs[P_START_Y]
             self.plot_span_start = None
         return None
 
-    def _stall(self, hart, what):
-        """Put the accessing core to sleep until the IMA is idle; the access is retried."""
-        hart.sleep(f"{self.name} busy ({what} stalls until it is idle)")
-        if hart not in self.stalled:
-            self.stalled.append(hart)
-        return WAIT
+    @property
+    def busy(self) -> bool:
+        return self.state in (STATE_PLOT, STATE_JOBS)
 
-    def _wake_stalled(self, at):
-        stalled, self.stalled = self.stalled, []
-        for h in stalled:
-            h.wake(at)
+    def acquired(self):
+        self.state = STATE_ACQUIRED
 
-    def _release(self):
+    def release(self):
         self.state, self.owner = STATE_IDLE, None
-
-    def _soft_clear(self):
-        self.gen += 1
-        self._release()
-        self._wake_stalled(self.cluster.now)
 
     # -- weight programming ------------------------------------------------
     def _submit_plot(self, hart, value):
@@ -389,7 +358,7 @@ class Ima(Peripheral):
         if any((value >> (4 * k)) & 0xF == 8 for k in range(n)):
             raise self.error(SUBMIT_PLOT, f"word 0x{value:08x} holds weight -8 (4-bit weights are -7..7)")
         now = hart.now
-        end = now + self.cluster.config.ns_to_cycles(self.cfg.plot_write_ns)
+        end = now + self.config.ns_to_cycles(self.cfg.plot_write_ns)
         if self.plot_span_start is None:
             self.plot_span_start = now
         self.state = STATE_PLOT
@@ -403,7 +372,7 @@ class Ima(Peripheral):
         last = ny >= y0 + h
         self.plot_x, self.plot_y = (None, None) if last else (nx, ny)
         gen = self.gen
-        self.cluster.schedule(end, lambda: self._plot_done(gen, x, y, n, value, end, last))
+        self.clock.schedule(end, lambda: self._plot_done(gen, x, y, n, value, end, last))
 
     def _plot_done(self, gen, x, y, n, word, end, last):
         if gen != self.gen:
@@ -415,14 +384,12 @@ class Ima(Peripheral):
         if self.noisy:
             self.conductance[y, x:x + n] = ima_model.program_conductances(cells, self.cfg.sigma_prog, self.rng)
         if last:
-            self.cluster.record_activity(self.name, "program weights", self.plot_span_start, end)
+            self.activity(self.name, "program weights", self.plot_span_start, end)
             self.plot_span_start = None
-            self._release()
-            self.cluster.event_unit.trigger(self.cfg.event_line, (1 << self.cluster.config.cluster.cores) - 1,
-                                            end)
+            self.end_job(end)
         else:
             self.state = STATE_ACQUIRED
-        self._wake_stalled(end)
+            self.wake_stalled(end)
 
     def _read_back(self):
         x, y = self.regs[PR_ADDR_X], self.regs[PR_ADDR_Y]
@@ -432,7 +399,7 @@ class Ima(Peripheral):
         for k in range(8):
             if x + k < XBAR_COLS:
                 word |= (int(self.weights[y, x + k]) & 0xF) << (4 * k)
-        self._release()
+        self.release()
         return word
 
     # -- jobs --------------------------------------------------------------
@@ -471,7 +438,7 @@ class Ima(Peripheral):
                               r[BETA_IN_LENGTH], _s32(r[BETA_IN_STRIDE]))
         dsts = step_addresses(r[J_DST_ADDR], n, r[ALPHA_OUT_LENGTH], _s32(r[ALPHA_OUT_STRIDE]),
                               r[BETA_OUT_LENGTH], _s32(r[BETA_OUT_STRIDE]))
-        mem = self.cluster.memory
+        mem = self.memory
         stride = _s32(r[J_SRC_STRIDE])
         for k in range(n):
             first, last = srcs[k], srcs[k] + (feat - 1) * stride
@@ -482,7 +449,7 @@ class Ima(Peripheral):
             if not (mem.tcdm_base <= dsts[k] and dsts[k] + w <= mem.tcdm_end):
                 raise self.error(J_DST_ADDR, f"job {k}: output 0x{dsts[k]:08x}-0x{dsts[k] + w - 1:08x} "
                                              f"is outside TCDM")
-        s_in, c, s_out = stream_cycles(self.cluster.config, line, feat, w)
+        s_in, c, s_out = stream_cycles(self.config, line, feat, w)
         sched = job_schedule(n, hart.now, s_in, c, s_out, self.cfg.idle_cycles, self.cfg.pipeline)
         self._reserve_ports(srcs, dsts, line, feat, stride, w, sched)
         self.state = STATE_JOBS
@@ -491,22 +458,21 @@ class Ima(Peripheral):
         job = dict(gen=self.gen, n=n, x0=x0, y0=y0, w=w, h=h, lo=lo, hi=hi, line=line, feat=feat,
                    stride=stride, srcs=srcs, dsts=dsts, sched=sched, t0=hart.now,
                    outputs=[None] * n)
-        self.cluster.schedule(sched[1][0], lambda: self._stream_in_done(job, 0))
+        self.clock.schedule(sched[1][0], lambda: self._stream_in_done(job, 0))
 
     def _reserve_ports(self, srcs, dsts, line, feat, stride, w, sched):
         """The streamers take their TCDM banks during each job's stream-in and
         stream-out phases (stream_ports words a cycle)."""
-        arb = self.cluster.tcdm_arbiter
         per_cycle = 4 * self.cfg.stream_ports
         lines = np.arange(feat, dtype=np.int64)[:, None] * stride + np.arange(line, dtype=np.int64)[None, :]
         for k in range(len(srcs)):
-            arb.reserve_stream(self.port, (srcs[k] + lines).ravel(), sched[0][k], per_cycle)
-            arb.reserve_stream(self.port, dsts[k] + np.arange(w, dtype=np.int64), sched[4][k], per_cycle)
+            self.port.reserve_stream((srcs[k] + lines).ravel(), sched[0][k], per_cycle)
+            self.port.reserve_stream(dsts[k] + np.arange(w, dtype=np.int64), sched[4][k], per_cycle)
 
     def _stream_in_done(self, job, k):
         if job["gen"] != self.gen:
             return
-        mem = self.cluster.memory
+        mem = self.memory
         src = job["srcs"][k]
         self.regs[J_SRC_ADDR] = src
         self.regs[J_DST_ADDR] = job["dsts"][k]
@@ -524,34 +490,35 @@ class Ima(Peripheral):
         self.mvms += 1
         job["outputs"][k] = out
         sched = job["sched"]
-        self.cluster.schedule(sched[5][k], lambda: self._stream_out_done(job, k))
+        self.clock.schedule(sched[5][k], lambda: self._stream_out_done(job, k))
         if k + 1 < job["n"]:
-            self.cluster.schedule(sched[1][k + 1], lambda: self._stream_in_done(job, k + 1))
+            self.clock.schedule(sched[1][k + 1], lambda: self._stream_in_done(job, k + 1))
 
     def _stream_out_done(self, job, k):
         if job["gen"] != self.gen:
             return
         out = job["outputs"][k]
         job["outputs"][k] = None
-        self.cluster.memory.view(job["dsts"][k], job["w"])[:] = out.view(np.uint8)
+        self.memory.view(job["dsts"][k], job["w"])[:] = out.view(np.uint8)
         self.finished += 1
         self.jobs_done += 1
         self.ops += 2 * job["h"] * job["w"]
         self.stream_words += -(-job["h"] // 4) + -(-job["w"] // 4)
         if k == job["n"] - 1:
             end = job["sched"][5][k]
-            self.cluster.record_activity(self.name, f"{job['n']} jobs {job['h']}x{job['w']}", job["t0"], end)
-            self._release()
-            self.cluster.event_unit.trigger(self.cfg.event_line, (1 << self.cluster.config.cluster.cores) - 1,
-                                            end)
-            self._wake_stalled(end)
+            self.activity(self.name, f"{job['n']} jobs {job['h']}x{job['w']}", job["t0"], end)
+            self.end_job(end)
 
 
-def install(cluster) -> list[Ima]:
-    """Create the configured IMA instances and attach them to the cluster bus."""
+def install(wiring) -> list[Ima]:
+    """Build the configured IMA instances (`[ima] count`), each connected to the
+    event line `[ima] event_line` and a TCDM port of its own, and place them on
+    the bus."""
+    cfg = wiring.config
     imas = []
-    for i in range(cluster.config.ima.count):
-        ima = Ima(cluster, i)
-        cluster.attach(base_address(i), ima)
+    for i in range(cfg.ima.count):
+        ima = Ima(cfg, wiring.clock, wiring.memory, wiring.tcdm_port(f"IMA{i}"),
+                  wiring.event_line(cfg.ima.event_line), wiring.activity, i)
+        wiring.attach(base_address(i), ima)
         imas.append(ima)
     return imas

@@ -14,8 +14,7 @@ class Stdout(Peripheral):
     name = "stdout"
     size = 0x1000
 
-    def __init__(self, cluster, sink):
-        super().__init__(cluster)
+    def __init__(self, sink):
         self.sink = sink                       # called with each complete line (str, no newline)
         self.partial: dict[int, bytearray] = {}
 

@@ -27,13 +27,14 @@ matches again after wrapping. The model keeps no per-cycle state: a counter is
 cluster's clock.
 
 Connections (given when built, GVSoC-style): `now()` the accessing core's cycle,
-`schedule(cycle, fn)` the cluster clock, `lines` one callable per event line
-(`raise_line(cycle)`), the cluster and reference clock frequencies.
+`schedule(cycle, fn)` the cluster clock, `lines` one event line per
+counter (`line(cycle)`), the cluster and reference clock frequencies.
 """
 from __future__ import annotations
 
 from typing import Callable
 
+from ..memory import CLUSTER_PERIPH_BASE, TIMER_OFFSET
 from .base import Peripheral
 
 REGISTERS = {0x00: "CFG_LO", 0x04: "CFG_HI", 0x08: "CNT_LO", 0x0C: "CNT_HI", 0x10: "CMP_LO", 0x14: "CMP_HI",
@@ -71,10 +72,9 @@ class Timer(Peripheral):
 
     def __init__(self, now: Callable[[], int], schedule: Callable[[int, Callable[[], None]], None],
                  lines: list, clock_hz: float, ref_clock_hz: float):
-        super().__init__(None)
         self._now = now
         self._schedule = schedule
-        self._lines = lines
+        self.lines = lines
         self.clock_hz = clock_hz
         self.ref_clock_hz = ref_clock_hz
         self.counters = [_Counter(), _Counter()]
@@ -138,7 +138,7 @@ class Timer(Peripheral):
         if c.cfg & CFG_MODE:
             c.value = 0
         if c.cfg & CFG_IRQEN:
-            self._lines[k](t)
+            self.lines[k](t)
         if c.cfg & CFG_ONE_S:
             c.enabled = False
             c.generation += 1
@@ -202,3 +202,13 @@ class Timer(Peripheral):
         c.cfg = cfg & (_CFG_KEPT | (CFG_CASC if k == 0 else 0))
         c.since = now
         self._arm(k, now)
+
+
+def install(wiring) -> Timer:
+    """Build the timer, its two event lines reaching every core (PULP's
+    cluster_event_map), and place it at cluster peripherals +0x400."""
+    clock, cfg = wiring.clock, wiring.config
+    t = Timer(lambda: clock.now, clock.schedule, [wiring.event_line(EVT_TIMER0), wiring.event_line(EVT_TIMER1)],
+              clock_hz=cfg.cluster.clock_mhz * 1e6, ref_clock_hz=cfg.machine.timer_ref_clock_hz)
+    wiring.attach(CLUSTER_PERIPH_BASE + TIMER_OFFSET, t)
+    return t

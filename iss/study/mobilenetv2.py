@@ -449,7 +449,6 @@ def run(net: mnv2.Network, elf, n_arrays=DEFAULT_IMAS, program="preload", x=None
     from ..cluster import Cluster
     from ..config import Config
     from ..elf import Program
-    from ..periph.ima import Ima
 
     prog = elf if isinstance(elf, Program) else Program(elf)
     l2_base = prog.symbols["__l2_heap_start"].addr
@@ -468,8 +467,7 @@ def run(net: mnv2.Network, elf, n_arrays=DEFAULT_IMAS, program="preload", x=None
     cluster = Cluster(prog, cfg, echo=echo)
     cluster.memory.write(plan.base, plan.image)
     if plan.mapping is not None and program == "preload":
-        imas = sorted((w.periph for w in cluster.memory.windows if isinstance(w.periph, Ima)),
-                      key=lambda i: i.index)
+        imas = cluster.imas
         images = plan.mapping.crossbar_images(ima_weights(net))
         for p in plan.mapping.placements:
             t = p.tile

@@ -134,3 +134,22 @@ class TcdmArbiter:
     def port_wait(self, port: int) -> int:
         """Cycles the words of port `port` waited for their banks in all."""
         return int(self._lib.iss_tcdm_port_wait(self.ptr, port))
+
+
+class TcdmPort:
+    """One DMA or accelerator port into the TCDM: what a model is given to stream
+    its data through the bank arbitration (it never sees the arbiter itself)."""
+
+    def __init__(self, arbiter: TcdmArbiter, name: str):
+        self.arbiter, self.name = arbiter, name
+        self.id = arbiter.add_port(name)
+
+    def reserve_stream(self, addresses, start: int, bytes_per_cycle: int) -> None:
+        """Move the TCDM bytes at `addresses` (in order) from cycle `start`,
+        `bytes_per_cycle` a cycle (TcdmArbiter.reserve_stream)."""
+        self.arbiter.reserve_stream(self.id, addresses, start, bytes_per_cycle)
+
+    @property
+    def wait(self) -> int:
+        """Cycles this port's words waited for their banks in all."""
+        return self.arbiter.port_wait(self.id)

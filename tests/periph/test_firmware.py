@@ -9,8 +9,6 @@ from iss.errors import PeripheralError
 from iss.nn import ima_model, layers
 from iss.nn.quant import Requant
 
-from accel_cluster import with_accelerators
-
 
 def sym(c, name, dtype=np.uint8, shape=None):
     s = c.program.symbol(name)
@@ -19,7 +17,7 @@ def sym(c, name, dtype=np.uint8, shape=None):
 
 
 def test_drivers_end_to_end(fw):
-    c = with_accelerators(Cluster(fw("accel_drivers"), Config.load()))
+    c = Cluster(fw("accel_drivers"), Config.load())
     res = c.run()
     assert res.stdout == ["dma ok", "ima done", "dwa done"] and res.exit_code == 0
     w4 = sym(c, "w4", np.int8, (48, 24))
@@ -40,7 +38,7 @@ def test_drivers_end_to_end(fw):
 
 
 def test_error_names_accelerator_register_and_pc(fw):
-    c = with_accelerators(Cluster(fw("accel_drivers", defines=["BAD_ADC"]), Config.load()))
+    c = Cluster(fw("accel_drivers", defines=["BAD_ADC"]), Config.load())
     with pytest.raises(PeripheralError) as e:
         c.run()
     msg = str(e.value)
