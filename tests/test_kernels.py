@@ -20,7 +20,7 @@ KERNELS = ROOT / "firmware" / "kernels"
 KERNEL_SOURCES = sorted(KERNELS.glob("*.c"))
 HARNESS = Path(__file__).parent / "firmware_src" / "kernels_harness.c"
 
-OP_PW, OP_FC, OP_CONV, OP_DW, OP_ADD, OP_POOL, OP_PW_L2 = range(7)
+OP_PW, OP_FC, OP_CONV, OP_DW, OP_ADD, OP_POOL, OP_PW_L2, OP_CONV_ROWS = range(8)
 
 
 # ----------------------------------------------------------------------------
@@ -184,6 +184,33 @@ def test_conv3x3_s2(harness, h, w, cin, cout, relu):
            h, w, cin, cout, int(rq.mult), int(rq.shift), int(relu), scratch)
     want = layers.conv2d(x, wt, bias, rq, stride=2, pad=1)
     assert np.array_equal(r.read(out, (ho, wo, cout)), want)
+
+
+@pytest.mark.parametrize("h,w,cin,cout,rows", [(16, 12, 3, 8, 2), (13, 9, 3, 12, 3), (11, 6, 4, 4, 1)])
+def test_conv3x3_s2_rows(harness, h, w, cin, cout, rows):
+    # the first conv band by band (MobileNetV2's overlapped schedule): each band
+    # gets only its input rows (2*o0-1 .. 2*o1-1, clipped), no recomputed row;
+    # the bands put together equal the whole layer of the golden model
+    rng = np.random.default_rng(h * 31 + w + rows)
+    x = rand_i8(rng, (h, w, cin))
+    wt = rand_i8(rng, (3, 3, cin, cout), -127, 127)
+    bias = rng.integers(-3000, 3000, cout).astype(np.int32)
+    bound = int((128 * np.abs(wt.astype(np.int64)).sum(axis=(0, 1, 2)) + np.abs(bias)).max())
+    rq = rand_requant(rng, bound, True)
+    ho, wo = layers.out_size(h, 3, 2, 1), layers.out_size(w, 3, 2, 1)
+    want = layers.conv2d(x, wt, bias, rq, stride=2, pad=1)
+    wp = pack_pw4(wt.reshape(9 * cin, cout))
+    got = np.zeros_like(want)
+    for o0 in range(0, ho, rows):
+        o1 = min(ho, o0 + rows)
+        a, e = (2 * o0 - 1 if o0 else 0), min(h, 2 * (o1 - 1) + 2)
+        r = Run(harness)
+        out = r.alloc((o1 - o0) * wo * cout)
+        scratch = r.alloc(8 * r4(9 * cin) * 2)
+        r.call(OP_CONV_ROWS, r.put(x[a:e]), r.put(wp), r.put(bias), out, e - a, w, cin, cout, o1 - o0,
+               int(o0 == 0), int(rq.mult), int(rq.shift), 1, scratch)
+        got[o0:o1] = r.read(out, (o1 - o0, wo, cout))
+    assert np.array_equal(got, want)
 
 
 DW_CASES = [  # (h, w, c, stride, relu)

@@ -3,7 +3,8 @@
  * start of the L2 heap before the run: header, op table, the IMA layer table
  * (iss.nn.mapping.Mapping.to_blob), the tiles' issue order, SUBMIT_PLOT words,
  * core weights, requantization parameters and every activation buffer. This
- * program runs the ops in order and writes each op's cycles back.
+ * program runs the ops in order and writes each op's cycles back (cycles[i];
+ * cycles[n_ops + i]: the time of the chain starting at op i, 0 elsewhere).
  *
  * Units (op_t.unit): cores (first conv, residual adds, average pool, the
  * classifier, the partial-sum requantization of row-split IMA layers, and
@@ -22,6 +23,13 @@
  *     pads only the image's true edges; the core kernels pad every edge, so a
  *     band after the first starts one output row early and drops it;
  *   - residual add: chunks of op.tile bytes of both inputs.
+ * Overlap (the paper's schedule): the host groups consecutive layers into
+ * chains (op.chain on the first member; iss.study.mobilenetv2.plan_chains).
+ * A chain runs in steps over row bands: in step s every member computes its
+ * band s - op.lag, the cores, the DWA and the IMAs at the same time, while the
+ * DMA loads step s+1's bands and stores step s-1's (op_chain below). Layers
+ * outside chains, and every layer with the host's overlap off, run alone as
+ * described above.
  * IMA weights are programmed (header.n_prog plot records; 0 when the host
  * preloaded the crossbars) before the timed part.
  *
@@ -60,7 +68,7 @@ typedef struct {
   int32_t kind, unit, h, w, cin, cout, stride, relu;
   uint32_t in, out, in2, wgt, bias, mult_p, shift_p;
   int32_t mult, shift, mult_b, lo, hi, adc_low, adc_high;
-  int32_t tile_first, tile_count, n_row_tiles, tile, n_arrays_used, spare[5];
+  int32_t tile_first, tile_count, n_row_tiles, tile, n_arrays_used, chain, lag, spare[3];
 } op_t;
 
 typedef struct { uint32_t array, x, y, width, height, words; } prog_t;
@@ -110,7 +118,7 @@ typedef struct {
   const int32_t *bias, *mult_p;
   const uint8_t *shift_p;
   int8_t *out, *scratch;
-  int h, w_, cin, cout, stride, relu, n, n_parts, part_stride;
+  int h, w_, cin, cout, stride, relu, n, n_parts, part_stride, ho, top;
   int32_t mult, shift, mult_b, lo, hi, tile;
 } kargs_t;
 
@@ -119,6 +127,13 @@ static void k_conv(void *a)
   kargs_t *k = a;
   conv3x3_s2_int8(k->in, k->w, k->bias, k->out, k->h, k->w_, k->cin, k->cout, k->mult, k->shift, k->relu,
                   k->scratch);
+}
+
+static void k_conv_rows(void *a)
+{
+  kargs_t *k = a;
+  conv3x3_s2_rows_int8(k->in, k->w, k->bias, k->out, k->h, k->w_, k->cin, k->cout, k->ho, k->top, k->mult,
+                       k->shift, k->relu, k->scratch);
 }
 
 static void k_dw(void *a)
@@ -428,6 +443,275 @@ static void op_pw_ima(const op_t *op)
       plp_dma_wait(tid_out[i]);
 }
 
+/* -- chains: consecutive layers overlapped over row bands -------------------
+ * The host groups consecutive ops into a chain (op.chain = its length, on the
+ * first op) and gives each member op.tile output rows per band and op.lag.
+ * Step s runs band s - lag of every member at once: the first conv and the
+ * residual add on the cores, depthwise on the DWA, pointwise on the IMAs.
+ * Every member reads its band (with halo rows) from L2 and writes it back to
+ * L2 through double buffers: at the start of step s core 0 starts the loads
+ * of step s+1, at its end the stores of step s. The host's lags guarantee
+ * that a band's inputs were computed two steps earlier, so their stores were
+ * pushed before the loads that read them (the DMA serves in push order). */
+#define MAX_CHAIN 8
+
+typedef struct {
+  const op_t *op;
+  int ho, wo, nb, in_bytes_row, out_bytes_row;
+  int8_t *in[2], *in2[2], *out[2];
+  kargs_t k;
+  dwa_job_t j;
+  uint32_t t_first, t_last;
+} stage_t;
+
+/* Input rows [a, e) of band b (output rows [o0, o1)); returns the DWA padding
+ * or, for the first conv, whether the band starts at the top edge. */
+static int band_in_rows(const stage_t *st, int b, int *o0, int *o1, int *a, int *e)
+{
+  const op_t *op = st->op;
+  const int R = op->tile, H = op->h;
+  *o0 = b * R;
+  *o1 = imin(st->ho, *o0 + R);
+  if (op->kind == KIND_CONV) {
+    *a = *o0 ? 2 * *o0 - 1 : 0;
+    *e = imin(H, 2 * (*o1 - 1) + 2);
+    return *o0 == 0;
+  }
+  if (op->kind == KIND_DW) {
+    const int s = op->stride;
+    *a = imax(0, *o0 * s - 1);
+    *e = imin(H, (*o1 - 1) * s + 2);
+    return DWA_PAD_LEFT | DWA_PAD_RIGHT | (*o0 * s - 1 < 0 ? DWA_PAD_TOP : 0) |
+           ((*o1 - 1) * s + 1 >= H ? DWA_PAD_BOTTOM : 0);
+  }
+  *a = *o0;
+  *e = *o1;
+  return 0;
+}
+
+static int band_of(const stage_t *st, int s) { return s - st->op->lag; }
+static int band_live(const stage_t *st, int b) { return b >= 0 && b < st->nb; }
+
+static void chain_load(stage_t *st, int n, int s)
+{
+  for (int i = 0; i < n; i++) {
+    const int b = band_of(&st[i], s);
+    if (!band_live(&st[i], b))
+      continue;
+    int o0, o1, a, e;
+    band_in_rows(&st[i], b, &o0, &o1, &a, &e);
+    const int rb = st[i].in_bytes_row;
+    dma_push(st[i].op->in + a * rb, (uint32_t)st[i].in[b & 1], (e - a) * rb, 1);
+    if (st[i].op->kind == KIND_ADD)
+      dma_push(st[i].op->in2 + a * rb, (uint32_t)st[i].in2[b & 1], (e - a) * rb, 1);
+  }
+}
+
+static void chain_pw_job(const stage_t *st, const tile_rec_t *t, int b, int cnt)
+{
+  const op_t *op = st->op;
+  const int a = t->array;
+  ima_wait(a);
+  ima_adc_range(a, op->adc_low, op->adc_high);
+  ima_steps(a, cnt, op->cin, 1, 0, cnt, op->cout, 1, 0);
+  ima_job(a, t->x, t->y, t->width, t->height, (uint32_t)(st->in[b & 1] + t->row_off), 0,
+          (uint32_t)(st->out[b & 1] + t->col_off), t->height, 1, cnt);
+  ima_trigger(a);
+}
+
+static void op_chain(const op_t *first)
+{
+  const int n = first->chain;
+  if (n > MAX_CHAIN)
+    fail("chain longer than MAX_CHAIN", cur_op);
+  static stage_t st[MAX_CHAIN]; /* static: the cores' stacks are small */
+  const uint32_t t_start = mcycle();
+  int steps = 0;
+  /* weights and buffers */
+  for (int i = 0; i < n; i++) {
+    stage_t *x = &st[i];
+    const op_t *op = first + i;
+    const int s = op->kind == KIND_CONV ? 2 : op->kind == KIND_DW ? op->stride : 1;
+    x->op = op;
+    x->ho = (op->h - 1) / s + 1;
+    x->wo = (op->w - 1) / s + 1;
+    x->nb = (x->ho + op->tile - 1) / op->tile;
+    x->in_bytes_row = op->w * op->cin;
+    x->out_bytes_row = x->wo * op->cout;
+    x->t_first = x->t_last = 0;
+    const int rows_in = op->kind == KIND_CONV || op->kind == KIND_DW ? (op->tile - 1) * s + 3 : op->tile;
+    for (int p = 0; p < 2; p++) {
+      x->in[p] = l1_take(rows_in * x->in_bytes_row);
+      x->out[p] = l1_take(op->tile * x->out_bytes_row);
+      x->in2[p] = op->kind == KIND_ADD ? l1_take(rows_in * x->in_bytes_row) : 0;
+    }
+    kargs_t *k = &x->k;
+    *k = (kargs_t){0};
+    k->w_ = op->w;
+    k->cin = op->cin;
+    k->cout = op->cout;
+    k->relu = op->relu;
+    k->mult = op->mult;
+    k->mult_b = op->mult_b;
+    k->shift = op->shift;
+    if (op->kind == KIND_CONV) {
+      const int wsize = PW4_SIZE(9 * op->cin, op->cout);
+      k->w = l1_take(wsize);
+      k->bias = (const int32_t *)l1_take(4 * op->cout);
+      k->scratch = l1_take(pi_cl_cluster_nb_cores() * CONV3X3_SCRATCH_SIZE(op->cin));
+      dma_sync(op->wgt, (void *)k->w, wsize, 1);
+      dma_sync(op->bias, (void *)k->bias, 4 * op->cout, 1);
+    } else if (op->kind == KIND_DW) {
+      const int C = op->cin;
+      int8_t *w = l1_take(9 * C);
+      int32_t *bias = (int32_t *)l1_take(4 * C), *mult = (int32_t *)l1_take(4 * C);
+      uint8_t *shift = (uint8_t *)l1_take(C);
+      int t = plp_dma_counter_alloc();
+      dma_push(op->wgt, (uint32_t)w, 9 * C, 1);
+      dma_push(op->bias, (uint32_t)bias, 4 * C, 1);
+      dma_push(op->mult_p, (uint32_t)mult, 4 * C, 1);
+      dma_push(op->shift_p, (uint32_t)shift, C, 1);
+      plp_dma_wait(t);
+      x->j = (dwa_job_t){0, 0, w, bias, mult, shift, 0, op->w, C, op->stride, 0, op->relu ? 0 : -128, 127, 0, 0};
+    } else if (op->kind == KIND_PW) {
+      if (op->unit != UNIT_IMA || op->n_row_tiles > 1)
+        fail("chained pointwise layer not on the IMA or split into row tiles", cur_op + i);
+    } else if (op->kind != KIND_ADD) {
+      fail("op kind cannot be chained", cur_op + i);
+    }
+    steps = imax(steps, op->lag + x->nb);
+  }
+  int tid_in = plp_dma_counter_alloc(), tid_out[2] = {-1, -1};
+  chain_load(st, n, 0);
+  for (int s = 0; s < steps; s++) {
+    plp_dma_wait(tid_in);
+    if (tid_out[s & 1] >= 0)
+      plp_dma_wait(tid_out[s & 1]); /* step s-2's stores: their buffers are reused now */
+    tid_in = plp_dma_counter_alloc();
+    chain_load(st, n, s + 1);
+    const uint32_t t0 = mcycle();
+    /* accelerators first; a job whose unit already runs one of this step
+     * waits until the cores' work is forked and done */
+    uint64_t busy = 0;
+    int dwa_used = 0, deferred = 0;
+    for (int i = 0; i < n; i++) {
+      stage_t *x = &st[i];
+      const int b = band_of(x, s);
+      if (!band_live(x, b))
+        continue;
+      if (!x->t_first)
+        x->t_first = t0;
+      int o0, o1, a, e;
+      const int pad = band_in_rows(x, b, &o0, &o1, &a, &e);
+      if (x->op->kind == KIND_DW) {
+        if (dwa_used) {
+          deferred = 1;
+          continue;
+        }
+        x->j.in = x->in[b & 1];
+        x->j.out = x->out[b & 1];
+        x->j.h = e - a;
+        x->j.padding = pad;
+        dwa_start(&x->j);
+        dwa_used = 1;
+      } else if (x->op->kind == KIND_PW) {
+        const uint16_t *order = (const uint16_t *)hdr->order + x->op->tile_first;
+        for (int t = 0; t < x->op->tile_count; t++) {
+          const tile_rec_t *r = tile_rec(order[t]);
+          if (busy >> r->array & 1) {
+            deferred = 1;
+            continue;
+          }
+          busy |= 1ull << r->array;
+          chain_pw_job(x, r, b, (o1 - o0) * x->op->w);
+        }
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      stage_t *x = &st[i];
+      const int b = band_of(x, s);
+      if (!band_live(x, b) || x->op->unit != UNIT_CORES)
+        continue;
+      int o0, o1, a, e;
+      const int top = band_in_rows(x, b, &o0, &o1, &a, &e);
+      kargs_t *k = &x->k;
+      k->in = x->in[b & 1];
+      k->out = x->out[b & 1];
+      if (x->op->kind == KIND_CONV) {
+        k->h = e - a;
+        k->ho = o1 - o0;
+        k->top = top;
+        pi_cl_team_fork(0, k_conv_rows, k);
+      } else {
+        k->in2 = x->in2[b & 1];
+        k->n = (o1 - o0) * x->out_bytes_row;
+        pi_cl_team_fork(0, k_add, k);
+      }
+    }
+    if (deferred) { /* the second and later jobs of a unit, in chain order */
+      uint64_t again = 0;
+      dwa_used = 0;
+      for (int i = 0; i < n; i++) {
+        stage_t *x = &st[i];
+        const int b = band_of(x, s);
+        if (!band_live(x, b))
+          continue;
+        int o0, o1, a, e;
+        const int pad = band_in_rows(x, b, &o0, &o1, &a, &e);
+        if (x->op->kind == KIND_DW) {
+          if (dwa_used++ == 0)
+            continue;
+          x->j.in = x->in[b & 1];
+          x->j.out = x->out[b & 1];
+          x->j.h = e - a;
+          x->j.padding = pad;
+          dwa_start(&x->j);
+        } else if (x->op->kind == KIND_PW) {
+          const uint16_t *order = (const uint16_t *)hdr->order + x->op->tile_first;
+          for (int t = 0; t < x->op->tile_count; t++) {
+            const tile_rec_t *r = tile_rec(order[t]);
+            if (again >> r->array & 1)
+              chain_pw_job(x, r, b, (o1 - o0) * x->op->w); /* waits for the array */
+            again |= 1ull << r->array;
+          }
+        }
+      }
+    }
+    dwa_wait();
+    for (int i = 0; i < n; i++) {
+      stage_t *x = &st[i];
+      const int b = band_of(x, s);
+      if (!band_live(x, b) || x->op->kind != KIND_PW)
+        continue;
+      const uint16_t *order = (const uint16_t *)hdr->order + x->op->tile_first;
+      for (int t = 0; t < x->op->tile_count; t++)
+        ima_wait(tile_rec(order[t])->array);
+    }
+    /* stores of step s */
+    tid_out[s & 1] = plp_dma_counter_alloc();
+    const uint32_t t1 = mcycle();
+    for (int i = 0; i < n; i++) {
+      stage_t *x = &st[i];
+      const int b = band_of(x, s);
+      if (!band_live(x, b))
+        continue;
+      int o0, o1, a, e;
+      band_in_rows(x, b, &o0, &o1, &a, &e);
+      dma_push(x->op->out + o0 * x->out_bytes_row, (uint32_t)x->out[b & 1], (o1 - o0) * x->out_bytes_row, 0);
+      x->t_last = t1;
+    }
+  }
+  plp_dma_wait(tid_in);
+  for (int p = 0; p < 2; p++)
+    if (tid_out[p] >= 0)
+      plp_dma_wait(tid_out[p]);
+  const uint32_t t_end = mcycle();
+  uint32_t *cycles = (uint32_t *)hdr->cycles;
+  for (int i = 0; i < n; i++) /* each member's span, first band to last; spans overlap */
+    cycles[cur_op + i] = (i == n - 1 ? t_end : st[i].t_last) - st[i].t_first;
+  cycles[hdr->n_ops + cur_op] = t_end - t_start; /* the chain's own time */
+}
+
 /* Program every tile's window: core c programs the arrays a with a % cores == c. */
 static void k_program(void *arg)
 {
@@ -513,6 +797,15 @@ int main(void)
     uint32_t s = mcycle();
     cur_op = (int)i;
     l1_top = l1;
+    if (ops[i].chain > 1) {
+#ifdef MNV2_CORES_ONLY
+      fail("chained ops given to the cores-only build", cur_op);
+#else
+      op_chain(&ops[i]);
+      i += ops[i].chain - 1;
+#endif
+      continue;
+    }
     run_op(&ops[i]);
     cycles[i] = mcycle() - s;
   }

@@ -106,6 +106,16 @@ void conv3x3_s2_int8(const int8_t *in, const int8_t *w_packed, const int32_t *bi
                      int h, int w, int cin, int cout, int32_t mult, int32_t shift, int relu,
                      int8_t *scratch);
 
+/* The same layer on a band of `ho` output rows of a taller image, for row
+ * tiling without recomputation: `in` holds the band's h input rows; `top` = 1
+ * when the band starts at the image's first row (zero row above it), 0 when
+ * in's row 0 is input row 2*o0-1 of the band's first output row o0. Rows at
+ * or past h are zero (the image's bottom edge). conv3x3_s2_int8 is the band
+ * of all rows (ho = (h-1)/2+1, top = 1). */
+void conv3x3_s2_rows_int8(const int8_t *in, const int8_t *w_packed, const int32_t *bias, int8_t *out,
+                          int h, int w, int cin, int cout, int ho, int top, int32_t mult, int32_t shift,
+                          int relu, int8_t *scratch);
+
 /* Depthwise 3x3, stride 1 or 2, padding 1, per-channel requant:
  *     out[oh][ow][c] = requant_c(bias[c] + sum_{kh,kw}
  *                       in[s*oh+kh-1][s*ow+kw-1][c] * w[kh][kw][c])

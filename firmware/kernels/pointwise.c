@@ -321,12 +321,14 @@ void fc_int8(const int8_t *in, const int8_t *w_packed, const int32_t *bias, int8
 /* im2col row of output pixel (oh, ow): (kh, kw, ci) order, zero padded; the
  * bytes from 9*cin to K4 stay zero (cleared once). Inside the image a kernel
  * row is 3*cin contiguous bytes of the HWC input. */
-static void im2col_s2(const int8_t *in, int8_t *dst, int h, int w, int cin, int oh, int ow)
+/* `top`: 1 when input row 0 is the image's first (one zero row above it), 0
+ * when it is the row just above the band's first output row's window. */
+static void im2col_s2(const int8_t *in, int8_t *dst, int h, int w, int cin, int oh, int ow, int top)
 {
   const int iw0 = 2 * ow - 1, row = 3 * cin;
   const int cols_inside = iw0 >= 0 && iw0 + 2 < w;
   for (int kh = 0; kh < 3; kh++, dst += row) {
-    const int ih = 2 * oh + kh - 1;
+    const int ih = 2 * oh + kh - top;
     if (ih < 0 || ih >= h) {
       for (int c = 0; c < row; c++)
         dst[c] = 0;
@@ -345,11 +347,11 @@ static void im2col_s2(const int8_t *in, int8_t *dst, int h, int w, int cin, int 
   }
 }
 
-void conv3x3_s2_int8(const int8_t *in, const int8_t *w_packed, const int32_t *bias, int8_t *out,
-                     int h, int w, int cin, int cout, int32_t mult, int32_t shift, int relu,
-                     int8_t *scratch)
+static inline void conv3x3_s2_body(const int8_t *in, const int8_t *w_packed, const int32_t *bias, int8_t *out,
+                                   int h, int w, int cin, int cout, int ho, int top, int32_t mult, int32_t shift,
+                                   int relu, int8_t *scratch)
 {
-  const int ho = (h - 1) / 2 + 1, wo = (w - 1) / 2 + 1;
+  const int wo = (w - 1) / 2 + 1;
   const int K4 = KERNELS_ROUND4(9 * cin);
   int8_t *buf0 = scratch + pi_core_id() * CONV3X3_SCRATCH_SIZE(cin), *buf1 = buf0 + K4;
   for (int i = 0; i < 2 * K4; i += 4)
@@ -359,9 +361,9 @@ void conv3x3_s2_int8(const int8_t *in, const int8_t *w_packed, const int32_t *bi
   k_split(ho * wo, 2, &start, &end);
   for (int p = start; p < end; p += 2) {
     const int two = p + 1 < end;
-    im2col_s2(in, buf0, h, w, cin, p / wo, p % wo);
+    im2col_s2(in, buf0, h, w, cin, p / wo, p % wo, top);
     if (two)
-      im2col_s2(in, buf1, h, w, cin, (p + 1) / wo, (p + 1) % wo);
+      im2col_s2(in, buf1, h, w, cin, (p + 1) / wo, (p + 1) % wo, top);
     int8_t *o0 = out + p * cout, *o1 = o0 + cout;
     if (two && fast)
       pw_pair_fast(buf0, buf1, w_packed, bias, o0, o1, K4, cout, mult, shift, relu);
@@ -371,4 +373,18 @@ void conv3x3_s2_int8(const int8_t *in, const int8_t *w_packed, const int32_t *bi
       pw_pair(buf0, buf1, w_packed, bias, o0, o1, K4, cout, mult, shift, 0, two, 0);
   }
   pi_cl_team_barrier();
+}
+
+void conv3x3_s2_int8(const int8_t *in, const int8_t *w_packed, const int32_t *bias, int8_t *out,
+                     int h, int w, int cin, int cout, int32_t mult, int32_t shift, int relu,
+                     int8_t *scratch)
+{
+  conv3x3_s2_body(in, w_packed, bias, out, h, w, cin, cout, (h - 1) / 2 + 1, 1, mult, shift, relu, scratch);
+}
+
+void conv3x3_s2_rows_int8(const int8_t *in, const int8_t *w_packed, const int32_t *bias, int8_t *out,
+                          int h, int w, int cin, int cout, int ho, int top, int32_t mult, int32_t shift,
+                          int relu, int8_t *scratch)
+{
+  conv3x3_s2_body(in, w_packed, bias, out, h, w, cin, cout, ho, top, mult, shift, relu, scratch);
 }

@@ -10,10 +10,10 @@
 
 #define DMA_MAX_CHUNK 0x10000 /* < 128 KiB per transfer */
 
-/* 1-D copy of any size in chunks, all counted on one TID (core 0 only). */
-static int dma_copy(uint32_t ext, uint32_t loc, uint32_t size, int ext2loc)
+/* 1-D copy of any size in chunks, counted on the core's current TID (the
+ * last one it allocated): several copies may share one TID. */
+static void dma_push(uint32_t ext, uint32_t loc, uint32_t size, int ext2loc)
 {
-  int tid = plp_dma_counter_alloc();
   while (size > 0) {
     uint32_t n = size < DMA_MAX_CHUNK ? size : DMA_MAX_CHUNK;
     plp_dma_cmd_push(plp_dma_getCmd(ext2loc, n, PLP_DMA_1D, 1, 0, 0), loc, ext);
@@ -21,6 +21,13 @@ static int dma_copy(uint32_t ext, uint32_t loc, uint32_t size, int ext2loc)
     loc += n;
     size -= n;
   }
+}
+
+/* 1-D copy of any size in chunks, all counted on one TID (core 0 only). */
+static int dma_copy(uint32_t ext, uint32_t loc, uint32_t size, int ext2loc)
+{
+  int tid = plp_dma_counter_alloc();
+  dma_push(ext, loc, size, ext2loc);
   return tid;
 }
 

@@ -26,6 +26,13 @@ DMA: pointwise layers in blocks of pixels (IMA: double-buffered, the next
 block's input and the previous block's output move while the IMAs compute),
 3x3 layers in bands of output rows with their halo rows, the add in chunks.
 
+Overlap (``overlap=True``, the default; the paper's schedule): consecutive
+layers form chains (:func:`plan_chains`) that run in steps over row bands, the
+members working on different bands at once (first conv and adds on the cores,
+depthwise on the DWA, pointwise on the IMAs) while the DMA loads the next
+step's bands and stores the last step's; every band still goes through L2, so
+each layer's output is there for the bit-exact check.
+
 Weights are programmed before the timed part, by the firmware through
 SUBMIT_PLOT (``program="plot"``, the real path, ~1 us of simulated time per 8
 weights), or, labelled ``program="preload"``, written by the host straight
@@ -60,8 +67,8 @@ HEADER = struct.Struct("<16I")
 OP_FIELDS = ("kind", "unit", "h", "w", "cin", "cout", "stride", "relu",
              "in_", "out", "in2", "wgt", "bias", "mult_p", "shift_p",
              "mult", "shift", "mult_b", "lo", "hi", "adc_low", "adc_high",
-             "tile_first", "tile_count", "n_row_tiles", "tile", "n_arrays_used", "spare0",
-             "spare1", "spare2", "spare3", "spare4")
+             "tile_first", "tile_count", "n_row_tiles", "tile", "n_arrays_used", "chain",
+             "lag", "spare2", "spare3", "spare4")
 OP = struct.Struct("<32i")
 #: plot record: array, x, y, width, height, words address
 PROG = struct.Struct("<6I")
@@ -198,13 +205,15 @@ def _fit(limit, need, what, lo=1, hi=None):
 
 
 def build_plan(net: mnv2.Network, base: int, l1_size: int, mapping: Mapping | None = None,
-               n_arrays=DEFAULT_IMAS, cores=8, program="plot", x=None, max_tile=None) -> Plan:
+               n_arrays=DEFAULT_IMAS, cores=8, program="plot", x=None, max_tile=None, overlap=True) -> Plan:
     """Lay out the L2 image of ``net`` at address ``base``.
 
     ``l1_size``: TCDM bytes the firmware may use (from ``__l1_heap_start``);
     ``max_tile``: optional cap of every tile (pixels / rows / bytes), to
     exercise the tiling on small networks.  ``x``: the input image (default
-    the calibration image).
+    the calibration image).  ``overlap``: group consecutive layers into
+    chains that run overlapped over row bands (:func:`plan_chains`); False
+    runs every layer on its own, one after another.
     """
     if program not in ("plot", "preload"):
         raise ValueError(f"program must be 'plot' or 'preload', got {program!r}")
@@ -364,16 +373,132 @@ def build_plan(net: mnv2.Network, base: int, l1_size: int, mapping: Mapping | No
         ops.append(OpInfo(name, kind, unit, spec, f, f["out"], out_shape))
         prev = f["out"]
 
+    if on_ima and overlap:
+        plan_chains(ops, L, cores, max_rows=max_tile)
     ops_addr = A.put(b"".join(OP.pack(*[int(o.fields[k]) for k in OP_FIELDS]) for o in ops), 4)
     if on_ima:
         order_addr = A.put(np.array(order, dtype="<u2"), 4)
-    cycles_addr = A.alloc(4 * len(ops), 4)
+    cycles_addr = A.alloc(8 * len(ops), 4)  # per op, then per chain (at its first op)
     A.alloc(0, 64)
     hdr = HEADER.pack(MAGIC, VERSION, len(ops), ops_addr, len(prog_recs), prog_addr, map_addr, order_addr,
                       cycles_addr, l1_size, 0, 0, 0, mapping.n_arrays if on_ima else 0, 0, 0)
     A.write(hdr_addr, hdr)
     return Plan(net, mapping if on_ima else None, base, bytes(A.buf), ops, hdr_addr, cycles_addr, in_addr,
                 l1_size, program, len(prog_recs), words_total, act)
+
+
+# ----------------------------------------------------------------------------
+# Chains: consecutive layers overlapped over row bands (the paper's schedule)
+# ----------------------------------------------------------------------------
+MAX_CHAIN = 8  #: firmware/apps/mobilenetv2.c MAX_CHAIN
+
+
+def _chainable(o: OpInfo) -> bool:
+    f = o.fields
+    return (o.kind == KIND_CONV or o.kind == KIND_ADD or (o.kind == KIND_DW and o.unit == UNIT_DWA)
+            or (o.kind == KIND_PW and o.unit == UNIT_IMA and f["n_row_tiles"] == 1))
+
+
+def _stride(o: OpInfo) -> int:
+    return 2 if o.kind == KIND_CONV else o.fields["stride"] if o.kind == KIND_DW else 1
+
+
+def _band_rows(o: OpInfo, R: int, b: int):
+    """Input rows [a, e) of output band b (R rows), as op_chain's band_in_rows."""
+    f = o.fields
+    H, s = f["h"], _stride(o)
+    ho = (H - 1) // s + 1
+    o0, o1 = b * R, min(ho, (b + 1) * R)
+    if o.kind in (KIND_CONV, KIND_DW):
+        return max(0, o0 * s - 1), min(H, (o1 - 1) * s + 2)
+    return o0, o1
+
+
+def _chain_bytes(o: OpInfo, R: int, cores: int) -> int:
+    """TCDM bytes op_chain takes for one member with R rows per band."""
+    f = o.fields
+    s = _stride(o)
+    wo = (f["w"] - 1) // s + 1
+    rows_in = (R - 1) * s + 3 if o.kind in (KIND_CONV, KIND_DW) else R
+    n = 2 * (r4(rows_in * f["w"] * f["cin"]) + r4(R * wo * f["cout"]))
+    if o.kind == KIND_ADD:
+        n += 2 * r4(rows_in * f["w"] * f["cin"])
+    elif o.kind == KIND_CONV:
+        n += pw4_size(9 * f["cin"], f["cout"]) + 4 * r4(f["cout"]) + cores * 2 * r4(9 * f["cin"])
+    elif o.kind == KIND_DW:
+        n += r4(9 * f["cin"]) + 8 * f["cin"] + r4(f["cin"])
+    return n
+
+
+def _chain_lags(chain: list, rows: list) -> list:
+    """Each member's step offset: a band may start once every band it reads
+    was computed two steps earlier (its store then precedes the load)."""
+    lags = []
+    for j, o in enumerate(chain):
+        srcs = [o.fields["in_"]] + ([o.fields["in2"]] if o.kind == KIND_ADD else [])
+        lag = 0
+        ho = (o.fields["h"] - 1) // _stride(o) + 1
+        for i in range(j):
+            if chain[i].out_addr not in srcs:
+                continue
+            for b in range(-(-ho // rows[j])):
+                a, e = _band_rows(o, rows[j], b)
+                lag = max(lag, lags[i] + (e - 1) // rows[i] - b + 2)
+        lags.append(lag)
+    return lags
+
+
+def _chain_geometry(chain: list):
+    """Rows per band of each member (every member has the same band count,
+    the smallest output height of the chain) and the lags."""
+    hos = [(o.fields["h"] - 1) // _stride(o) + 1 for o in chain]
+    nb = min(hos)
+    rows = [-(-ho // nb) for ho in hos]
+    return rows, _chain_lags(chain, rows), nb
+
+
+def plan_chains(ops: list, limit: int, cores: int = 8, max_rows=None, lag_share=0.25) -> list:
+    """Group consecutive ops into chains (sets op.chain, op.lag, op.tile).
+
+    A chain is a run of chainable ops (first conv and adds on the cores,
+    depthwise on the DWA, pointwise on the IMAs unless split into row tiles),
+    each reading a tensor made earlier in the run, whose TCDM buffers fit
+    ``limit`` bytes.  It grows while its fill time (the last member's lag, in
+    steps) stays within ``lag_share`` of its band count: each step costs about
+    1/bands of the slowest unit's work, so the fill and drain add that share.
+    Returns the chains (lists of OpInfo).
+    """
+    chains, cur = [], []
+
+    def ok(c):
+        if len(c) > MAX_CHAIN:
+            return False
+        rows, lags, nb = _chain_geometry(c)
+        if max_rows is not None and max(rows) > max_rows:
+            return False
+        if sum(_chain_bytes(o, r, cores) for o, r in zip(c, rows)) + 64 > limit:
+            return False
+        return len(c) == 1 or lags[-1] <= max(4, lag_share * nb)
+
+    def close():
+        if len(cur) > 1:
+            rows, lags, _ = _chain_geometry(cur)
+            cur[0].fields["chain"] = len(cur)
+            for o, r, lag in zip(cur, rows, lags):
+                o.fields.update(tile=r, lag=lag)
+            chains.append(list(cur))
+        cur.clear()
+
+    for o in ops:
+        linked = cur and (cur[-1].out_addr in (o.fields["in_"], o.fields["in2"]))
+        if _chainable(o) and linked and ok(cur + [o]):
+            cur.append(o)
+            continue
+        close()
+        if _chainable(o) and ok([o]):
+            cur.append(o)
+    close()
+    return chains
 
 
 # ----------------------------------------------------------------------------
@@ -411,6 +536,19 @@ class RunResult:
     result: object
     wall_seconds: float
     verified: tuple = (0, 0)  #: (layers, bytes) found equal to the golden model by mismatches()
+    #: per op: the cycles of the chain that starts there (0 elsewhere); a
+    #: chained op's op_cycles is its span, first band to last, and spans overlap
+    chain_cycles: list = field(default_factory=list)
+
+    @property
+    def chains(self):
+        """(first op index, length, cycles) of every chain of the run."""
+        return [(i, self.plan.ops[i].fields["chain"], c) for i, c in enumerate(self.chain_cycles) if c]
+
+    def exclusive_cycles(self):
+        """Cycles that add up to the run: unchained ops' own, plus each chain's."""
+        inside = {j for i, n, _ in self.chains for j in range(i, i + n)}
+        return sum(c for i, c in enumerate(self.op_cycles) if i not in inside) + sum(c for _, _, c in self.chains)
 
     def mismatches(self, golden: dict):
         """Names of the layers whose output differs from ``golden`` (forward());
@@ -436,7 +574,7 @@ def _l2_size_for(end):
 
 
 def run(net: mnv2.Network, elf, n_arrays=DEFAULT_IMAS, program="preload", x=None, config=None,
-        max_tile=None, session_options=None, echo=False) -> RunResult:
+        max_tile=None, session_options=None, echo=False, overlap=True) -> RunResult:
     """Lay out ``net``, run the firmware ``elf`` (a path or a loaded Program) on
     a cluster with ``n_arrays`` IMAs, and read every activation back.
 
@@ -458,7 +596,7 @@ def run(net: mnv2.Network, elf, n_arrays=DEFAULT_IMAS, program="preload", x=None
     cfg0 = Config.load(**sections)
     tcdm_end = 0x10000000 + cfg0.memory.tcdm_size
     plan = build_plan(net, l2_base, tcdm_end - l1_heap, n_arrays=max(n_arrays, 1), program=program, x=x,
-                      cores=cfg0.cluster.cores, max_tile=max_tile)
+                      cores=cfg0.cluster.cores, max_tile=max_tile, overlap=overlap)
     mem = sections.setdefault("memory", {})
     if "l2_size" not in mem or 0x1C000000 + mem["l2_size"] < plan.end:
         mem["l2_size"] = _l2_size_for(plan.end)
@@ -491,8 +629,9 @@ def run(net: mnv2.Network, elf, n_arrays=DEFAULT_IMAS, program="preload", x=None
     hdr = HEADER.unpack(bytes(cluster.memory.view(plan.header_addr, HEADER.size)))
     acts = {name: np.frombuffer(bytes(cluster.memory.view(a, int(np.prod(s)))), np.int8).reshape(s).copy()
             for name, (a, s) in plan.act.items()}
-    cyc = np.frombuffer(bytes(cluster.memory.view(plan.cycles_addr, 4 * len(plan.ops))), "<u4").tolist()
-    return RunResult(plan, acts, cyc, hdr[10], hdr[11], cluster, result, wall)
+    n = len(plan.ops)
+    cyc = np.frombuffer(bytes(cluster.memory.view(plan.cycles_addr, 8 * n)), "<u4").tolist()
+    return RunResult(plan, acts, cyc[:n], hdr[10], hdr[11], cluster, result, wall, chain_cycles=cyc[n:])
 
 
 # ----------------------------------------------------------------------------
@@ -526,7 +665,13 @@ def layer_table(res: RunResult):
     return rows
 
 
-def format_report(res: RunResult, baseline: RunResult | None = None, energy=None) -> str:
+def chain_label(res: RunResult) -> dict:
+    """op index -> "c<k>" for the members of chain k (1-based)."""
+    return {j: f"c{k}" for k, (i, n, _) in enumerate(res.chains, 1) for j in range(i, i + n)}
+
+
+def format_report(res: RunResult, baseline: RunResult | None = None, energy=None,
+                  serial: RunResult | None = None) -> str:
     cfg = res.cluster.config
     mhz = cfg.cluster.clock_mhz
     lines = []
@@ -538,13 +683,28 @@ def format_report(res: RunResult, baseline: RunResult | None = None, energy=None
         lines.append(f"IMA arrays: {m.n_arrays} used of {cfg.ima.count} configured "
                      f"(paper: 34), utilization {100 * m.utilization:.1f}%; weights "
                      f"{'programmed by the firmware (SUBMIT_PLOT, ' + str(res.plan.words_programmed) + ' words, ' + str(res.prog_cycles) + ' cycles before the timed part)' if res.plan.program == 'plot' else 'preloaded by the host (crossbars already programmed)'}")
-    lines.append(f"{'layer':14s} {'unit':5s} {'cycles':>10s} {'util':>6s} {'MACs':>11s}")
-    for name, unit, cyc, util, macs in layer_table(res):
+    chained = chain_label(res)
+    if chained:
+        lines.append("chains (cN): layers overlapped over row bands; a chained layer's cycles are its span, "
+                     "first band to last" + ("; 'alone': the layer run by itself (no overlap)" if serial else ""))
+    lines.append(f"{'layer':14s} {'unit':5s} {'chain':5s} {'cycles':>10s} {'util':>6s} {'MACs':>11s}"
+                 + (f" {'alone':>10s}" if serial else ""))
+    for i, (name, unit, cyc, util, macs) in enumerate(layer_table(res)):
         u = f"{100 * util:5.1f}%" if util is not None else "     -"
-        lines.append(f"{name:14s} {unit:5s} {cyc:10d} {u:>6s} {macs:11d}")
+        lines.append(f"{name:14s} {unit:5s} {chained.get(i, '-'):5s} {cyc:10d} {u:>6s} {macs:11d}"
+                     + (f" {serial.op_cycles[i]:10d}" if serial else ""))
+    for k, (i, n, cyc) in enumerate(res.chains, 1):
+        ops = res.plan.ops
+        alone = f" ({sum(serial.op_cycles[i:i + n])} one after another)" if serial else ""
+        lines.append(f"chain c{k} {ops[i].name}..{ops[i + n - 1].name} ({n} layers, "
+                     f"{ops[i + n - 1].fields['lag']} steps of fill): {cyc} cycles{alone}")
     ms = res.total_cycles / (mhz * 1e3)
     lines.append(f"total: {res.total_cycles} cycles, {ms:.3f} ms at {mhz:g} MHz"
                  + (" (paper: 10.1 ms)" if net.input_hw == 224 and m is not None else ""))
+    if serial is not None:
+        sms = serial.total_cycles / (mhz * 1e3)
+        lines.append(f"without overlap (every layer alone, one after another): {serial.total_cycles} cycles, "
+                     f"{sms:.3f} ms; overlap saves {100 * (1 - res.total_cycles / serial.total_cycles):.1f}%")
     if energy is not None:
         lines.append(energy)
     if baseline is not None:
@@ -579,12 +739,18 @@ class StudyResult:
     energy: object = None  #: iss.energy.EnergyReport of the heterogeneous run
     energy_cores: object = None
     text: str = ""
+    serial: RunResult | None = None  #: the heterogeneous network without overlap
 
 
 def run_study(input_hw=224, n_arrays=DEFAULT_IMAS, seed=0, program="preload", fc_on_ima=False,
-              baseline=True, energy=True, perfetto=None, build_dir=None, log=None) -> StudyResult:
+              baseline=True, energy=True, perfetto=None, build_dir=None, log=None, overlap=True,
+              compare_serial=True) -> StudyResult:
     """Both networks from compiled firmware, each checked bit for bit against
     :func:`iss.nn.mobilenetv2.forward` (every layer); RuntimeError on a mismatch.
+
+    ``overlap``: the heterogeneous network runs in chains (:func:`plan_chains`);
+    ``compare_serial``: also run it without overlap, every layer alone (the
+    report gives both latencies).
 
     Energy (``iss.energy``) covers the whole run; with ``program="preload"``
     that is the timed inference plus a few hundred cycles of start-up.
@@ -593,19 +759,24 @@ def run_study(input_hw=224, n_arrays=DEFAULT_IMAS, seed=0, program="preload", fc
     log = log or (lambda msg: None)
     weight_mapping(n_arrays, fc_on_ima)  # fails early (MappingError) when the network does not fit
     results = {}
-    for variant in ("hetero", "cores") if baseline else ("hetero",):
+    variants = ["hetero"] + (["serial"] if overlap and compare_serial else []) + (["cores"] if baseline else [])
+    for variant in variants:
         log(f"{variant}: building the network and the golden model")
-        net = mnv2.make_network(variant, seed=seed, input_hw=input_hw, fc_on_ima=fc_on_ima)
+        kind = "hetero" if variant == "serial" else variant
+        net = mnv2.make_network(kind, seed=seed, input_hw=input_hw, fc_on_ima=fc_on_ima)
         golden = mnv2.forward(net)
-        elf = (build_firmware(Path(build_dir) / f"mobilenetv2_{variant}.elf", cores_only=variant == "cores")
+        elf = (build_firmware(Path(build_dir) / f"mobilenetv2_{kind}.elf", cores_only=variant == "cores")
                if build_dir else firmware(cores_only=variant == "cores"))
         opts = None
         if perfetto and variant == "hetero":
             from ..trace import ViewOptions
             opts = ViewOptions(perfetto=Path(perfetto))
         log(f"{variant}: running")
-        res = run(net, elf, n_arrays=n_arrays, program=program,
-                  session_options=opts) if variant == "hetero" else run(net, elf, n_arrays=0)
+        if variant == "cores":
+            res = run(net, elf, n_arrays=0)
+        else:
+            res = run(net, elf, n_arrays=n_arrays, program=program, session_options=opts,
+                      overlap=overlap and variant == "hetero")
         bad = res.mismatches(golden)
         if bad:
             raise RuntimeError(f"{variant}: firmware output differs from the golden model in {bad}")
@@ -619,9 +790,10 @@ def run_study(input_hw=224, n_arrays=DEFAULT_IMAS, seed=0, program="preload", fc
             e_c = inference_energy(results["cores"])
             etext += (f"; cores-only {e_c.total_uj:.1f} uJ, "
                       f"{e_c.total_uj / max(e_h.total_uj, 1e-12):.1f}x more")
-    text = format_report(results["hetero"], results.get("cores"), etext)
-    return StudyResult(results["hetero"], results.get("cores"), e_h, e_c, text + "\n")
+    text = format_report(results["hetero"], results.get("cores"), etext, serial=results.get("serial"))
+    return StudyResult(results["hetero"], results.get("cores"), e_h, e_c, text + "\n", results.get("serial"))
 
 
-__all__ = ["weight_mapping", "ima_weights", "build_plan", "build_firmware", "firmware", "run", "layer_table", "inference_energy",
+__all__ = ["weight_mapping", "ima_weights", "build_plan", "plan_chains", "chain_label", "build_firmware", "firmware",
+           "run", "layer_table", "inference_energy",
            "format_report", "run_study", "StudyResult", "Plan", "RunResult", "MappingError", "pack_pw4", "pack_dw4"]

@@ -56,6 +56,10 @@ static void entry(void *unused)
   case 6:
     pw_conv_int8_l2(P8(1), P8(2), P32(3), P8(4), I(5), I(6), I(7), I(8), I(9), I(10), P8(11), I(12));
     break;
+  case 7:
+    conv3x3_s2_rows_int8(P8(1), P8(2), P32(3), P8(4), I(5), I(6), I(7), I(8), I(9), I(10), I(11), I(12), I(13),
+                         P8(14));
+    break;
   }
   uint32_t i1 = rd_instret(), c1 = rd_cycle();
   instret[pi_core_id()] = i1 - i0;
