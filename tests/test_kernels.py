@@ -167,15 +167,19 @@ def test_fully_connected(harness, cin, cout, relu):
     assert np.array_equal(r.read(out, (cout,)), layers.fully_connected(x, w, bias, rq))
 
 
-@pytest.mark.parametrize("h,w,cin,cout,relu", [(16, 16, 3, 32, True), (9, 7, 3, 8, False),
-                                               (6, 5, 4, 6, True), (1, 1, 2, 5, True)])
-def test_conv3x3_s2(harness, h, w, cin, cout, relu):
-    rng = np.random.default_rng(h * 100 + w * 10 + cin)
+def conv3x3_case(rng, h, w, cin, cout, relu):
+    """Input, weights, bias and a requantization that fits int32 for a 3x3 conv."""
     x = rand_i8(rng, (h, w, cin))
     wt = rand_i8(rng, (3, 3, cin, cout), -127, 127)
     bias = rng.integers(-3000, 3000, cout).astype(np.int32)
     bound = int((128 * np.abs(wt.astype(np.int64)).sum(axis=(0, 1, 2)) + np.abs(bias)).max())
-    rq = rand_requant(rng, bound, relu)
+    return x, wt, bias, rand_requant(rng, bound, relu)
+
+
+@pytest.mark.parametrize("h,w,cin,cout,relu", [(16, 16, 3, 32, True), (9, 7, 3, 8, False),
+                                               (6, 5, 4, 6, True), (1, 1, 2, 5, True)])
+def test_conv3x3_s2(harness, h, w, cin, cout, relu):
+    x, wt, bias, rq = conv3x3_case(np.random.default_rng(h * 100 + w * 10 + cin), h, w, cin, cout, relu)
     ho, wo = layers.out_size(h, 3, 2, 1), layers.out_size(w, 3, 2, 1)
     r = Run(harness)
     out = r.alloc(ho * wo * cout)
@@ -191,12 +195,7 @@ def test_conv3x3_s2_rows(harness, h, w, cin, cout, rows):
     # the first conv band by band (MobileNetV2's overlapped schedule): each band
     # gets only its input rows (2*o0-1 .. 2*o1-1, clipped), no recomputed row;
     # the bands put together equal the whole layer of the golden model
-    rng = np.random.default_rng(h * 31 + w + rows)
-    x = rand_i8(rng, (h, w, cin))
-    wt = rand_i8(rng, (3, 3, cin, cout), -127, 127)
-    bias = rng.integers(-3000, 3000, cout).astype(np.int32)
-    bound = int((128 * np.abs(wt.astype(np.int64)).sum(axis=(0, 1, 2)) + np.abs(bias)).max())
-    rq = rand_requant(rng, bound, True)
+    x, wt, bias, rq = conv3x3_case(np.random.default_rng(h * 31 + w + rows), h, w, cin, cout, True)
     ho, wo = layers.out_size(h, 3, 2, 1), layers.out_size(w, 3, 2, 1)
     want = layers.conv2d(x, wt, bias, rq, stride=2, pad=1)
     wp = pack_pw4(wt.reshape(9 * cin, cout))

@@ -4,7 +4,8 @@
  * (iss.nn.mapping.Mapping.to_blob), the tiles' issue order, SUBMIT_PLOT words,
  * core weights, requantization parameters and every activation buffer. This
  * program runs the ops in order and writes each op's cycles back (cycles[i];
- * cycles[n_ops + i]: the time of the chain starting at op i, 0 elsewhere).
+ * cycles[n_ops + i]: the time of the chain starting at op i, 0 elsewhere;
+ * cycles[2 n_ops + i]: the mcycle at which op i started).
  *
  * Units (op_t.unit): cores (first conv, residual adds, average pool, the
  * classifier, the partial-sum requantization of row-split IMA layers, and
@@ -519,6 +520,15 @@ static void chain_pw_job(const stage_t *st, const tile_rec_t *t, int b, int cnt)
   ima_trigger(a);
 }
 
+static void chain_dw_start(stage_t *x, int b, int rows, int pad)
+{
+  x->j.in = x->in[b & 1];
+  x->j.out = x->out[b & 1];
+  x->j.h = rows;
+  x->j.padding = pad;
+  dwa_start(&x->j);
+}
+
 static void op_chain(const op_t *first)
 {
   const int n = first->chain;
@@ -608,11 +618,7 @@ static void op_chain(const op_t *first)
           deferred = 1;
           continue;
         }
-        x->j.in = x->in[b & 1];
-        x->j.out = x->out[b & 1];
-        x->j.h = e - a;
-        x->j.padding = pad;
-        dwa_start(&x->j);
+        chain_dw_start(x, b, e - a, pad);
         dwa_used = 1;
       } else if (x->op->kind == KIND_PW) {
         const uint16_t *order = (const uint16_t *)hdr->order + x->op->tile_first;
@@ -661,11 +667,7 @@ static void op_chain(const op_t *first)
         if (x->op->kind == KIND_DW) {
           if (dwa_used++ == 0)
             continue;
-          x->j.in = x->in[b & 1];
-          x->j.out = x->out[b & 1];
-          x->j.h = e - a;
-          x->j.padding = pad;
-          dwa_start(&x->j);
+          chain_dw_start(x, b, e - a, pad);
         } else if (x->op->kind == KIND_PW) {
           const uint16_t *order = (const uint16_t *)hdr->order + x->op->tile_first;
           for (int t = 0; t < x->op->tile_count; t++) {
@@ -710,6 +712,8 @@ static void op_chain(const op_t *first)
   for (int i = 0; i < n; i++) /* each member's span, first band to last; spans overlap */
     cycles[cur_op + i] = (i == n - 1 ? t_end : st[i].t_last) - st[i].t_first;
   cycles[hdr->n_ops + cur_op] = t_end - t_start; /* the chain's own time */
+  for (int i = 0; i < n; i++)
+    cycles[2 * hdr->n_ops + cur_op + i] = st[i].t_first;
 }
 
 /* Program every tile's window: core c programs the arrays a with a % cores == c. */
@@ -808,6 +812,7 @@ int main(void)
     }
     run_op(&ops[i]);
     cycles[i] = mcycle() - s;
+    cycles[2 * hdr->n_ops + i] = s;
   }
   hdr->total_cycles = mcycle() - t0;
   hdr->status = 1;
