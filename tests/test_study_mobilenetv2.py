@@ -74,20 +74,20 @@ def test_chain_lags_by_hand():
     first = plan.ops[:4]
     assert [o.name for o in first] == ["conv0", "b0.dw", "b0.project", "b1.expand"]
     rows = [1, 1, 1, 1]
-    assert study._chain_lags(first, rows) == [0, 3, 5, 7]
+    assert study.chain_lags(first, rows) == [0, 3, 5, 7]
     # two rows per band: b0.dw's band b reads conv0 rows 2b-1..2b+2, in band b+1
-    assert study._chain_lags(first, [2, 2, 2, 2]) == [0, 3, 5, 7]
+    assert study.chain_lags(first, [2, 2, 2, 2]) == [0, 3, 5, 7]
     # stride 2 (b1.dw, 56 rows, one per band) after b1.expand (112 rows, two per
     # band): band b reads rows 2b-1..2b+1, i.e. b1.expand's band b: lag +2
     b1 = plan.ops[3:5]
-    assert study._chain_lags(b1, [2, 1]) == [0, 2]
+    assert study.chain_lags(b1, [2, 1]) == [0, 2]
     # without overlap no chain; with it, every chain fits and is well formed
     assert all(o.fields["chain"] == 0 for o in plan.ops)
     chains = study.plan_chains(plan.ops, 500_000)
     assert chains and chains[0][0].name == "conv0"
     for c in chains:
         assert c[0].fields["chain"] == len(c) and c[0].fields["lag"] == 0
-        assert all(study._chainable(o) for o in c)
+        assert all(study.chainable(o) for o in c)
 
 
 def test_reduced_hetero_overlapped_bit_exact(elfs):

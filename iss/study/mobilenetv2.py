@@ -393,7 +393,7 @@ def build_plan(net: mnv2.Network, base: int, l1_size: int, mapping: Mapping | No
 MAX_CHAIN = 8  #: firmware/apps/mobilenetv2.c MAX_CHAIN
 
 
-def _chainable(o: OpInfo) -> bool:
+def chainable(o: OpInfo) -> bool:
     f = o.fields
     return (o.kind == KIND_CONV or o.kind == KIND_ADD or (o.kind == KIND_DW and o.unit == UNIT_DWA)
             or (o.kind == KIND_PW and o.unit == UNIT_IMA and f["n_row_tiles"] == 1))
@@ -430,7 +430,7 @@ def _chain_bytes(o: OpInfo, R: int, cores: int) -> int:
     return n
 
 
-def _chain_lags(chain: list, rows: list) -> list:
+def chain_lags(chain: list, rows: list) -> list:
     """Each member's step offset: a band may start once every band it reads
     was computed two steps earlier (its store then precedes the load)."""
     lags = []
@@ -454,7 +454,7 @@ def _chain_geometry(chain: list):
     hos = [(o.fields["h"] - 1) // _stride(o) + 1 for o in chain]
     nb = min(hos)
     rows = [-(-ho // nb) for ho in hos]
-    return rows, _chain_lags(chain, rows), nb
+    return rows, chain_lags(chain, rows), nb
 
 
 def plan_chains(ops: list, limit: int, cores: int = 8, max_rows=None, lag_share=0.25, min_bands=16) -> list:
@@ -494,11 +494,11 @@ def plan_chains(ops: list, limit: int, cores: int = 8, max_rows=None, lag_share=
 
     for o in ops:
         linked = cur and (cur[-1].out_addr in (o.fields["in_"], o.fields["in2"]))
-        if _chainable(o) and linked and ok(cur + [o]):
+        if chainable(o) and linked and ok(cur + [o]):
             cur.append(o)
             continue
         close()
-        if _chainable(o) and ok([o]):
+        if chainable(o) and ok([o]):
             cur.append(o)
     close()
     return chains
@@ -799,6 +799,6 @@ def run_study(input_hw=224, n_arrays=DEFAULT_IMAS, seed=0, program="preload", fc
     return StudyResult(results["hetero"], results.get("cores"), e_h, e_c, text + "\n", results.get("serial"))
 
 
-__all__ = ["weight_mapping", "ima_weights", "build_plan", "plan_chains", "chain_label", "build_firmware", "firmware",
+__all__ = ["weight_mapping", "ima_weights", "build_plan", "plan_chains", "chain_lags", "chainable", "chain_label", "build_firmware", "firmware",
            "run", "layer_table", "inference_energy",
            "format_report", "run_study", "StudyResult", "Plan", "RunResult", "MappingError", "pack_pw4", "pack_dw4"]
