@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from unicorn import (UC_ARCH_RISCV, UC_ERR_FETCH_PROT, UC_ERR_INSN_INVALID, UC_HOOK_BLOCK, UC_HOOK_CODE,
                      UC_HOOK_MEM_FETCH_UNMAPPED, UC_HOOK_MEM_READ, UC_HOOK_MEM_READ_UNMAPPED, UC_HOOK_MEM_WRITE,
-                     UC_HOOK_MEM_WRITE_UNMAPPED, UC_MEM_FETCH_UNMAPPED, UC_MEM_WRITE_UNMAPPED, UC_MODE_RISCV32,
-                     UC_PROT_ALL, Uc, UcError)
+                     UC_HOOK_MEM_WRITE_UNMAPPED, UC_MEM_FETCH_UNMAPPED, UC_MEM_READ_UNMAPPED, UC_MEM_WRITE_UNMAPPED,
+                     UC_MODE_RISCV32, UC_PROT_ALL, Uc, UcError)
 from unicorn.riscv_const import UC_RISCV_REG_PC, UC_RISCV_REG_X0
 
 from . import isa, native
@@ -92,6 +92,8 @@ class Hart:
         self.interrupts = 0               # of which interrupts
         self._stop_request = None
         self.ready_at = 0                # the cycle a retried instruction waits to act at (_exact_time)
+        self._stop_in_access = False     # the stop was requested during an MMIO access
+        self._in_io = False
         self._fault = None
         self._hook_error = None         # raised by an MMIO read callback, re-raised by run()
         self._code = code
@@ -108,6 +110,8 @@ class Hart:
             uc.mmio_map(base, size, self._mmio_read, base, self._mmio_write, base)
 
         st = self.native = native.HartState()
+        if native.lib().iss_hart_size() != ctypes.sizeof(st):
+            raise RuntimeError("iss.native.HartState does not match struct iss_hart")
         st.hartid = hart_id
         st.budget = 0
         st.code_base = code.base
@@ -125,14 +129,15 @@ class Hart:
         st.timing = int(cfg.timing.enabled)
         st.l2_latency = cfg.memory.l2_latency
         st.flags = code.flags.ctypes.data
+        st.info, st.cost_at = code.info.ctypes.data, code.cost_at.ctypes.data
         st.exec_diff = self.exec_diff.ctypes.data
-        st.mem_hooked = code.timing.mem_hooked.ctypes.data
         st.stall_at = self.stall_at.ctypes.data
         cluster.tcdm_arbiter.attach(hart_id, st)
         addr = ctypes.addressof(st)
         native.add_hook(uc, UC_HOOK_BLOCK, "iss_block_hook", addr)
+        # Always (functional mode too): it tells which instruction makes each access.
+        native.add_hook(uc, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, "iss_mem_hook", addr)
         if cfg.timing.enabled:
-            native.add_hook(uc, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, "iss_mem_hook", addr)
             for pc, _ in code.timing.div_sites:
                 native.add_hook(uc, UC_HOOK_CODE, "iss_div_hook", addr, pc, pc)
         # The CORE-V executor: its INTR hook runs every instruction Unicorn does not
@@ -141,6 +146,10 @@ class Hart:
         # instruction tracer sets 0: it must see each one through its hook).
         self.isa = isa.attach(uc, ctypes.addressof(st), code.raw, code.base)
         st.chain_limit = CHAIN_LIMIT
+        # Execution stops before any encoding that is not a valid instruction (an
+        # exit address; 0 is the `until` of emu_start, never executed).
+        uc.ctl_exits_enabled(True)
+        uc.ctl_set_exits([0, *code.illegal])
         uc.hook_add(UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED | UC_HOOK_MEM_FETCH_UNMAPPED,
                     self._unmapped)
         # After isa.attach: Unicorn runs hooks in registration order, and a hardware
@@ -233,10 +242,13 @@ class Hart:
                     budget = rise
         st.budget = budget
         st.stop_reason = native.STOP_NONE
+        st.io_stop = 0
         self._stop_request = None
         self.ready_at = 0
         self._stop_in_access = False
         self._fault = None
+        self._in_io = False
+        blocks = st.recent_pos
         if step:
             self.uc.ctl_flush_tb()    # blocks translated without the instruction counter would not stop
         try:
@@ -245,12 +257,14 @@ class Hart:
                 e, self._hook_error = self._hook_error, None
                 raise e
         except UcError as e:
-            self.pc = self.uc.reg_read(UC_RISCV_REG_PC)
+            self.pc = self.uc.reg_read(UC_RISCV_REG_PC) if self._fault is None else self.native.access_pc
             if self.debug is not None and self.debug.ebreak(self):
                 return Stop.DEBUG      # an ebreak a debugger wrote over the code
             raise self._memory_error(e) from None
         except SimulationError as e:
-            self.pc = self.uc.reg_read(UC_RISCV_REG_PC)
+            # Raised by a peripheral during an access (Unicorn's PC is not the
+            # access's), or by the CSR hook (Unicorn's PC is exact there).
+            self.pc = self.native.access_pc if self._in_io else self.uc.reg_read(UC_RISCV_REG_PC)
             if not e.where:
                 e.where = self.where()
             raise
@@ -283,23 +297,12 @@ class Hart:
             self.pc = st.stop_pc
             return self._slow()
         if self._stop_request is not None:
-            # Stopped from an MMIO callback, PC on the access: a sleeping load or
-            # store runs again when the hart resumes (its model sees the retry).
-            # Unicorn's PC here may be the block's start rather than the access (and
-            # once in a while past it): resume exactly at the access's instruction,
-            # which the memory hook identified, so nothing before it runs twice and
-            # the clock is the same however the code was split into blocks.
-            st = self.native
-            at = st.access_pc
-            if (self._stop_in_access and st.block_start <= at < st.block_end
-                    and self._code.timing.mem_hooked[self._code.index(at)]):
-                pc = at
-            self.pc = pc
-            self._refund_block_tail(pc)
-            return self._stop_request
-        # emu_start returned by itself: only wfi does that (PC on the next instruction).
+            return self._stopped_on_access(pc)
+        # emu_start returned by itself: a wfi (PC on the next instruction), or an
+        # exit address: an invalid encoding (CodeImage.illegal) is next.
         self.pc = pc
-        if self._code.word(pc - 4) == WFI:
+        # (an exit at the very address emu_start began at runs no block)
+        if self._code.word(pc - 4) == WFI and (st.recent_pos != blocks or not self._code.is_illegal(pc)):
             self._refund_block_tail(pc)
             if not self._exact_time(self.native.cycles):
                 # It sleeps from an exact cycle: run the wfi again once it is known.
@@ -310,11 +313,28 @@ class Hart:
                 return Stop.BUDGET
             self.cluster.event_unit.sleep_wfi(self)
             return Stop.SLEEP
+        if self._code.is_illegal(pc) and not (step and st.recent_pos != blocks):
+            # Stopped before it, as the core traps it (machine mode's handler, or
+            # the one-line error without one).
+            word = self._code.word(pc)
+            self._exception(mm.CAUSE_ILLEGAL, pc, word if word & 3 == 3 else word & 0xFFFF)
+            return Stop.BUDGET
         if step or (self.debug is not None and self.debug.stopped_here(self)):
             # One instruction done (stepi), or a debugger stopped before the next one.
             self._refund_block_tail(pc)
             return Stop.DEBUG if not step else Stop.BUDGET
         raise SimulationError("emulation stopped for no known reason", self.where())
+
+    def _stopped_on_access(self, pc: int) -> Stop:
+        """Stopped from an MMIO callback: the hart resumes on the access (a sleeping
+        load or store runs again, its model sees the retry; the store that ended
+        the program is not retired). Unicorn's PC is not the access's (only the
+        start of its block once a hook wrote the PC): the native memory hook knows
+        which instruction it was. Stopped from a code hook (a debugger's
+        breakpoint): Unicorn's PC `pc` is exact."""
+        self.pc = self.native.access_pc if self._stop_in_access else pc
+        self._refund_block_tail(self.pc)
+        return self._stop_request
 
     def _slow(self) -> Stop:
         """Finish a custom instruction the native executor handed back: cv.elw
@@ -336,10 +356,14 @@ class Hart:
                 if not self._exact_time(self.native.cycles):
                     return Stop.BUDGET         # PC stays on the cv.elw: retried
                 self.cluster.current = self
+                self.native.access_pc = req.pc
                 value = mem.io_read(self, req.address, 4)
                 if value is WAIT:
                     return Stop.SLEEP          # PC stays on the cv.elw: retried on wake
             self.isa.complete(self.uc, req, value)
+        elif self._stop_request is not None:
+            # a CORE-V instruction outside the image stopped on an MMIO access
+            return self._stopped_on_access(self.pc)
         self.pc = self.uc.reg_read(UC_RISCV_REG_PC)
         return Stop.BUDGET
 
@@ -377,6 +401,7 @@ class Hart:
         if not self._exact_time(self.native.access_cycle):
             self._request_stop(Stop.BUDGET, uc, in_access=True)     # retried once its TCDM waits are known
             return 0
+        self._in_io = True
         self._charge_periph()
         self._io_time = self._access_time()
         try:
@@ -389,6 +414,7 @@ class Hart:
             return 0
         finally:
             self._io_time = None
+        self._in_io = False
         if value is WAIT:
             self._request_stop(Stop.SLEEP, uc, in_access=True)
             return 0
@@ -399,12 +425,14 @@ class Hart:
         if not self._exact_time(self.native.access_cycle):
             self._request_stop(Stop.BUDGET, uc, in_access=True)     # retried once its TCDM waits are known
             return
+        self._in_io = True
         self._charge_periph()
         self._io_time = self._access_time()
         try:
             r = self.cluster.memory.io_write(self, addr, size, value)
         finally:
             self._io_time = None
+        self._in_io = False
         if r is WAIT:
             # PC stays on the store, which is retried when the hart wakes.
             self._request_stop(Stop.SLEEP, uc, in_access=True)
@@ -446,14 +474,21 @@ class Hart:
 
     def _request_stop(self, kind: Stop, uc, in_access: bool = False) -> None:
         """Stop the engine; `in_access`: from an MMIO callback, on that access
-        (see run)."""
+        (see _stopped_on_access)."""
         if self._stop_request is None:
             self._stop_request = kind
             self._stop_in_access = in_access
+            if in_access:
+                self.native.io_stop = 1     # a CORE-V access in progress is left undone
             uc.emu_stop()
 
     def _unmapped(self, uc, access, address, size, value, user_data):
         self._fault = (access, address, size)
+        st = self.native
+        if access == UC_MEM_READ_UNMAPPED and not st.access_addr < address < st.access_addr + st.access_size:
+            # A load wholly outside memory reaches no memory hook (a store does, and
+            # so does the mapped part of a load crossing the end): place it the same way.
+            native.lib().iss_locate_access(uc._uch, ctypes.byref(st), ctypes.c_uint32(address))
         return False
 
     def _memory_error(self, e: UcError) -> SimulationError:
@@ -675,8 +710,12 @@ class CodeImage:
                 i += 1
         self.starts = starts
         self.table = isa.predecode_table(self.raw, lo)[:n]
+        # Every halfword where no valid instruction starts: Unicorn would run some of
+        # these (c.fld, F/D instructions, RV64-only RVC, ...), the CV32E40P traps them.
+        self.illegal = [lo + 2 * int(i) for i in np.nonzero(self.table["op"] == 0)[0]]
         t = self.timing = timing_core.analyse(self.table, starts, lo, self.raw)
         self.flags = t.flags
+        self.info, self.cost_at = timing_core.halfword_tables(self.table, starts, t)
         self.insn_prefix = np.zeros(n + 1, dtype=np.uint32)
         self.cycle_prefix = np.zeros(n + 1, dtype=np.uint32)
         np.cumsum(starts, out=self.insn_prefix[1:])
@@ -685,6 +724,10 @@ class CodeImage:
     def index(self, addr: int):
         i = (addr - self.base) >> 1
         return i if 0 <= i <= self.halfwords and not (addr & 1) else None
+
+    def is_illegal(self, addr: int) -> bool:
+        i = self.index(addr)
+        return i is not None and i < self.halfwords and self.table["op"][i] == 0
 
     def word(self, addr: int) -> int:
         off = addr - self.base

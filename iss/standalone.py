@@ -22,6 +22,7 @@ from unicorn import UC_ARCH_RISCV, UC_HOOK_BLOCK, UC_MODE_RISCV32, UC_PROT_ALL, 
 from unicorn import riscv_const as rc
 
 from . import isa, native
+from .timing import core as timing_core
 
 L2_BASE, L2_SIZE = 0x1C000000, 64 << 20
 TCDM_BASE, TCDM_SIZE = 0x10000000, 1 << 20
@@ -79,10 +80,15 @@ class StandaloneHart:
             i += int(tab["len"][i]) // 2
         self.ip = np.zeros(hw + 1, np.uint32)
         self.ip[1:] = np.cumsum(starts)
+        timing = timing_core.analyse(tab, starts.astype(bool), base, code)
         self.cp = np.zeros(hw + 1, np.uint32)
-        self.cp[1:] = np.cumsum(starts * tab["cycles"])
+        self.cp[1:] = np.cumsum(timing.cost)
+        # the per-halfword tables the block hook reads (iss/hart.py: CodeImage)
+        self.flags = timing.flags
+        self.info, self.cost_at = timing_core.halfword_tables(tab, starts.astype(bool), timing)
         st.code_base, st.code_halfwords = base, hw
         st.insn_prefix, st.cycle_prefix = self.ip.ctypes.data, self.cp.ctypes.data
+        st.flags, st.info, st.cost_at = self.flags.ctypes.data, self.info.ctypes.data, self.cost_at.ctypes.data
         native.add_hook(uc, UC_HOOK_BLOCK, "iss_block_hook", ctypes.addressof(st), 1, 0)
         self.isa = isa.attach(uc, ctypes.addressof(st), code, base) if corev else None
         st.chain_limit = chain_limit

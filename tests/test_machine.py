@@ -61,18 +61,18 @@ def test_trap_entry_and_mret():
 # ------------------------------------------------------------------ exceptions
 def test_each_exception_cause_with_its_csr_values(fw):
     """ecall 11, ebreak and c.ebreak 3, illegal 2 (c.unimp, a CSR the core lacks,
-    a write to a read-only CSR, an F instruction without FPU, an undefined CORE-V
-    encoding): mepc at the instruction, MIE saved in MPIE, MPP = M, mtval 0; the
+    a write to a read-only CSR, an F instruction without FPU, c.fld and c.addw,
+    which Unicorn would run, an undefined CORE-V encoding): mepc at the instruction, MIE saved in MPIE, MPP = M, mtval 0; the
     undefined CORE-V instruction changed no register."""
     c = Cluster(fw("mmode_exceptions"))
     r = c.run()
-    names = ["at_ecall", "at_ebreak", "at_cebreak", "at_illegal", "at_nocsr", "at_rocsr", "at_flw", "at_corev",
-             "at_ecall_mie"]
-    causes = [11, 3, 3, 2, 2, 2, 2, 2, 11]
+    names = ["at_ecall", "at_ebreak", "at_cebreak", "at_illegal", "at_nocsr", "at_rocsr", "at_flw", "at_cfld",
+             "at_caddw", "at_corev", "at_ecall_mie"]
+    causes = [11, 3, 3, 2, 2, 2, 2, 2, 2, 2, 11]
     assert r.exit_code == len(names)
     assert list(sym(c, "log_epc")[:len(names)]) == [c.program.symbol(n).addr for n in names]
     assert list(sym(c, "log_cause")[:len(names)]) == causes
-    assert list(sym(c, "log_mstatus")[:len(names)]) == [MPP_M] * 8 + [MPP_M | MPIE]
+    assert list(sym(c, "log_mstatus")[:len(names)]) == [MPP_M] * 10 + [MPP_M | MPIE]
     assert not sym(c, "log_mtval").any()
     assert sym(c, "mstatus_after_enabled")[0] == MPP_M | MPIE | MIE     # mret restored MIE
     assert (sym(c, "corev_a0")[0], sym(c, "corev_a1")[0]) == (0x1234, 0x5678)

@@ -172,7 +172,7 @@ def _valid16(row: Row, h: int) -> bool:
     if row.name == "c.addi4spn":
         return (h & 0x1FE0) != 0
     if row.name == "c.lui":
-        return _b(h, 11, 7) not in (0, 2) and (h & 0x107C) != 0
+        return _b(h, 11, 7) != 2 and (h & 0x107C) != 0     # rd = x0: a HINT
     if row.name == "c.addi16sp":
         return (h & 0x107C) != 0
     if f == "CLWSP":

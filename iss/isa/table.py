@@ -225,7 +225,9 @@ for nm, f7, f3 in (("add", 0, 0), ("sub", 0x20, 0), ("sll", 0, 1), ("slt", 0, 2)
 for nm, f3, cost in (("mul", 0, "mul"), ("mulh", 1, "mulh"), ("mulhsu", 2, "mulh"), ("mulhu", 3, "mulh"),
                      ("div", 4, "div"), ("divu", 5, "div"), ("rem", 6, "div"), ("remu", 7, "div")):
     _add(nm, M_F7F3, _f7(1, f3, 0x33), "R", "rv32m", cost)
-_add("fence.i", 0xFFFFFFFF, 0x0000100F, "N", "zifencei", "fence")
+# imm, rs1 and rd of fence.i are reserved for finer-grained fences: base
+# implementations ignore them (unprivileged spec, Zifencei)
+_add("fence.i", M_F3, 0x0000100F, "N", "zifencei", "fence")
 _add("fence", M_F3, 0x0F, "FENCE", "rv32i", "fence")
 _add("ecall", 0xFFFFFFFF, 0x00000073, "N", "rv32i", "system")
 _add("ebreak", 0xFFFFFFFF, 0x00100073, "N", "rv32i", "system")

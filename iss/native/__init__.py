@@ -83,11 +83,16 @@ class HartState(ctypes.Structure):
         ("chain_limit", ctypes.c_uint32),
         ("recent_pos", ctypes.c_uint32),
         ("recent", (ctypes.c_uint32 * 2) * RECENT),
-        ("mem_hooked", ctypes.c_void_p),
-        ("mem_cursor", ctypes.c_uint32),
-        ("mem_last", ctypes.c_uint32),
-        ("mem_left", ctypes.c_uint32),
+        ("info", ctypes.c_void_p),
+        ("cost_at", ctypes.c_void_p),
         ("access_pc", ctypes.c_uint32),
+        ("access_left", ctypes.c_uint32),
+        ("cursor", ctypes.c_uint32),
+        ("cursor_cost", ctypes.c_uint32),
+        ("access_cost", ctypes.c_uint32),
+        ("access_addr", ctypes.c_uint32),
+        ("access_size", ctypes.c_uint32),
+        ("io_stop", ctypes.c_uint32),
     ]
 
 

@@ -121,17 +121,32 @@ static inline uint8_t *direct(iss_hart *h, uint32_t a, uint32_t n)
     return NULL;
 }
 
+/* An MMIO callback stopped the engine during this instruction's access (the hart
+ * sleeps on it, or the program ended): the instruction is left undone, PC on it,
+ * and the Python hart retries it on wake. */
+static int io_stopped(cx *c)
+{
+    if (!c->h->io_stop)
+        return 0;
+    flush(c);
+    set_pc(c->uc, c->pc);
+    return 1;
+}
+
+/* The access is announced (iss_mem_access) before it is made: an MMIO callback
+ * reads the access's PC and cycle. */
 static int ld(cx *c, uint32_t a, unsigned n, uint32_t *v)
 {
     uint32_t x = 0;
     uint8_t *p = direct(c->h, a, n);
+    iss_mem_access(c->h, c->pc, a, n, 0);
     if (p)
         memcpy(&x, p, n);
     else if ((flush(c), ISS_UC.mem_read(c->uc, a, &x, n) != UC_ERR_OK)) {
         stop(c, ISS_STOP_FAULT, a);
         return 1;
-    }
-    iss_mem_access(c->h, c->pc, a, n, 0);
+    } else if (io_stopped(c))
+        return 1;
     *v = x;
     return 0;
 }
@@ -139,13 +154,14 @@ static int ld(cx *c, uint32_t a, unsigned n, uint32_t *v)
 static int st(cx *c, uint32_t a, unsigned n, uint32_t v)
 {
     uint8_t *p = direct(c->h, a, n);
+    iss_mem_access(c->h, c->pc, a, n, 1);
     if (p)
         memcpy(p, &v, n);
     else if ((flush(c), ISS_UC.mem_write(c->uc, a, &v, n) != UC_ERR_OK)) {
         stop(c, ISS_STOP_FAULT, a);
         return 1;
-    }
-    iss_mem_access(c->h, c->pc, a, n, 1);
+    } else if (io_stopped(c))
+        return 1;
     return 0;
 }
 

@@ -369,7 +369,7 @@ enum iss_op {
     ISS_OP_DIVU = 363,  /* divu R mask 0xfe00707f match 0x02005033 */
     ISS_OP_REM = 364,  /* rem R mask 0xfe00707f match 0x02006033 */
     ISS_OP_REMU = 365,  /* remu R mask 0xfe00707f match 0x02007033 */
-    ISS_OP_FENCE_I = 366,  /* fence.i N mask 0xffffffff match 0x0000100f */
+    ISS_OP_FENCE_I = 366,  /* fence.i N mask 0x0000707f match 0x0000100f */
     ISS_OP_FENCE = 367,  /* fence FENCE mask 0x0000707f match 0x0000000f */
     ISS_OP_ECALL = 368,  /* ecall N mask 0xffffffff match 0x00000073 */
     ISS_OP_EBREAK = 369,  /* ebreak N mask 0xffffffff match 0x00100073 */

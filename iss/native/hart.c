@@ -1,4 +1,5 @@
 #include "hart.h"
+#include "corev.h"
 
 #include <string.h>
 #include <unicorn/riscv.h>
@@ -6,6 +7,8 @@
 iss_api ISS_UC;
 
 void iss_set_api(const iss_api *api) { ISS_UC = *api; }
+
+size_t iss_hart_size(void) { return sizeof(iss_hart); }
 
 static inline int in_code(const iss_hart *h, uint32_t addr, uint32_t *idx)
 {
@@ -21,6 +24,49 @@ static inline void remember(iss_hart *h, uint32_t start, uint32_t end)
     uint32_t *r = h->recent[h->recent_pos++ % ISS_RECENT];
     r[0] = start;
     r[1] = end;
+}
+
+#define NONE 0xFFFFFFFFu
+
+/* Static cycles and instructions of the decode path from halfword s to e: walk the
+ * per-halfword table while off the linear decode, then the prefix sums. *last is
+ * the last instruction walked when the path never rejoined the linear decode. */
+static inline uint64_t span_idx(const iss_hart *h, uint32_t s, uint32_t e, uint32_t *n, uint32_t *last)
+{
+    uint64_t c = 0;
+    uint32_t k = 0;
+    *last = NONE;
+    while (s < e && !(h->info[s] & ISS_I_LINEAR)) {
+        c += h->cost_at[s];
+        k++;
+        *last = s;
+        s += (h->info[s] & ISS_I_32) ? 2 : 1;
+    }
+    if (s < e) {
+        c += h->cycle_prefix[e] - h->cycle_prefix[s];
+        k += h->insn_prefix[e] - h->insn_prefix[s];
+        *last = NONE;
+    }
+    *n = k;
+    return c;
+}
+
+uint64_t iss_span(const iss_hart *h, uint32_t from, uint32_t to, uint32_t *insns)
+{
+    uint32_t s, e, last;
+    *insns = 0;
+    if (from >= to || !in_code(h, from, &s) || !in_code(h, to, &e))
+        return 0;
+    return span_idx(h, s, e, insns, &last);
+}
+
+/* The end flags of a block whose last instruction starts at halfword i (off the
+ * linear decode; on it, flags[end] says the same). */
+static inline uint32_t end_flags(const iss_hart *h, uint32_t i)
+{
+    uint8_t f = h->info[i];
+    return ((f & ISS_I_BRANCH) ? ISS_END_BRANCH : 0) | ((f & ISS_I_JUMP) ? ISS_END_JUMP : 0) |
+           ((f & ISS_I_32) ? ISS_END_LEN4 : 0);
 }
 
 /* Charges a translated block when it starts executing. Checking the budget first
@@ -40,7 +86,7 @@ void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_d
     int known = in_code(h, start, &s) && in_code(h, end, &e);
     if (h->timing && h->prev_flags & (ISS_END_BRANCH | ISS_END_JUMP)) {
         uint32_t pen = 0;
-        uint32_t mis = (start & 2) && known && h->flags && (h->flags[s] & ISS_START_32);
+        uint32_t mis = (start & 2) && known && (h->info[s] & ISS_I_32);
         if (h->prev_flags & ISS_END_BRANCH) {
             if (start != h->prev_end) {
                 pen = 2 + mis;
@@ -59,26 +105,29 @@ void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_d
     }
     h->block_start_cycles = h->cycles;
     h->block_dyn = 0;
+    h->access_left = 0;
+    h->cursor_cost = 0;
     if (known) {
-        h->instret += h->insn_prefix[e] - h->insn_prefix[s];
-        h->cycles += h->cycle_prefix[e] - h->cycle_prefix[s];
+        uint32_t n, last;
+        h->cycles += span_idx(h, s, e, &n, &last);
+        h->instret += n;
         if (h->exec_diff) {
             h->exec_diff[s]++;
             h->exec_diff[e]--;
         }
-        h->prev_flags = h->flags ? h->flags[e] : 0;
+        h->prev_flags = last == NONE ? h->flags[e] : end_flags(h, last);
+        h->cursor = s;
     } else {
         /* Code outside the loaded image (not expected from linked firmware): count
          * 32-bit instructions at one cycle each. */
         h->instret += size >> 2;
         h->cycles += size >> 2;
         h->prev_flags = 0;
+        h->cursor = NONE;
     }
     h->prev_end = end;
     h->block_start = start;
     h->block_end = end;
-    h->mem_cursor = known ? s : 0;
-    h->mem_left = 0;
     remember(h, start, end);
 }
 
@@ -88,8 +137,9 @@ void iss_cut_block(iss_hart *h, uint32_t pc)
     if (!(h->block_start <= pc && pc < h->block_end))
         return;
     if (in_code(h, pc, &s) && in_code(h, h->block_end, &e)) {
-        h->instret -= h->insn_prefix[e] - h->insn_prefix[s];
-        h->cycles -= h->cycle_prefix[e] - h->cycle_prefix[s];
+        uint32_t n, last;
+        h->cycles -= span_idx(h, s, e, &n, &last);
+        h->instret -= n;
         if (h->exec_diff) {
             h->exec_diff[s]--;
             h->exec_diff[e]++;
@@ -115,14 +165,16 @@ uint32_t iss_charge_insn(iss_hart *h, uint32_t pc)
     uint32_t i, len = 4;
     h->block_start_cycles = h->cycles;
     h->block_dyn = 0;
-    if (h->flags && in_code(h, pc, &i)) {
-        len = (h->flags[i] & ISS_START_32) ? 4 : 2;
-        uint32_t e = i + (len >> 1);
-        h->instret += h->insn_prefix[e] - h->insn_prefix[i];
-        h->cycles += h->cycle_prefix[e] - h->cycle_prefix[i];
+    h->access_left = 0;
+    h->cursor_cost = 0;
+    h->cursor = NONE;
+    if (in_code(h, pc, &i)) {
+        len = (h->info[i] & ISS_I_32) ? 4 : 2;
+        h->instret++;
+        h->cycles += h->cost_at[i];
         if (h->exec_diff) {
             h->exec_diff[i]++;
-            h->exec_diff[e]--;
+            h->exec_diff[i + (len >> 1)]--;
         }
     } else {
         h->instret++;
@@ -131,8 +183,6 @@ uint32_t iss_charge_insn(iss_hart *h, uint32_t pc)
     h->block_start = pc;
     h->block_end = pc + len;
     h->prev_end = pc + len;
-    h->mem_cursor = (h->flags && in_code(h, pc + len, &i)) ? i : 0;
-    h->mem_left = 0;
     h->prev_flags = 0;
     remember(h, pc, pc + len);
     return len;
@@ -162,19 +212,15 @@ static inline void stall(iss_hart *h, uint32_t pc, uint32_t cycles, uint64_t *co
         h->stall_at[i] += cycles;
 }
 
-void iss_mem_access(iss_hart *h, uint32_t pc, uint32_t addr, uint32_t size, int is_store)
+/* The cycle model's part of a data access by the instruction at `pc`, whose
+ * block's instructions before it cost `before` static cycles. */
+static void access_timing(iss_hart *h, uint32_t pc, uint64_t before, uint32_t addr, uint32_t size, int is_store)
 {
-    uint32_t i;
-    if (!h->timing)
-        return;
     /* The cycle this instruction issues its access: the block's start, the static
      * cost of the instructions before it in the block, and what was added since. */
-    uint64_t t = h->block_start_cycles + h->block_dyn;
-    uint32_t s;
-    if (h->cycle_prefix && in_code(h, pc, &i) && in_code(h, h->block_start, &s) && i >= s)
-        t += h->cycle_prefix[i] - h->cycle_prefix[s];
+    uint32_t i;
+    uint64_t t = h->block_start_cycles + h->block_dyn + before;
     h->access_cycle = t;
-    h->access_pc = pc;
     /* Misaligned words, and halfwords crossing a word, take two bus transactions. */
     uint32_t misaligned = (size == 4 && (addr & 3)) || (size == 2 && (addr & 3) == 3);
     if (misaligned)
@@ -199,41 +245,72 @@ void iss_mem_access(iss_hart *h, uint32_t pc, uint32_t addr, uint32_t size, int 
     }
 }
 
-/* The instruction of the access the memory hook reports: the next standard load
- * or store of the block (0 if the block has none left: not from the code image). */
-static inline uint32_t hooked_pc(iss_hart *h)
+void iss_mem_access(iss_hart *h, uint32_t pc, uint32_t addr, uint32_t size, int is_store)
 {
-    if (!h->mem_hooked)
-        return 0;
-    if (h->mem_left) {
-        h->mem_left--;
-        return h->code_base + 2 * h->mem_last;
-    }
-    uint32_t i = h->mem_cursor, end;
-    if (!in_code(h, h->block_end, &end))
-        return 0;
-    while (i < end && !h->mem_hooked[i])
-        i++;
-    if (i >= end)
-        return 0;
-    h->mem_last = i;
-    h->mem_left = h->mem_hooked[i] - 1u;
-    h->mem_cursor = i + 1;
-    return h->code_base + 2 * i;
+    h->access_pc = pc;
+    if (!h->timing)
+        return;
+    uint32_t n;
+    access_timing(h, pc, pc == h->block_start ? 0 : iss_span(h, h->block_start, pc, &n), addr, size, is_store);
 }
 
-/* UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, only registered with the cycle model on. */
+/* A failed sc.w makes no memory callback: an access is sc.w's only when it is at
+ * the address in sc.w's rs1 (read now: a later instruction of the block that
+ * changed rs1 before making this access is the rare case this gets wrong). */
+static int sc_accesses(uc_engine *uc, const iss_hart *h, uint32_t i, uint32_t addr)
+{
+    const iss_isa *s = (const iss_isa *)h->isa;
+    uint64_t v = 0;
+    if (!s || i >= s->n)
+        return 1;
+    ISS_UC.reg_read(uc, UC_RISCV_REG_X0 + s->tab[i].rs1, &v);
+    return (uint32_t)v == addr;
+}
+
+uint32_t iss_locate_access(uc_engine *uc, iss_hart *h, uint32_t addr)
+{
+    uint32_t i = h->cursor, e;
+    if (h->access_left) {
+        h->access_left--;
+        return h->access_pc;
+    }
+    if (i != NONE && in_code(h, h->block_end, &e)) {
+        uint32_t c = h->cursor_cost;
+        while (i < e) {
+            uint8_t f = h->info[i];
+            uint32_t len = (f & ISS_I_32) ? 2 : 1;
+            if ((f & (ISS_I_ACC1 | ISS_I_ACC2)) && (!(f & ISS_I_SC) || sc_accesses(uc, h, i, addr))) {
+                h->access_pc = h->code_base + 2 * i;
+                h->access_cost = c;
+                h->access_left = (f & ISS_I_ACC2) ? 1 : 0;
+                h->cursor = i + len;
+                h->cursor_cost = c + h->cost_at[i];
+                return h->access_pc;
+            }
+            c += h->cost_at[i];
+            i += len;
+        }
+        h->cursor = e;
+        h->cursor_cost = c;
+    }
+    /* More callbacks than memory instructions (code outside the image): the best
+     * that is known is the block. */
+    h->access_pc = h->block_start;
+    h->access_cost = 0;
+    return h->access_pc;
+}
+
+/* UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE: always registered (the exact PC of an MMIO
+ * access that stops the hart is needed in functional mode too). */
 void iss_mem_hook(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user_data)
 {
     (void)value;
     iss_hart *h = (iss_hart *)user_data;
-    uint32_t pc = hooked_pc(h);
-    if (pc == 0) {
-        uint64_t upc = 0;
-        ISS_UC.reg_read(uc, UC_RISCV_REG_PC, &upc);
-        pc = (uint32_t)upc;
-    }
-    iss_mem_access(h, pc, (uint32_t)address, (uint32_t)size, type == UC_MEM_WRITE);
+    uint32_t pc = iss_locate_access(uc, h, (uint32_t)address);
+    h->access_addr = (uint32_t)address;
+    h->access_size = (uint32_t)size;
+    if (h->timing)
+        access_timing(h, pc, h->access_cost, (uint32_t)address, (uint32_t)size, type == UC_MEM_WRITE);
 }
 
 /* UC_HOOK_CODE at each div/divu/rem/remu: 3 cycles (charged with the block) plus

@@ -92,15 +92,35 @@ typedef struct iss_hart {
     uint32_t chain_limit;        /* CORE-V instructions the executor may run back to back per trap (0: one) */
     uint32_t recent_pos;         /* blocks started so far (ring index: recent_pos % ISS_RECENT) */
     uint32_t recent[ISS_RECENT][2]; /* the last blocks run: [start, end) (crash reports) */
-    /* Unicorn's PC is stale in memory hooks (the block's start): the hook finds the
-     * instruction of each access by counting the standard loads and stores of the
-     * block (mem_hooked: accesses per halfword), so each is timed at its own cycle. */
-    const uint8_t *mem_hooked;
-    uint32_t mem_cursor;         /* halfword where the next access's instruction is searched */
-    uint32_t mem_last;           /* halfword of the instruction of the last access */
-    uint32_t mem_left;           /* accesses of that instruction still to come */
-    uint32_t access_pc;          /* the instruction of the last data access */
+    /* Per halfword (+1): the instruction decoded there whatever the alignment of the
+     * linear decode (ISS_I_*), and its static cycles; a block that starts off the
+     * linear decode (a jump into the middle of a 32-bit instruction) is costed by
+     * walking these until it rejoins the linear decode. */
+    const uint8_t *info;
+    const uint8_t *cost_at;
+    /* The instruction that made the current data access. Unicorn's PC inside a
+     * memory callback is only the block's start once a hook has written the PC, so
+     * the memory hook counts: the n-th callback since the block started belongs to
+     * the n-th memory instruction of the block (see iss_mem_hook). */
+    uint32_t access_pc;
+    uint32_t access_left;    /* callbacks still expected from the instruction at access_pc */
+    uint32_t cursor;         /* halfword index in the block where the next memory instruction is sought */
+    uint32_t cursor_cost;    /* static cycles of the block's instructions before `cursor` */
+    uint32_t access_cost;    /* static cycles of the block's instructions before access_pc */
+    uint32_t access_addr;    /* the address and size of the last access Unicorn reported */
+    uint32_t access_size;
+    uint32_t io_stop;        /* set by Python when an MMIO callback stopped the engine: the
+                                CORE-V executor then leaves its instruction undone */
 } iss_hart;
+
+/* iss_hart.info bits */
+#define ISS_I_32 1u          /* a 32-bit encoding */
+#define ISS_I_LINEAR 2u      /* an instruction start of the linear decode (counted by the prefix sums) */
+#define ISS_I_ACC1 4u        /* Unicorn makes one memory callback for it (standard load/store, lr.w) */
+#define ISS_I_ACC2 8u        /* two: a read and a write (AMOs; sc.w when it succeeds, none when it fails) */
+#define ISS_I_SC 16u         /* sc.w */
+#define ISS_I_BRANCH 32u     /* a conditional branch Unicorn executes */
+#define ISS_I_JUMP 64u       /* a jump */
 
 #define ISS_END_BRANCH 1u
 #define ISS_END_JUMP 2u
@@ -108,6 +128,13 @@ typedef struct iss_hart {
 #define ISS_END_LEN4 8u
 
 void iss_set_api(const iss_api *api);
+size_t iss_hart_size(void);
+/* Static cycles of the instructions from `from` up to `to` (addresses on one
+ * decode path, from <= to, both in the code image); their count in *insns. */
+uint64_t iss_span(const iss_hart *h, uint32_t from, uint32_t to, uint32_t *insns);
+/* The PC of the instruction making a data access Unicorn reports now at `addr`
+ * (also called for accesses to unmapped memory, which reach no memory hook). */
+uint32_t iss_locate_access(uc_engine *uc, iss_hart *h, uint32_t addr);
 void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);
 /* A data access of `size` bytes at `addr` by the instruction at `pc` (all paths:
  * Unicorn's loads/stores through iss_mem_hook, the CORE-V executor directly). */

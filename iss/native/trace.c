@@ -50,12 +50,10 @@ static void flush_samples(iss_tracer *t)
  * cost of the instructions from pc to the block's end. */
 static uint64_t cycle_at(const iss_hart *h, uint32_t pc)
 {
-    if (pc >= h->block_start && pc < h->block_end && h->block_start >= h->code_base) {
-        uint32_t s = (pc - h->code_base) >> 1, e = (h->block_end - h->code_base) >> 1;
-        if (e <= h->code_halfwords) {
-            uint64_t rest = h->cycle_prefix[e] - h->cycle_prefix[s];
-            return h->cycles >= rest ? h->cycles - rest : 0;
-        }
+    uint32_t n;
+    if (pc >= h->block_start && pc < h->block_end) {
+        uint64_t rest = iss_span(h, pc, h->block_end, &n);
+        return h->cycles >= rest ? h->cycles - rest : 0;
     }
     return h->cycles;
 }
@@ -173,10 +171,10 @@ void iss_timeline_block_hook(uc_engine *uc, uint64_t address, uint32_t size, voi
     /* The block was just charged: the state before it is the block's start. */
     uint64_t cycle = cycle_at(h, pc) - h->stall_tcdm;   /* as in iss_trace_code_hook */
     uint64_t instret = h->instret;
-    if (pc == h->block_start && h->block_end > pc && h->block_start >= h->code_base) {
-        uint32_t s = (pc - h->code_base) >> 1, e = (h->block_end - h->code_base) >> 1;
-        if (e <= h->code_halfwords)
-            instret -= h->insn_prefix[e] - h->insn_prefix[s];
+    if (pc == h->block_start && h->block_end > pc) {
+        uint32_t n;
+        iss_span(h, pc, h->block_end, &n);
+        instret -= n;
     }
     if (f != t->cur_func) {
         t->cur_func = f;

@@ -23,12 +23,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..isa.table import N_COREV, ROWS
+from ..isa.table import ROWS
 
 # flags per halfword (struct iss_hart.flags)
 END_BRANCH = 1   # a conditional branch (standard) ends at this halfword
 END_JUMP = 2     # a jump (jal, jalr, c.j, c.jal, c.jr, c.jalr) ends here
 START_32 = 4     # a 32-bit instruction starts here
+
+# what the instruction decoded at a halfword is (struct iss_hart.info; any halfword)
+I_32, I_LINEAR, I_ACC1, I_ACC2, I_SC, I_BRANCH, I_JUMP = 1, 2, 4, 8, 16, 32, 64
 
 # instruction classes per halfword (CodeTiming.kind), for the performance counters
 K_LOAD, K_STORE, K_JUMP, K_BRANCH, K_RVC = 1, 2, 4, 8, 16
@@ -57,8 +60,6 @@ class CodeTiming:
     flags: np.ndarray       # uint8 per halfword (+1): END_BRANCH / END_JUMP / START_32
     div_sites: list         # (pc, rs2) of div/divu/rem/remu instructions
     kind: np.ndarray        # uint8 per halfword: K_LOAD | K_STORE | K_JUMP | K_BRANCH | K_RVC
-    mem_hooked: np.ndarray  # uint8 per halfword: data accesses Unicorn's memory hook sees from the
-                            # standard instruction there (1; amo and sc.w 2: read then write)
 
 
 def _row_info():
@@ -72,6 +73,43 @@ def _row_info():
 
 
 _CLS, _FMT, _NAME = _row_info()
+
+
+def _op_info() -> np.ndarray:
+    """I_* bits per op: how many memory callbacks Unicorn makes for the instructions
+    it executes (the CORE-V ones are run by the executor, which reports its accesses
+    itself), and which end a block with a branch or a jump."""
+    info = np.zeros(len(ROWS) + 1, np.uint8)
+    for r in ROWS:
+        v = 0
+        if not r.ext.startswith("xcv"):
+            if r.fmt in ("L", "CL", "CLWSP", "S", "CS", "CSS", "LR"):
+                v |= I_ACC1
+            elif r.fmt == "AMO":
+                v |= I_ACC2 | (I_SC if r.name == "sc.w" else 0)
+            if r.cost == "branch":
+                v |= I_BRANCH
+        if r.cost == "jump":
+            v |= I_JUMP
+        info[r.op] = v
+    return info
+
+
+OP_INFO = _op_info()
+
+
+def halfword_tables(table: np.ndarray, starts: np.ndarray, timing: "CodeTiming") -> tuple[np.ndarray, np.ndarray]:
+    """(info, cost_at) for every halfword: the I_* bits of the instruction decoded
+    there and its static cycles. At instruction starts of the linear decode the
+    cost is the analysed one (static stalls included); off it (reached only by a
+    jump into the middle of a 32-bit instruction) the base cost of the
+    instruction, 1 for an invalid encoding (it stops the hart anyway)."""
+    n = len(starts)
+    info = np.zeros(n + 1, np.uint8)
+    op = table["op"][:n]
+    info[:n] = OP_INFO[op] | np.where(table["len"][:n] == 4, I_32, 0) | np.where(starts, I_LINEAR, 0)
+    cost = np.where(starts, timing.cost, np.where(op != 0, table["cycles"][:n], 1))
+    return info, np.minimum(cost, 255).astype(np.uint8)
 
 
 def _reads(op: int, e) -> set[int]:
@@ -115,7 +153,6 @@ def analyse(table: np.ndarray, starts: np.ndarray, base: int, raw: bytes) -> Cod
     jump = np.zeros(n, np.uint8)
     flags = np.zeros(n + 1, np.uint8)
     kind = np.zeros(n, np.uint8)
-    mem_hooked = np.zeros(n + 1, np.uint8)
     div_sites = []
     idx = np.nonzero(starts)[0]
     prev_written = 0
@@ -136,8 +173,6 @@ def analyse(table: np.ndarray, starts: np.ndarray, base: int, raw: bytes) -> Cod
                    | (K_STORE if cl == "store" or (cl == "amo" and nm != "lr.w") else 0)
                    | (K_JUMP if cl == "jump" else 0) | (K_BRANCH if cl == "branch" else 0)
                    | (K_RVC if length == 2 else 0))
-        if op > N_COREV and cl in ("load", "store", "amo"):
-            mem_hooked[i] = 1 if cl != "amo" or nm == "lr.w" else 2
         if f in ("CSR", "CSRI"):
             csr = int.from_bytes(raw[2 * i:2 * i + 4], "little") >> 20
             c = 4 if csr in SLOW_CSRS else 1
@@ -160,4 +195,4 @@ def analyse(table: np.ndarray, starts: np.ndarray, base: int, raw: bytes) -> Cod
                 load_use[i] = 1
         cost[i] = c
         prev_written = _writes(op, e)
-    return CodeTiming(cost, load_use, jump, flags, div_sites, kind, mem_hooked)
+    return CodeTiming(cost, load_use, jump, flags, div_sites, kind)

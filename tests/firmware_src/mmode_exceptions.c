@@ -30,6 +30,9 @@ int main(void)
     __asm__ volatile(".globl at_nocsr\nat_nocsr: csrr a0, 0x7c0" ::: "a0", "memory");  /* no such CSR */
     __asm__ volatile(".globl at_rocsr\nat_rocsr: csrw mvendorid, zero" ::: "memory"); /* read-only */
     __asm__ volatile(".globl at_flw\nat_flw: .word 0x00052007" ::: "memory");          /* flw: no FPU */
+    /* Encodings Unicorn would run as RV32DC / RV64C: c.fld, c.addw. */
+    __asm__ volatile(".globl at_cfld\nat_cfld: .half 0x2000" ::: "memory");
+    __asm__ volatile(".globl at_caddw\nat_caddw: .half 0x9d2d" ::: "memory");
     /* An undefined CORE-V encoding (opcode 0x2B, funct3 7) naming a0, a1: no update. */
     uint32_t a0, a1;
     __asm__ volatile("li a0, 0x1234\n li a1, 0x5678\n"
