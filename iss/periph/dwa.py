@@ -131,24 +131,7 @@ class Dwa(Hwpe):
         self.macs = 0                # statistics (the energy model reads them)
         self.stream_words = 0
 
-    def read(self, hart, offset, size):
-        self.check_access(offset, size)
-        value = self.read_control(hart, offset)
-        return self.regs[offset] if value is None else value
-
-    def write(self, hart, offset, size, value):
-        self.check_access(offset, size)
-        value &= 0xFFFFFFFF
-        if offset == SOFT_CLEAR:
-            self.soft_clear()
-            return None
-        if offset == TRIGGER:
-            if self.busy:
-                return self.stall(hart, "TRIGGER")
-            self._trigger(hart)
-            return None
-        if offset in READ_ONLY:
-            raise self.error(offset, "register is read-only")
+    def write_register(self, hart, offset, value):
         if self.busy:
             raise self.error(offset, "written while a job is running (wait for the end event)")
         self.regs[offset] = value
@@ -175,7 +158,7 @@ class Dwa(Hwpe):
         base = mem.view(addr, end - addr)
         return np.lib.stride_tricks.as_strided(base, shape=(rows, row_bytes), strides=(stride, 1))
 
-    def _trigger(self, hart):
+    def trigger(self, hart):
         r = self.regs
         h, w, c = r[DIM_H], r[DIM_W], r[DIM_C]
         for reg, v in ((DIM_H, h), (DIM_W, w), (DIM_C, c)):

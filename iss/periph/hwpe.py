@@ -31,11 +31,13 @@ NOT_ACQUIRED = 0xFFFFFFFF
 
 
 class Hwpe(Peripheral):
-    """An engine with the HWPE control block. A model sets `busy` while a job
-    runs, calls `end_job(end)` when its last job ends, and handles its own
-    registers; `idle_text` says what a stalled core waits for."""
+    """An engine with the HWPE control block. A model says when it is `busy`,
+    starts its work in `trigger(hart)`, calls `end_job(end)` when its last job
+    ends, and handles its own registers (`read_register`, `write_register`);
+    `idle_text` says what a stalled core waits for."""
 
     idle_text = "it is idle"
+    read_only = READ_ONLY
 
     def __init__(self, clock, done_line):
         self.clock = clock
@@ -49,6 +51,35 @@ class Hwpe(Peripheral):
     @property
     def busy(self) -> bool:
         raise NotImplementedError
+
+    def trigger(self, hart) -> None:
+        raise NotImplementedError
+
+    def read(self, hart, offset, size):
+        self.check_access(offset, size)
+        value = self.read_control(hart, offset)
+        return self.read_register(hart, offset) if value is None else value
+
+    def read_register(self, hart, offset):
+        return self.regs[offset]
+
+    def write(self, hart, offset, size, value):
+        self.check_access(offset, size)
+        value &= 0xFFFFFFFF
+        if offset == SOFT_CLEAR:
+            self.soft_clear()
+            return None
+        if offset == TRIGGER:
+            if self.busy:
+                return self.stall(hart, "TRIGGER")
+            self.trigger(hart)
+            return None
+        if offset in self.read_only:
+            raise self.error(offset, "register is read-only")
+        return self.write_register(hart, offset, value)
+
+    def write_register(self, hart, offset, value):
+        self.regs[offset] = value
 
     def read_control(self, hart, offset: int):
         """The value of control register `offset`, or None if it is not one

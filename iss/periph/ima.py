@@ -283,15 +283,13 @@ class Ima(Hwpe):
         self.stream_words = 0        # 32-bit words streamed in and out
 
     # -- bus ---------------------------------------------------------------
-    def read(self, hart, offset, size):
-        self.check_access(offset, size)
-        value = self.read_control(hart, offset)
-        if value is not None:
-            return value
+    read_only = READ_ONLY | {CHECK_STATE, PR_VAL}
+
+    def read_register(self, hart, offset):
         if offset == CHECK_STATE:
             return self.state
         if offset == PR_VAL:
-            if self.state in (STATE_PLOT, STATE_JOBS):
+            if self.busy:
                 return self.stall(hart, "PR_VAL")
             return self._read_back()
         return self.regs[offset]
@@ -302,24 +300,12 @@ class Ima(Hwpe):
             return None
         return self.read(None, offset, size)
 
-    def write(self, hart, offset, size, value):
-        self.check_access(offset, size)
-        value &= 0xFFFFFFFF
-        if offset == SOFT_CLEAR:
-            self.soft_clear()
-            return None
+    def write_register(self, hart, offset, value):
         if offset == SUBMIT_PLOT:
             if self.busy:
                 return self.stall(hart, "SUBMIT_PLOT")
             self._submit_plot(hart, value)
             return None
-        if offset == TRIGGER:
-            if self.busy:
-                return self.stall(hart, "TRIGGER")
-            self._trigger(hart)
-            return None
-        if offset in READ_ONLY or offset in (CHECK_STATE, PR_VAL):
-            raise self.error(offset, "register is read-only")
         if self.state == STATE_JOBS:
             raise self.error(offset, "written while jobs are running (wait for the end event)")
         if self.state == STATE_PLOT:
@@ -403,7 +389,7 @@ class Ima(Hwpe):
         return word
 
     # -- jobs --------------------------------------------------------------
-    def _trigger(self, hart):
+    def trigger(self, hart):
         r = self.regs
         x0, y0, w, h = r[J_START_X], r[J_START_Y], r[J_WIDTH], r[J_HEIGHT]
         if w == 0 or x0 + w > XBAR_COLS:
