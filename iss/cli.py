@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import BuildError, IssError
+from .errors import BuildError, IssError, file_error
 
 EPILOG = """examples:
   iss cc app.c -o app.elf -O3          compile with the runtime (pmsis.h) for 8 cores
@@ -250,12 +250,8 @@ def _cmd_trace(args, extra) -> int:
         window = trace.parse_window(args.window)
         functions = set(args.function) if args.function else None
         trace.filter_file(args.file, sys.stdout, cores=cores, functions=functions, window=window)
-    except FileNotFoundError:
-        raise IssError(f"{args.file}: no such file") from None
-    except IsADirectoryError:
-        raise IssError(f"{args.file}: is a directory") from None
     except OSError as e:
-        raise IssError(f"{args.file}: cannot read ({e.strerror or e})") from None
+        raise IssError(file_error(args.file, e)) from None
     except UnicodeDecodeError:
         raise IssError(f"{args.file}: not an iss instruction trace (binary data, not text)") from None
     except ValueError as e:

@@ -21,7 +21,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConfigError
+from .errors import ConfigError, file_error
 
 
 @dataclass
@@ -208,12 +208,8 @@ def read_toml(path: str | Path, what: str = "config file", error=ConfigError) ->
     p = Path(path)
     try:
         return tomllib.loads(p.read_bytes().decode("utf-8"))
-    except FileNotFoundError:
-        raise error(f"{what} not found: {p}") from None
-    except IsADirectoryError:
-        raise error(f"{what} {p} is a directory") from None
     except OSError as e:
-        raise error(f"{what} {p}: {e.strerror or e}") from None
+        raise error(file_error(p, e, what)) from None
     except UnicodeDecodeError as e:
         raise error(f"{p}: not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start}); "
                     "a TOML file is UTF-8") from None

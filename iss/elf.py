@@ -18,7 +18,7 @@ from elftools.elf.constants import P_FLAGS
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
-from .errors import ElfError
+from .errors import ElfError, file_error
 
 EM_RISCV = 243
 # ELF32 symbol table entry (st_name, st_value, st_size, st_info, st_other, st_shndx)
@@ -62,18 +62,14 @@ class Program:
         # parts it needs from a read-only mapping (a multi-GiB file is never read whole).
         try:
             f = open(self.path, "rb")
-        except FileNotFoundError:
-            raise ElfError(f"{self.path}: no such file") from None
-        except IsADirectoryError:
-            raise ElfError(f"{self.path}: is a directory") from None
         except OSError as e:
-            raise ElfError(f"{self.path}: cannot read ({e.strerror or e})") from None
+            raise ElfError(file_error(self.path, e)) from None
         with f:
             try:
                 filesize = os.fstat(f.fileno()).st_size
                 head = f.read(ELF32_HEADER)
             except OSError as e:
-                raise ElfError(f"{self.path}: cannot read ({e.strerror or e})") from None
+                raise ElfError(file_error(self.path, e)) from None
             if head[:4] != b"\x7fELF":
                 raise ElfError(f"{self.path}: not an ELF file")
             if len(head) < ELF32_HEADER:

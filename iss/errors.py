@@ -60,3 +60,14 @@ class Deadlock(SimulationError):
 
 class CycleLimit(SimulationError):
     exit_code = 4
+
+
+def file_error(path, e: OSError, what: str = "") -> str:
+    """The one line for an OSError opening or reading the file at `path` (as
+    `<what> <path>: no such file / is a directory / cannot read (<reason>)`)."""
+    where = f"{what} {path}" if what else f"{path}"
+    if isinstance(e, FileNotFoundError):
+        return f"{where}: no such file"
+    if isinstance(e, IsADirectoryError):
+        return f"{where}: is a directory"
+    return f"{where}: cannot read ({e.strerror or e})"

@@ -76,7 +76,7 @@ def test_config_file_not_utf8(fw, tmp_path, capsys):
 
 def test_config_file_is_a_directory(fw, tmp_path, capsys):
     code, _, err = run_cli(capsys, "run", fw("spine_hello"), "--config", tmp_path)
-    assert code == 2 and f"config file {tmp_path} is a directory" in error_line(err)
+    assert code == 2 and f"config file {tmp_path}: is a directory" in error_line(err)
 
 
 def deny_open(monkeypatch, path):
@@ -98,7 +98,7 @@ def test_config_file_unreadable(fw, tmp_path, capsys, monkeypatch):
     elf = fw("spine_hello")
     deny_open(monkeypatch, cfg)
     code, _, err = run_cli(capsys, "run", elf, "--config", cfg)
-    assert code == 2 and f"config file {cfg}: Permission denied" in error_line(err)
+    assert code == 2 and f"config file {cfg}: cannot read (Permission denied)" in error_line(err)
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files without read permission")
