@@ -17,6 +17,15 @@
 #define DMA_DEMUX_BASE           (EU_DEMUX_BASE + 0x400)
 #define ARCHI_STDOUT_BASE        0x1A10F000
 
+/* The cores run the CORE-V extensions (iss cc's default -mcpu; not with --no-corev):
+ * corev.h needs them, pmsis.h includes the PULP builtins only with them. */
+#if defined(__riscv_xcvsimd) && defined(__riscv_xcvmac) && defined(__riscv_xcvalu) && \
+    defined(__riscv_xcvmem) && defined(__riscv_xcvelw)
+#define ARCHI_HAS_COREV          1
+#else
+#define ARCHI_HAS_COREV          0
+#endif
+
 /* cluster controller */
 #define CTRL_EOC                 0x00
 #define CTRL_FETCH_EN            0x08

@@ -39,9 +39,9 @@
 #ifndef __ASSEMBLER__
 
 #include <stdint.h>
+#include "archi.h"
 
-#if !defined(__riscv_xcvsimd) || !defined(__riscv_xcvmac) || \
-    !defined(__riscv_xcvalu) || !defined(__riscv_xcvmem) || !defined(__riscv_xcvelw)
+#if !ARCHI_HAS_COREV
 #error "corev.h needs -mcpu=...+xcvalu+xcvmac+xcvsimd+xcvmem+xcvbi+xcvelw (iss cc sets them)"
 #endif
 

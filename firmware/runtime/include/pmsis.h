@@ -27,8 +27,7 @@
 #include "irq.h"
 #include "timer.h"
 /* The PULP builtins are CORE-V instructions: not in a --no-corev (plain RV32IMC) build. */
-#if defined(__riscv_xcvsimd) && defined(__riscv_xcvmac) && defined(__riscv_xcvalu) && \
-    defined(__riscv_xcvmem) && defined(__riscv_xcvelw)
+#if ARCHI_HAS_COREV
 #include "pulp_builtins.h"
 #endif
 #include "dma.h"
