@@ -265,8 +265,11 @@ def _cmd_info(args, extra) -> int:
     prog = Program(args.elf)
     print(f"{prog.path}: entry 0x{prog.entry:08x}")
     if prog.build:
+        where = ("the fabric controller (its own hart; the program uses the PMSIS cluster API, which "
+                 "offloads tasks to the cluster)" if prog.build["main_on"] == "fc" else
+                 "cluster core 0 (no fabric-controller hart: the program does not use the PMSIS cluster API)")
         print(f"built for NUM_CORES={prog.build['num_cores']}, {prog.build['stack_size']} bytes of stack per core; "
-              f"main runs on cluster core 0 (no fabric-controller hart)")
+              f"main runs on {where}")
     else:
         print("no build note (.note.iss): not built by iss cc")
     print("segments:")

@@ -21,12 +21,16 @@ from .hart import CodeImage, Hart
 from .memory import CLUSTER_PERIPH_BASE, CTRL_OFFSET, EU_OFFSET, SOC_PERIPH_BASE, STDOUT_OFFSET, Memory
 from .periph import dma, dwa, ima, timer
 from .periph.base import WAIT, Wiring
-from .periph.cluster_ctrl import ClusterCtrl
+from .periph.cluster_ctrl import FETCH_WAIT, ClusterCtrl
 from .periph.event_unit import EventUnit
 from .periph.stdout import Stdout
 from .periph.timer import Timer
 from .scheduler import Scheduler
 from .timing.tcdm import TcdmArbiter
+
+# The fabric controller's mhartid, as on PULP: cluster id 31 (ARCHI_FC_CID), core 0.
+FC_CLUSTER_ID = 31
+FC_MHARTID = FC_CLUSTER_ID << 5
 
 
 @dataclass
@@ -115,6 +119,9 @@ class Cluster:
             program = Program(program)
         self.program = program
         self.entry = program.entry if program else 0
+        # main on a fabric-controller hart (the program links the runtime's cluster
+        # API: its build note says so), or on cluster core 0.
+        self.has_fc = bool(program and (program.build or {}).get("main_on") == "fc")
         if program:
             self._check_build(program)
             self._load(program)
@@ -122,13 +129,14 @@ class Cluster:
         # The peripherals, each given what it is connected to (iss/periph/base.py).
         self.clock = ClusterClock(self)
         self.ctrl = ClusterCtrl(self)
-        self.event_unit = EventUnit(self.config, self.clock)
+        self.event_unit = EventUnit(self.config, self.clock, fc=self.has_fc)
         self.stdout = Stdout(self._line)
         self.memory.attach(CLUSTER_PERIPH_BASE + CTRL_OFFSET, self.ctrl)
         self.memory.attach(CLUSTER_PERIPH_BASE + EU_OFFSET, self.event_unit)
         self.memory.attach_private(0x000, self.event_unit)
         self.memory.attach(SOC_PERIPH_BASE + STDOUT_OFFSET, self.stdout)
-        self.tcdm_arbiter = TcdmArbiter(self.config.memory.tcdm_banks, self.config.cluster.cores,
+        cores = self.config.cluster.cores
+        self.tcdm_arbiter = TcdmArbiter(self.config.memory.tcdm_banks, cores + self.has_fc,
                                         self.config.timing.tcdm_window)
         wiring = Wiring(self.config, self.clock, self.memory, self.tcdm_arbiter, self.event_unit,
                         self.record_activity)
@@ -138,9 +146,13 @@ class Cluster:
         self.dwa: dwa.Dwa = dwa.install(wiring)
 
         self.harts: list[Hart] = []
+        self.fc: Hart | None = None
         if program:
             self.code = CodeImage(program)
-            self.harts = [Hart(self, i, self.code) for i in range(self.config.cluster.cores)]
+            self.harts = [Hart(self, i, self.code) for i in range(cores)]
+            if self.has_fc:
+                self.fc = self._fabric_controller(program, cores)
+                self.harts.append(self.fc)
         self.event_unit.connect_cores(self.harts)
 
     # -- set-up ----------------------------------------------------------------
@@ -153,6 +165,29 @@ class Cluster:
             raise ElfError(f"{program.path} was built for NUM_CORES={built} but the cluster has {cores} "
                            f"core{'s' if cores > 1 else ''}: run it with --cores {built} (or [cluster] cores = "
                            f"{built}), or rebuild it with iss cc --cores {cores}")
+
+    def _fabric_controller(self, program: Program, index: int) -> Hart:
+        """The FC: a hart after the cluster cores (index `index`), with PULP's
+        mhartid and the FC's L2 latency, starting at the runtime's FC entry. The
+        cluster cores wait, clock-gated, until it fetch-enables them (cluster
+        controller FETCH_EN, at their BOOT_ADDR)."""
+        if self.config.cluster.cluster_id == FC_CLUSTER_ID:
+            raise ConfigError(f"cluster.cluster_id {FC_CLUSTER_ID} is the fabric controller's (as on PULP), and "
+                              f"{program.path} runs main on the fabric controller: choose another cluster id")
+        try:
+            start = program.symbol("__iss_fc_start").addr
+        except Exception:
+            raise ElfError(f"{program.path}: its build note asks for a fabric controller, but it has no "
+                           f"__iss_fc_start (the runtime's FC entry): rebuild it with iss cc") from None
+        fc = Hart(self, index, self.code)
+        # PULP's id for the FC: pi_cluster_id()/hal_cluster_id() 31, core 0.
+        fc.mhartid = fc.machine.mhartid = FC_MHARTID
+        fc.native.l2_latency = self.config.memory.fc_l2_latency
+        fc.pc = start
+        for h in self.harts:
+            h.sleep(f"{FETCH_WAIT} (the fabric controller has not opened the cluster)", "off")
+        self.ctrl.fetch_en = 0
+        return fc
 
     def _load(self, program: Program) -> None:
         for seg in program.segments:
@@ -284,6 +319,7 @@ class Cluster:
             count[~code.starts] = 0
             out.append({
                 "hart": h.id,
+                "name": self.hart_name(h),
                 "cycles": int(st.cycles),
                 "instructions": int(st.instret),
                 "stalls": {
@@ -304,6 +340,10 @@ class Cluster:
                 "cycles_at": (count * static + h.stall_at[:-1]).astype(np.uint64),
             })
         return out
+
+    def hart_name(self, hart) -> str:
+        """How views name a hart: "fc" for the fabric controller, else "core N"."""
+        return "fc" if hart is self.fc and hart is not None else f"core {hart.id}"
 
     def result(self) -> Result:
         stats = [HartStats(h.id, h.cycles, h.instret, h.sleep_cycles, h.pc, h.state.value) for h in self.harts]

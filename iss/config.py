@@ -50,6 +50,11 @@ class MemorySection:
     clusters see ~10 cycles through the AXI crossbar; GVSoC models 5-15)."""
     periph_latency: int = 2
     """Extra cycles of a core's access to a cluster peripheral register."""
+    fc_l2_latency: int = 1
+    """Extra cycles of a fabric-controller load/store to L2 (chosen: the FC sits
+    on the SoC interconnect one hop from L2, while cluster cores cross the
+    cluster's AXI bridge, `l2_latency`). Used by programs whose main runs on the
+    fabric controller (the PMSIS cluster API)."""
 
 
 @dataclass
@@ -226,7 +231,7 @@ TCDM_BANKS_MAX = 1024
 TCDM_WINDOW_MAX = 1 << 24
 LATENCY_MAX = 1_000_000
 RESERVATION_BYTES_MAX = 256 << 20      # one bit per bank and cycle of the window
-LATENCIES = ("memory.l2_latency", "memory.periph_latency", "event_unit.barrier_latency",
+LATENCIES = ("memory.l2_latency", "memory.periph_latency", "memory.fc_l2_latency", "event_unit.barrier_latency",
              "event_unit.wakeup_latency", "dma.latency", "ima.fifo_cycles", "ima.idle_cycles", "dwa.setup_cycles")
 
 

@@ -111,19 +111,30 @@ class Program:
 
     @staticmethod
     def _build_note(elf: ELFFile) -> dict | None:
-        """What the runtime's start-up code (crt0.S) records in `.note.iss`:
-        {"num_cores": N, "stack_size": bytes}; None for ELFs built otherwise."""
+        """What the runtime records in `.note.iss`: {"num_cores": N,
+        "stack_size": bytes} (crt0.S, type 1) and "main_on": "fc" when the
+        runtime's cluster API is linked (cluster.c, type 2: main runs on the
+        fabric controller) or "cluster" (core 0 of the cluster); None for ELFs
+        built otherwise."""
         sec = elf.get_section_by_name(".note.iss")
         if sec is None:
             return None
         data = sec.data()
-        if len(data) < 24:
+        build, off = {}, 0
+        while off + 16 <= len(data):
+            namesz, descsz, kind = struct.unpack_from("<III", data, off)
+            desc = off + 12 + ((namesz + 3) & ~3)
+            if namesz != 4 or data[off + 12:off + 16] != b"ISS\0" or desc + descsz > len(data):
+                break
+            if kind == 1 and descsz >= 8:
+                build["num_cores"], build["stack_size"] = struct.unpack_from("<II", data, desc)
+            elif kind == 2:
+                build["main_on"] = "fc"
+            off = desc + ((descsz + 3) & ~3)
+        if "num_cores" not in build:
             return None
-        namesz, descsz, kind = struct.unpack_from("<III", data)
-        if namesz != 4 or data[12:16] != b"ISS\0" or kind != 1 or descsz < 8:
-            return None
-        num_cores, stack_size = struct.unpack_from("<II", data, 16)
-        return {"num_cores": num_cores, "stack_size": stack_size}
+        build.setdefault("main_on", "cluster")
+        return build
 
     def _mtime(self) -> int:
         try:

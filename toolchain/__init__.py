@@ -23,6 +23,9 @@ if not (RUNTIME / "link.ld").exists():  # a source checkout: toolchain/ beside f
 INCLUDE = RUNTIME / "include"
 LINKER_SCRIPT = RUNTIME / "link.ld"
 RUNTIME_SOURCES = [RUNTIME / "crt0.S", RUNTIME / "runtime.c", RUNTIME / "perf.c", RUNTIME / "call.c"]
+# Linked only into programs that use them (members of libissrt.a): cluster.c,
+# the cluster/task API, whose note gives the program a fabric controller.
+RUNTIME_ARCHIVED = [RUNTIME / "cluster.c"]
 
 # CV32E40P: RV32IMC + Zicsr + the CORE-V v2 extensions the compiler knows. `+a`
 # (atomics) is not in the real core; it is on by default so C11 atomics compile,
@@ -98,14 +101,16 @@ def runtime_objects(cache: Path, *, cores: int = 8, stack_size: int = 2048, atom
     flags = [*cpu, "-O2", *CFLAGS, f"-I{INCLUDE}", *libc.user_flags(), f"-DNUM_CORES={cores}",
              f"-DISS_STACK_SIZE={stack_size}"]
     h = hashlib.sha256(" ".join(flags).encode())
-    for f in RUNTIME_SOURCES + sorted(INCLUDE.glob("*.h")):
+    sources = RUNTIME_SOURCES + RUNTIME_ARCHIVED
+    for f in sources + sorted(INCLUDE.glob("*.h")):
         h.update(f.name.encode())
         h.update(f.read_bytes())
     out_dir = Path(cache) / f"iss-runtime-{h.hexdigest()[:16]}"
-    objs = [out_dir / (s.stem + ".o") for s in RUNTIME_SOURCES]
-    if not all(o.exists() for o in objs):
+    objs = [out_dir / (s.stem + ".o") for s in sources]
+    archive = out_dir / "libissrt.a"
+    if not archive.exists():
         out_dir.mkdir(parents=True, exist_ok=True)
-        for src, obj in zip(RUNTIME_SOURCES, objs):
+        for src, obj in zip(sources, objs):
             tmp = obj.with_suffix(f".{os.getpid()}.tmp.o")
             proc = subprocess.run([sys.executable, "-m", "ziglang", "cc", *flags, "-c", str(src), "-o", str(tmp)],
                                   env=env, capture_output=True, text=True)
@@ -113,9 +118,15 @@ def runtime_objects(cache: Path, *, cores: int = 8, stack_size: int = 2048, atom
                 raise BuildError(f"building the runtime failed at {src.name}: "
                                  f"{(proc.stderr or proc.stdout).strip()[:400]}")
             os.replace(tmp, obj)
+        tmp = archive.with_suffix(f".{os.getpid()}.tmp.a")
+        proc = subprocess.run([sys.executable, "-m", "ziglang", "ar", "rcs", str(tmp),
+                               *map(str, objs[len(RUNTIME_SOURCES):])], env=env, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise BuildError(f"archiving the runtime failed: {proc.stderr.strip()[:400]}")
+        os.replace(tmp, archive)   # last: its presence says the whole runtime is built
     base = target_flags(atomics=False, corev=False)
     zig_cpu = base[base.index("-target") + 2].split("=", 1)[1]
-    return objs + [libc.archive(cache, RUNTIME, base, zig_cpu, env)]
+    return objs[:len(RUNTIME_SOURCES)] + [archive, libc.archive(cache, RUNTIME, base, zig_cpu, env)]
 
 
 def compile(sources, output, *, cache_dir=None, verbose: bool = False, hwloops=None,
@@ -241,7 +252,8 @@ def content_key(sources, **options) -> str:
     h.update(repr(sorted(options.items())).encode())
     h.update(" ".join(target_flags(options.get("atomics", True), options.get("corev", True))
                       + CFLAGS + LDFLAGS).encode())
-    files = [Path(s) for s in sources] + RUNTIME_SOURCES + [LINKER_SCRIPT] + sorted(INCLUDE.glob("*.h"))
+    files = ([Path(s) for s in sources] + RUNTIME_SOURCES + RUNTIME_ARCHIVED + [LINKER_SCRIPT]
+             + sorted(INCLUDE.glob("*.h")))
     files.append(Path(hwloops_pass.__file__))     # the pass rewrites compiled C
     files += sorted(p for p in (RUNTIME / "libc").rglob("*") if p.is_file())
     for d in sorted({Path(s).parent for s in sources}):

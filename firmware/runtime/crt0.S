@@ -1,6 +1,9 @@
 /* Start-up of every core: the trap vector, global pointer, core id in tp, a
  * stack per core in the TCDM (staggered across banks). Core 0 clears .bss and
- * runs main; the others wait in the team-fork dispatch loop (runtime.c).
+ * runs main; the others wait in the team-fork dispatch loop (runtime.c). In a
+ * program with a fabric controller (cluster.c linked) the FC starts at
+ * __iss_fc_start, clears .bss and runs main; the cluster cores start here once
+ * it fetch-enables them, and core 0 serves the FC's tasks.
  *
  * The default trap vector (vectored mode, 256-byte aligned as the CV32E40P
  * requires): exceptions go to the handler set with pi_exception_handler_set,
@@ -16,6 +19,17 @@
 #define ISS_STACK_SIZE 2048
 #endif
 
+/* Every hart: the trap vector, the global pointer, mhartid in tp. */
+.macro HART_SETUP
+    la      t0, __iss_vectors + 1       /* MODE 1: vectored interrupts */
+    csrw    mtvec, t0
+    .option push
+    .option norelax
+    la      gp, __global_pointer$
+    .option pop
+    csrr    tp, mhartid
+.endm
+
     .section .text.start, "ax"
     .globl _start
     .type _start, @function
@@ -25,13 +39,7 @@
 _start:
     .cfi_startproc
     .cfi_undefined ra
-    la      t0, __iss_vectors + 1       /* MODE 1: vectored interrupts */
-    csrw    mtvec, t0
-    .option push
-    .option norelax
-    la      gp, __global_pointer$
-    .option pop
-    csrr    tp, mhartid
+    HART_SETUP
     andi    a0, tp, 0x1f
     li      t0, NUM_CORES
     bgeu    a0, t0, .Lspare_core
@@ -43,27 +51,65 @@ _start:
     mul     t1, a0, t0
     sub     sp, sp, t1
     bnez    a0, .Lworker
-    la      t0, __bss_start
-    la      t1, __bss_end
-1:  bgeu    t0, t1, 2f
-    sw      zero, 0(t0)
-    addi    t0, t0, 4
-    j       1b
-2:  la      t0, __l1_bss_start
-    la      t1, __l1_bss_end
-3:  bgeu    t0, t1, 4f
-    sw      zero, 0(t0)
-    addi    t0, t0, 4
-    j       3b
-4:  call    __iss_main
+    /* With a fabric controller (cluster.c linked: the program uses the cluster
+     * API), the FC has set up memory and core 0 serves its tasks; the symbol
+     * is weak, 0 otherwise. */
+    lui     t0, %hi(__iss_cluster_main)
+    addi    t0, t0, %lo(__iss_cluster_main)
+    bnez    t0, .Lcluster_master
+    call    .Lclear_bss
+    call    __iss_main
 .Lworker:
     call    __iss_worker
 .Lspare_core:
     /* A core beyond NUM_CORES (the ELF was built for fewer): clock-gated for good. */
     wfi
     j       .Lspare_core
+.Lcluster_master:
+    jalr    t0
+    j       .Lspare_core
     .cfi_endproc
     .size _start, . - _start
+
+/* .bss and .l1_bss cleared (t0, t1 only). The loops start word-aligned: a
+ * taken branch to an unaligned target costs a cycle more per word. */
+.Lclear_bss:
+    la      t0, __bss_start
+    la      t1, __bss_end
+    .balign 4
+1:  bgeu    t0, t1, 2f
+    sw      zero, 0(t0)
+    addi    t0, t0, 4
+    j       1b
+2:  la      t0, __l1_bss_start
+    la      t1, __l1_bss_end
+    .balign 4
+3:  bgeu    t0, t1, 4f
+    sw      zero, 0(t0)
+    addi    t0, t0, 4
+    j       3b
+4:  ret
+
+/* Where the fabric controller starts (the simulator reads this symbol for
+ * programs whose cluster.c note asks for an FC): its stack in L2, memory set
+ * up, then main (cluster.c). The cluster cores start at _start once the FC
+ * fetch-enables them. */
+    .globl __iss_fc_start
+    .type __iss_fc_start, @function
+__iss_fc_start:
+    .cfi_startproc
+    .cfi_undefined ra
+    HART_SETUP
+    lui     sp, %hi(__iss_fc_stack + ISS_FC_STACK_SIZE)
+    addi    sp, sp, %lo(__iss_fc_stack + ISS_FC_STACK_SIZE)
+    call    .Lclear_bss
+    lui     t0, %hi(__iss_fc_main)
+    addi    t0, t0, %lo(__iss_fc_main)
+    jalr    t0
+    j       .Lspare_core
+    .cfi_endproc
+    .size __iss_fc_start, . - __iss_fc_start
+    .weak   __iss_cluster_main, __iss_fc_main, __iss_fc_stack
 
 /* The build's facts for the simulator (iss/elf.py reads them): an ELF built
  * for more cores than the cluster has is refused with both numbers. */

@@ -4,8 +4,12 @@
 offset   register     behaviour
 =======  ===========  ==========================================================
 0x00     EOC          write: end the simulation; the value is the exit code
-0x08     FETCH_EN     read/write: cores allowed to fetch (all, out of reset)
-0x40+4c  BOOT_ADDR c  read/write: where core c starts (the ELF entry)
+0x08     FETCH_EN     read/write: cores allowed to fetch. Without a fabric
+                      controller all are, out of reset; with one (the program's
+                      main runs on the FC) none are until the FC sets their
+                      bits: a core then boots at its BOOT_ADDR (clearing a bit
+                      of a core already started does not stop it)
+0x40+4c  BOOT_ADDR c  read/write: where core c starts (the ELF entry out of reset)
 0xF0     TRAP         write mcause: the runtime's default trap vector reports a
                       trap no handler took; the run ends with an error naming
                       the writing core's mepc (simulator register, not on PULP)
@@ -18,6 +22,9 @@ offset   register     behaviour
 from __future__ import annotations
 
 from .base import Peripheral
+
+# What a cluster core held off until fetch enable waits for (iss/cluster.py).
+FETCH_WAIT = "fetch enable"
 
 
 class ClusterCtrl(Peripheral):
@@ -58,10 +65,23 @@ class ClusterCtrl(Peripheral):
         if offset == 0x00:
             self.cluster.finish(value, hart)
         elif offset == 0x08:
-            self.fetch_en = value
+            self._fetch_enable(value)
         elif 0x40 <= offset < 0x60:
             self.boot_addr[(offset - 0x40) // 4] = value
         elif offset == 0xF0 and hasattr(hart, "report_unhandled_trap"):
             raise hart.report_unhandled_trap(value)
         else:
             super().write(hart, offset, size, value)
+
+    def _fetch_enable(self, value: int) -> None:
+        """Cores whose bit rises and that wait, held off, for fetch enable boot
+        at their BOOT_ADDR now (the fabric controller powering the cluster up)."""
+        harts = self.cluster.harts
+        rising = value & ~self.fetch_en
+        self.fetch_en = value & 0xFFFFFFFF
+        now = self.cluster.now
+        for c in range(min(8, self.cluster.config.cluster.cores)):
+            h = harts[c] if c < len(harts) else None
+            if rising >> c & 1 and h is not None and h is not self.cluster.fc and h.waiting_for.startswith(FETCH_WAIT):
+                h.pc = self.boot_addr[c]
+                h.wake(now)

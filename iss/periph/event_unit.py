@@ -35,6 +35,14 @@ offset      register             behaviour
                                  event), +0x1C TRIGGER_WAIT_CLEAR (also clears it)
 ==========  ===================  =====================================================
 
+The fabric controller (programs whose main runs on it, iss/cluster.py) has a
+slot of its own after the cluster cores, with the same registers, reached at
+the same addresses from the FC (as GAP-class chips give the FC an event unit of
+the cluster's layout): it sleeps there while the cluster works. Bit 31 of a
+SW_EVENT core mask targets the FC (PULP routes the cluster's notification to
+the FC as a SoC event: one bit here); the runtime uses software event 7 for
+offload (firmware/runtime/cluster.c).
+
 Event lines: software 0-7, DMA 8/9, timer 10/11, accelerators 12-15, barrier 16,
 mutex 17, dispatch 18. A completed barrier raises line 16 on its target cores
 `barrier_latency` cycles after the last arrival; a woken core resumes
@@ -65,6 +73,7 @@ from .base import WAIT, Peripheral
 EVT_BARRIER = 16
 EVT_MUTEX = 17
 EVT_DISPATCH = 18
+FC_MASK_BIT = 31        # SW_EVENT core-mask bit that targets the fabric controller
 N_BARRIERS = 8
 N_MUTEXES = 8
 
@@ -108,24 +117,28 @@ class EventUnit(Peripheral):
     size = 0x400
     registers = REGISTERS
 
-    def __init__(self, config, clock):
+    def __init__(self, config, clock, fc: bool = False):
         """Connected to the cluster's clock now and to its cores (`harts`,
-        indexed by core id) once they are built (`connect_cores`)."""
+        indexed by core id) once they are built (`connect_cores`). `fc`: the
+        cluster has a fabric controller, whose slot follows the cores."""
         n = config.cluster.cores
         self.clock = clock
         self.harts: list = []          # the cores it wakes and raises interrupt lines of
         self.cores = n
         self.all_cores = (1 << n) - 1
-        self.mask = [0] * n
-        self.irq_mask = [0] * n
-        self.buffer = [0] * n
-        self.future = [[] for _ in range(n)]  # (cycle, bit): raised, not yet visible to that core
-        self.wake_bits = [0] * n       # events that end the current sleep of each core
+        # The fabric controller's slot, after the cores (None: no FC).
+        self.fc_slot = n if fc else None
+        slots = self.slots = n + (self.fc_slot is not None)
+        self.mask = [0] * slots
+        self.irq_mask = [0] * slots
+        self.buffer = [0] * slots
+        self.future = [[] for _ in range(slots)]  # (cycle, bit): raised, not yet visible to that core
+        self.wake_bits = [0] * slots   # events that end the current sleep of each core
         self.barriers = [Barrier() for _ in range(N_BARRIERS)]
         for b in self.barriers:
             b.trig_mask = b.target_mask = self.all_cores
         self.team = self.all_cores
-        self.fifo = [deque() for _ in range(n)]
+        self.fifo = [deque() for _ in range(slots)]
         self.mutex_owner = [None] * N_MUTEXES
         self.mutex_waiters = [deque() for _ in range(N_MUTEXES)]
         cfg = config.event_unit
@@ -151,7 +164,7 @@ class EventUnit(Peripheral):
         at = self.clock.now if at is None else at
         bit = 1 << line
         harts = self.harts
-        for c in range(self.cores):
+        for c in range(self.slots):
             if not core_mask >> c & 1:
                 continue
             if c < len(harts) and self.wake_bits[c] & bit:
@@ -302,7 +315,10 @@ class EventUnit(Peripheral):
         elif 0xC0 <= offset < 0xC0 + 4 * N_MUTEXES:
             self._unlock(hart, (offset - 0xC0) // 4, offset)
         elif 0x100 <= offset < 0x120:
-            self.trigger((offset - 0x100) // 4, value & self.all_cores, hart.now)
+            targets = value & self.all_cores
+            if value >> FC_MASK_BIT & 1 and self.fc_slot is not None:
+                targets |= 1 << self.fc_slot
+            self.trigger((offset - 0x100) // 4, targets, hart.now)
         elif 0x200 <= offset < 0x200 + 0x20 * N_BARRIERS:
             b, reg = divmod(offset - 0x200, 0x20)
             bar = self.barriers[b]

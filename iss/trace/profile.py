@@ -13,7 +13,7 @@ JSON (`--profile-json FILE`), schema "iss-profile/1":
     {"schema": "iss-profile/1", "elf": str, "clock_mhz": float, "cycles": int (cluster),
      "exit_code": int | null,
      "stall_kinds": [str], "sleep_kinds": [str],
-     "cores": [{"hart": int, "cycles": int, "instructions": int, "ipc": float,
+     "cores": [{"hart": int, "name": "core N" | "fc", "cycles": int, "instructions": int, "ipc": float,
                 "active_cycles": int (cycles - asleep), "asleep_cycles": int,
                 "stalls": {kind: int} | null (null: not measured), "sleep": {kind: int},
                 "functions": [FUNC], "lines": [LINE]}],
@@ -39,7 +39,7 @@ import numpy as np
 from .native import FunctionMap
 
 STALL_KINDS = ("load_use", "branch", "tcdm", "l2", "periph", "misaligned")
-SLEEP_KINDS = ("barrier", "event", "mutex", "dispatch", "dma", "accelerator", "wfi")
+SLEEP_KINDS = ("barrier", "event", "mutex", "dispatch", "dma", "accelerator", "wfi", "off")
 SCHEMA = "iss-profile/1"
 
 
@@ -58,6 +58,8 @@ def sleep_kind(waiting_for: str) -> str:
         return "accelerator"
     if "(wfi" in w:
         return "wfi"
+    if w.startswith("fetch enable"):
+        return "off"            # a cluster core before the fabric controller boots it
     return "event"
 
 
@@ -139,7 +141,7 @@ def build_profile(program, data: list[dict], *, clock_mhz: float, cycles: int | 
         cyc, insns = int(d["cycles"]), int(d["instructions"])
         active = max(cyc - asleep, 0)
         cores.append({
-            "hart": hart_id, "cycles": cyc, "instructions": insns,
+            "hart": hart_id, "name": d.get("name", f"core {hart_id}"), "cycles": cyc, "instructions": insns,
             "ipc": insns / active if active else 0.0,
             "active_cycles": active, "asleep_cycles": asleep,
             "stalls": None if stalls is None else {k: int(stalls.get(k, 0)) for k in STALL_KINDS},
@@ -208,7 +210,7 @@ def format_profile(profile: dict, top: int = 10) -> str:
     cyc = profile["cycles"]
     lines = [f"profile: {len(profile['cores'])} cores, {cyc} cycles ({cyc / clock:.3f} us at {clock:g} MHz)"]
     stall_hdr = ["load-use", "branch", "tcdm", "l2", "periph", "misal"]
-    sleep_hdr = ["barrier", "event", "mutex", "dispatch", "dma", "accel", "wfi"]
+    sleep_hdr = ["barrier", "event", "mutex", "dispatch", "dma", "accel", "wfi", "off"]
     hdr = (f"{'core':>4} {'cycles':>10} {'instr':>10} {'IPC':>5} {'active':>10} | stalls: "
            + " ".join(f"{h:>8}" for h in stall_hdr) + " | asleep: " + " ".join(f"{h:>8}" for h in sleep_hdr))
     lines.append(hdr)
@@ -216,7 +218,7 @@ def format_profile(profile: dict, top: int = 10) -> str:
         st = c["stalls"]
         stall_cols = " ".join(f"{(_k(st[k]) if st is not None else '-'):>8}" for k in STALL_KINDS)
         sleep_cols = " ".join(f"{_k(c['sleep'][k]):>8}" for k in SLEEP_KINDS)
-        lines.append(f"{c['hart']:>4} {_k(c['cycles']):>10} {_k(c['instructions']):>10} {c['ipc']:>5.2f} "
+        lines.append(f"{c.get('name', str(c['hart'])).replace('core ', ''):>4} {_k(c['cycles']):>10} {_k(c['instructions']):>10} {c['ipc']:>5.2f} "
                      f"{_k(c['active_cycles']):>10} |         {stall_cols} |         {sleep_cols}")
     lines.append("")
     lines.append(f"top functions by cycles (all cores, {len(profile['functions'])} ran):")

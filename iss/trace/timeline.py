@@ -39,6 +39,10 @@ class CoreTimeline:
     functions: list[tuple[int, int, str]]      # (start, end, function)
     sleep: list[tuple[int, int, str]]          # (start, end, awaited)
     samples: np.ndarray                        # SAMPLE_DTYPE records
+    name: str = ""                             # "core N", or "fc" (the fabric controller)
+
+    def __post_init__(self):
+        self.name = self.name or f"core {self.hart}"
 
 
 @dataclass
@@ -66,7 +70,7 @@ class Timeline:
                 stop = cyc[i + 1] if i + 1 < len(cyc) else hend
                 if stop > cyc[i]:
                     funcs.append((cyc[i], stop, fmap.name(fid[i])))
-            cores.append(CoreTimeline(h.id, hend, int(h.native.instret), funcs, sleep, s))
+            cores.append(CoreTimeline(h.id, hend, int(h.native.instret), funcs, sleep, s, c.hart_name(h)))
         units: dict[str, list] = {}
         for unit, label, start, stop in c.activity:
             units.setdefault(unit, []).append((start, stop, label))
@@ -105,10 +109,10 @@ def perfetto_events(tl: Timeline) -> list[dict]:
                       {"ph": "M", "pid": 2, "name": "process_name", "args": {"name": "units"}}]
     for core in tl.cores:
         tid, stid = 1 + 2 * core.hart, 2 + 2 * core.hart
-        ev.append({"ph": "M", "pid": 1, "tid": tid, "name": "thread_name", "args": {"name": f"core {core.hart}"}})
+        ev.append({"ph": "M", "pid": 1, "tid": tid, "name": "thread_name", "args": {"name": core.name}})
         ev.append({"ph": "M", "pid": 1, "tid": tid, "name": "thread_sort_index", "args": {"sort_index": tid}})
         ev.append({"ph": "M", "pid": 1, "tid": stid, "name": "thread_name",
-                   "args": {"name": f"core {core.hart} sleep"}})
+                   "args": {"name": f"{core.name} sleep"}})
         ev.append({"ph": "M", "pid": 1, "tid": stid, "name": "thread_sort_index", "args": {"sort_index": stid}})
         for s, e, name in core.functions:
             ev.append({"ph": "X", "pid": 1, "tid": tid, "name": name, "cat": "function", "ts": tl.us(s),
@@ -121,7 +125,7 @@ def perfetto_events(tl: Timeline) -> list[dict]:
             c, i = smp["cycle"].astype(np.int64), smp["instret"].astype(np.int64)
             dc, di = np.diff(c), np.diff(i)
             for k in np.nonzero(dc > 0)[0].tolist():
-                ev.append({"ph": "C", "pid": 1, "tid": tid, "name": f"core {core.hart} IPC", "ts": tl.us(int(c[k])),
+                ev.append({"ph": "C", "pid": 1, "tid": tid, "name": f"{core.name} IPC", "ts": tl.us(int(c[k])),
                            "args": {"ipc": round(float(di[k]) / float(dc[k]), 4)}})
     for n, (unit, spans) in enumerate(sorted(tl.units.items())):
         tid = n + 1
@@ -198,7 +202,7 @@ def write_plot(tl: Timeline, path: str | Path, bins: int = 400) -> None:
         ax.bar(x, asleep / width, w, bottom=(busy + stalled) / width, align="edge", color="#90a4ae", label="asleep")
         ax.set_ylim(0, 1)
         ax.set_yticks([])
-        ax.set_ylabel(f"core {core.hart}", rotation=0, ha="right", va="center")
+        ax.set_ylabel(core.name, rotation=0, ha="right", va="center")
     axes[0, 0].legend(loc="upper right", ncol=3, fontsize="small", framealpha=0.9)
     axes[0, 0].set_title(f"core activity ({tl.end} cycles at {tl.clock_mhz:g} MHz)")
     axes[-1, 0].set_xlabel("time (us)")

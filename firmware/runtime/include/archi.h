@@ -84,6 +84,17 @@
 #define EU_BARRIER_TRIGGER_WAIT  0x18
 #define EU_BARRIER_TRIGGER_WAIT_CLEAR 0x1C
 
+/* The fabric controller (programs whose main runs on it: those using the
+ * cluster API, firmware/runtime/cluster.c): its cluster id in mhartid, as on
+ * PULP; the software event the runtime offloads tasks with (FC -> cluster core
+ * 0, and back); the SW_EVENT core-mask bit that reaches the FC; its stack (L2). */
+#define ARCHI_FC_CID             31
+#define ISS_EVT_OFFLOAD          7
+#define EU_FC_MASK               (1u << 31)
+#ifndef ISS_FC_STACK_SIZE
+#define ISS_FC_STACK_SIZE        8192
+#endif
+
 /* event lines */
 #define EVT_DMA0                 8
 #define EVT_DMA1                 9

@@ -7,13 +7,16 @@
  * counters, allocators, time, the cluster device and task API, and the legacy
  * rt_* / hal_* names.
  *
- * Where main runs: on cluster core 0, while the other cores sleep in the
- * dispatch loop (the fabric controller is not a separate hart here; see the
- * README, "Porting from the PULP SDK"). The cluster API therefore runs a task
- * on core 0 of the cluster that main already runs on: pi_cluster_open() is
- * free, pi_cluster_send_task_to_cl() calls the task's entry on core 0 (on a
- * stack of the task's stack_size when one is given) with the task's nb_cores
- * as the team size of the forks inside it, and returns when it is done. */
+ * Where main runs, as on PULP: a program that uses the cluster or task API
+ * (pi_cluster_open, pi_cluster_send_task_to_cl, pi_task_*...) runs main on the
+ * fabric controller (FC: its own hart, cluster id 31, core 0), which opens the
+ * cluster (boot addresses, fetch enable), sends tasks to cluster core 0 and
+ * sleeps until the cluster's event says they are done (cluster.c); the task's
+ * entry runs on core 0, on a stack of the task's stack_size when one is given,
+ * with its nb_cores as the team size of the forks inside it, the workers on
+ * slave_stack_size stacks. A program that does not use that API runs main on
+ * cluster core 0 while the other cores sleep in the dispatch loop (no FC).
+ * `iss info` says which. */
 #ifndef PMSIS_H
 #define PMSIS_H
 #include <stddef.h>
@@ -58,8 +61,8 @@
  * mhartid in tp, so these cost one instruction. */
 static inline int pi_core_id(void) { int r; __asm__("andi %0, tp, 0x1f" : "=r"(r)); return r; }
 static inline int pi_cluster_id(void) { int r; __asm__("srli %0, tp, 5\n\tandi %0, %0, 0x3f" : "=r"(r)); return r; }
-/* No separate fabric controller: code always runs on a cluster core. */
-static inline int pi_is_fc(void) { return 0; }
+/* 1 on the fabric controller (cluster id ARCHI_FC_CID). */
+static inline int pi_is_fc(void) { return pi_cluster_id() == ARCHI_FC_CID; }
 #define __builtin_pulp_CoreId() pi_core_id()
 #define __builtin_pulp_ClusterId() pi_cluster_id()
 #define __builtin_pulp_IsFc() pi_is_fc()

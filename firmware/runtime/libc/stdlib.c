@@ -8,13 +8,14 @@
 #include <stdio.h>
 #include <stdint.h>
 
-/* errno: one per core (cores run C code at the same time). */
-static int errno_per_hart[32];
+/* errno: one per core (cores run C code at the same time), and one for the
+ * fabric controller (cluster id ARCHI_FC_CID, mhartid bits 10:5). */
+static int errno_per_hart[33];
 int *__errno_location(void)
 {
     uint32_t hart;
     __asm__("mv %0, tp" : "=r"(hart));
-    return &errno_per_hart[hart & 0x1f];
+    return &errno_per_hart[((hart >> 5) & 0x3f) == 31 ? 32 : hart & 0x1f];
 }
 /* what errno expands to inside musl's sources */
 hidden int *___errno_location(void) __attribute__((alias("__errno_location")));
