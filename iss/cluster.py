@@ -26,6 +26,7 @@ from .periph.event_unit import EventUnit
 from .periph.stdout import Stdout
 from .periph.timer import Timer
 from .scheduler import Scheduler
+from .sleep import SleepKind
 from .timing.tcdm import TcdmArbiter
 
 # The fabric controller's mhartid, as on PULP: cluster id 31 (ARCHI_FC_CID), core 0.
@@ -74,7 +75,7 @@ class TestPort:
     def now(self) -> int:
         return self.cluster.now
 
-    def sleep(self, waiting_for: str) -> None:
+    def sleep(self, waiting_for: str, kind=None) -> None:
         raise SimulationError(f"test port access as core {self.id} would block waiting for {waiting_for}")
 
     def where(self) -> str:
@@ -185,7 +186,7 @@ class Cluster:
         fc.native.l2_latency = self.config.memory.fc_l2_latency
         fc.pc = start
         for h in self.harts:
-            h.sleep(f"{FETCH_WAIT} (the fabric controller has not opened the cluster)", "off")
+            h.sleep(f"{FETCH_WAIT} (the fabric controller has not opened the cluster)", SleepKind.OFF)
         self.ctrl.fetch_en = 0
         return fc
 

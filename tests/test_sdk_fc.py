@@ -49,7 +49,7 @@ def run(elf, tmp_path_factory):
     c = Cluster(elf)
     m, v, w = _inputs(c)
     spans = []
-    c.sleep_listeners.append(lambda hart, start, end, what: spans.append((hart, start, end, what)))
+    c.sleep_listeners.append(lambda hart, start, end, what, kind: spans.append((hart, start, end, what)))
     res = Session(c, ViewOptions(profile=True, profile_json=d / "p.json", perfetto=d / "pf.json")).run()
     assert res.exit_code == 0, res.stdout
     return c, res, (m, v, w), spans, d
