@@ -42,6 +42,7 @@ demo: firmware
 	$(ISS) run $(BUILD)/apps/hello.elf --stats
 	$(ISS) run $(BUILD)/apps/parallel_sum.elf --stats
 	$(ISS) bench bottleneck --perfetto $(BUILD)/bottleneck_hetero.perfetto.json --plot $(BUILD)/bottleneck_hetero.png
+	$(ISS) bench mobilenetv2 --no-baseline --plot $(BUILD)/mobilenetv2_layers.png
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n $(JOBS)

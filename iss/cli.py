@@ -198,7 +198,7 @@ def _bench_bottleneck(args) -> int:
         else:
             shape, index = bn.paper_shape(), [bn.PAPER_SHAPE_INDEX, bn.PAPER_SHAPE_INDEX + 1]
         r = bn.run_shape(shape, index, seed=args.seed, energy=not args.no_energy, perfetto=args.perfetto,
-                         plot=args.plot)
+                         plot=args.plot, plot_whole_run=args.plot_whole_run)
         print(bn.format_shape(r), end="")
         for path, what in ((args.perfetto, "Perfetto trace"), (args.plot, "plot")):
             if path:
@@ -214,7 +214,7 @@ def _bench_mobilenetv2(args) -> int:
     from .study import mobilenetv2 as mnv2
     from .trace.session import check_outputs
 
-    check_outputs([("--perfetto", args.perfetto)])
+    check_outputs([("--perfetto", args.perfetto), ("--plot", args.plot)])
 
     try:
         r = mnv2.run_study(input_hw=args.input_hw, n_arrays=args.imas, seed=args.seed, program=args.program,
@@ -226,6 +226,11 @@ def _bench_mobilenetv2(args) -> int:
     print(r.text, end="")
     if args.perfetto:
         print(f"[iss] Perfetto trace of the heterogeneous run: {args.perfetto}", file=sys.stderr)
+    if args.plot:
+        from .trace.plot import mobilenetv2_chart
+        mobilenetv2_chart(r.hetero, args.plot, serial=r.serial,
+                          paper_ms=10.1 if args.input_hw == 224 and not args.fc_on_ima else None)
+        print(f"[iss] per-layer chart: {args.plot}", file=sys.stderr)
     return 0
 
 
@@ -437,7 +442,11 @@ def build_parser() -> argparse.ArgumentParser:
     bb.add_argument("--seed", type=int, default=3, help="seed of the parameters and the input (default: 3)")
     bb.add_argument("--no-energy", action="store_true", help="skip the energy model (no set-up-only runs)")
     bb.add_argument("--perfetto", type=Path, metavar="FILE", help="Perfetto trace of the heterogeneous run")
-    bb.add_argument("--plot", type=Path, metavar="FILE.png", help="activity plot of the heterogeneous run")
+    bb.add_argument("--plot", type=Path, metavar="FILE.png",
+                    help="activity plot of the heterogeneous run's timed part: a lane per core, per IMA, the DWA "
+                    "and the DMA")
+    bb.add_argument("--plot-whole-run", action="store_true",
+                    help="plot the whole run (weight programming and set-up too), not just the timed part")
     bb.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON")
     mb = studies.add_parser("mobilenetv2", help="end-to-end MobileNetV2 on the multi-IMA cluster vs the cores",
                             description="The whole MobileNetV2 (IMA pointwise, DWA depthwise, cores) from "
@@ -461,6 +470,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="skip the comparison run without overlap")
     mb.add_argument("--no-energy", action="store_true", help="skip the energy model")
     mb.add_argument("--perfetto", type=Path, metavar="FILE", help="Perfetto trace of the heterogeneous run")
+    mb.add_argument("--plot", type=Path, metavar="FILE.png",
+                    help="per-layer chart (cycles by unit) and the latency with and without overlap beside the "
+                    "paper's")
     bench.set_defaults(func=_cmd_bench)
 
     tr = sub.add_parser("trace", help="filter an instruction trace written by `iss run --trace`",

@@ -104,7 +104,7 @@ def test_packing_matches_kernels_layout():
 def test_cli_bench_bottleneck_small_shape(tmp_path, capsys):
     out = tmp_path / "r.json"
     assert cli_main(["bench", "bottleneck", "--shape", "8,8,16,6,16,1", "--json", str(out),
-                     "--perfetto", str(tmp_path / "h.json")]) == 0
+                     "--perfetto", str(tmp_path / "h.json"), "--plot", str(tmp_path / "h.png")]) == 0
     text = capsys.readouterr().out
     assert "speedup hetero vs cores" in text and "11.5x" in text
     # expand and dw 8x8x96, project and add 8x8x16
@@ -113,9 +113,16 @@ def test_cli_bench_bottleneck_small_shape(tmp_path, capsys):
     data = json.loads(out.read_text())
     assert data["paper"]["energy_vs_cores"] == 9.5
     assert data["results"][0]["variants"]["hetero"]["cycles"] > 0
+    # the cores' MAC/cycle per layer beside PULP-NN's published 15.5 (8 cores, int8)
+    assert "PULP-NN publishes up to 15.5 MAC/cycle" in text
+    for lay in data["results"][0]["variants"]["cores"]["layers"]:
+        if lay["macs"]:
+            rate = lay["macs"] / lay["cycles"]
+            assert f"{lay['name']:8s} {rate:5.1f} MAC/cycle ({rate / 15.5:.0%} of PULP-NN's best)" in text
     trace = json.loads((tmp_path / "h.json").read_text())
     units = {e.get("args", {}).get("name") for e in trace["traceEvents"] if e.get("ph") == "M"}
     assert any(u and u.startswith("IMA") for u in units) and "DWA" in units
+    assert (tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG"   # the timed part's lanes
 
 
 def test_cli_bench_errors(capsys):

@@ -134,13 +134,13 @@ def test_cores_only_build_rejects_accelerator_ops(elfs):
 
 
 def test_bench_cli_small(capsys, tmp_path):
-    trace = tmp_path / "mnv2.json"
-    assert cli_main(["bench", "mobilenetv2", "--input-hw", "32", "--perfetto", str(trace)]) == 0
+    trace, chart = tmp_path / "mnv2.json", tmp_path / "layers.png"
+    assert cli_main(["bench", "mobilenetv2", "--input-hw", "32", "--perfetto", str(trace), "--plot", str(chart)]) == 0
     out = capsys.readouterr().out
     assert "IMA arrays: 33 used of 34" in out and "b16.project" in out
     assert "cores-only baseline" in out and "energy:" in out and " ms at 500 MHz" in out
     assert "without overlap (every layer alone, one after another):" in out and "chain c1 conv0.." in out
-    assert trace.stat().st_size > 0
+    assert trace.stat().st_size > 0 and chart.read_bytes()[:4] == b"\x89PNG"
 
 
 @pytest.mark.slow

@@ -32,7 +32,8 @@
  * per app), bn_scalars = {add mult_a, add mult_b, add shift}.
  * Outputs: bn_expand, bn_dw, bn_project, bn_output as in bottleneck_cores.c;
  * bn_cycles[4]: mcycle of core 0 per layer (expand, dw, project, add);
- * bn_total: the whole timed part.
+ * bn_total: the whole timed part; bn_t0: core 0's mcycle when it began (the
+ * plot's window).
  *
  * -DBN_SKIP_BOTTLENECK builds the same program without the timed part (set-up
  * and report only): the study subtracts its energy from the full run's to get
@@ -76,6 +77,7 @@ USED int32_t bn_ima[2][6] = {{1}};
 USED int32_t bn_scalars[3] = {1};
 USED uint32_t bn_cycles[NLAYERS];
 USED uint32_t bn_total;
+USED uint32_t bn_t0;
 
 static inline uint32_t bn_mcycle(void) { uint32_t v; __asm__ volatile("csrr %0, mcycle" : "=r"(v)); return v; }
 
@@ -172,6 +174,7 @@ static void bn_depthwise(const int8_t *x);
 static void bn_run(void)
 {
   uint32_t t0 = bn_mcycle(), t = t0, now;
+  bn_t0 = t0;
   const int8_t *x = bn_input;
 #if HAS_EXPAND
   bn_ima_pointwise(0, bn_input, bn_expand, BN_H * BN_W, BN_CIN, HID);

@@ -69,6 +69,11 @@ UNITS = {
 OUTPUT_SYMBOLS = {"expand": "bn_expand", "dw": "bn_dw", "project": "bn_project", "add": "bn_output"}
 #: the paper's figures (hetero vs cores, hetero vs IMA + cores, energy efficiency vs cores)
 PAPER = {"speedup_vs_cores": 11.5, "speedup_vs_ima_cores": 2.6, "energy_vs_cores": 9.5}
+#: PULP-NN's published int8 throughput on an 8-core RI5CY cluster (GAP-8): "up to
+#: 15.5 MACs/cycle on INT-8" (Garofalo et al., PULP-NN, Phil. Trans. R. Soc. A 378,
+#: 2020, arXiv:1908.11263, abstract); its README and abstract give no separate
+#: depthwise figure. The yardstick of our cores-only baseline's quality.
+PULP_NN_MAC_PER_CYCLE = 15.5
 PAPER_SHAPE_INDEX = 4
 SEED = 3
 
@@ -307,7 +312,7 @@ def firmware(variant, shape, energy=True, cores=8) -> dict:
 
 
 def run_variant(variant, shape, seed=SEED, energy=True, perfetto=None, plot=None, config=None, programs=None,
-                strict=True) -> VariantResult:
+                strict=True, plot_whole_run=False) -> VariantResult:
     """Build, fill, run and check one variant; raises StudyError on a mismatch.
 
     ``config``: configuration sections over the defaults (a dict, as
@@ -337,7 +342,12 @@ def run_variant(variant, shape, seed=SEED, energy=True, perfetto=None, plot=None
     _fill(r, variant, params, x, mapping)
     if perfetto or plot:
         from ..trace import Session, ViewOptions
-        res = Session(cluster, ViewOptions(perfetto=perfetto, plot=plot)).run()
+
+        def timed(c):  # the timed part, as the firmware measured it (core 0's mcycle)
+            t0 = int(r.get("bn_t0", (1,), np.uint32)[0])
+            return t0, t0 + int(r.get("bn_total", (1,), np.uint32)[0])
+        window = None if plot_whole_run or variant == "cores" else timed
+        res = Session(cluster, ViewOptions(perfetto=perfetto, plot=plot, plot_window=window)).run()
     else:
         res = cluster.run()
     if res.exit_code != 0:
@@ -385,12 +395,13 @@ def run_variant(variant, shape, seed=SEED, energy=True, perfetto=None, plot=None
                          {k: v for k, v in mismatch.items() if v[0]}, cfg, verified)
 
 
-def run_shape(shape, index=None, seed=SEED, energy=True, perfetto=None, plot=None) -> ShapeResult:
+def run_shape(shape, index=None, seed=SEED, energy=True, perfetto=None, plot=None,
+              plot_whole_run=False) -> ShapeResult:
     check_shape(shape, _config(1).memory.tcdm_size)
     out = {}
     for v in VARIANTS:
         out[v] = run_variant(v, shape, seed, energy, perfetto if v == "hetero" else None,
-                             plot if v == "hetero" else None)
+                             plot if v == "hetero" else None, plot_whole_run=plot_whole_run)
     return ShapeResult(list(index) if index is not None else [], shape, out)
 
 
@@ -442,6 +453,13 @@ def format_shape(r: ShapeResult) -> str:
     lines.append(f"  {'total':8s} {'':9s}" + "".join(f" {v[n].cycles:>10d} {'':9s}" for n in VARIANTS))
     if v["hetero"].n_ima > 1:
         lines.append(f"  (IMA layers mapped on {v['hetero'].n_ima} IMA instances)")
+    cores = v["cores"].layers
+    lines += ["", "cores-only baseline, 8 cores (PULP-NN publishes up to "
+              f"{PULP_NN_MAC_PER_CYCLE:g} MAC/cycle int8 on 8 cores, arXiv:1908.11263):"]
+    for lay in cores:
+        if lay.macs:
+            lines.append(f"  {lay.name:8s} {lay.macs / max(lay.cycles, 1):5.1f} MAC/cycle "
+                         f"({lay.macs / max(lay.cycles, 1) / PULP_NN_MAC_PER_CYCLE:.0%} of PULP-NN's best)")
     lines += ["", f"{'':32s} {'measured':>10s} {'paper':>8s}",
               f"  {'speedup hetero vs cores':30s} {r.speedup('cores'):9.1f}x {PAPER['speedup_vs_cores']:7.1f}x",
               f"  {'speedup hetero vs IMA+cores':30s} {r.speedup('ima_cores'):9.1f}x "

@@ -63,6 +63,9 @@ class ViewOptions:
     perfetto: Path | None = None
     vcd: Path | None = None
     plot: Path | None = None
+    #: cycles (start, end) the plot shows, or a callable given the cluster after
+    #: the run that returns them (a study's timed part); None: the whole run
+    plot_window: tuple[int, int] | Callable | None = None
     progress: bool = False                       # progress line on stderr (the caller checks for a TTY)
     log: Callable[[str], None] | None = None     # told what is being written after an interrupt or a long run
     sample_period: int = 1000                    # timeline: cycles between samples at most
@@ -258,7 +261,9 @@ class Session:
                 if o.vcd:
                     timeline.write_vcd(tl, o.vcd)
                 if o.plot:
-                    timeline.write_plot(tl, o.plot)
+                    from .plot import activity_plot
+                    win = o.plot_window(c) if callable(o.plot_window) else o.plot_window
+                    activity_plot(tl, o.plot, window=win)
         except KeyboardInterrupt:
             if o.trace and not converted:
                 self._keep_records()

@@ -19,8 +19,7 @@ per ns, values changing at cycle boundaries rounded to ns); per core
 period: block granularity), `coreN.asleep` (1 while clock-gated) and
 `coreN.function` (string).
 
-Plot (`--plot FILE.png`): per core, the fraction of each time bin spent busy
-(retiring instructions), stalled (awake, not retiring) and asleep.
+Plot (`--plot FILE.png`): iss/trace/plot.py draws it from the same Timeline.
 """
 from __future__ import annotations
 
@@ -177,35 +176,3 @@ def write_vcd(tl: Timeline, path: str | Path) -> None:
         for when, _, var, value in changes:
             w.change(var, when, value)
         w.flush(t(tl.end))
-
-
-# -- plot -------------------------------------------------------------------------------
-def write_plot(tl: Timeline, path: str | Path, bins: int = 400) -> None:
-    try:
-        import matplotlib
-    except ImportError:
-        from ..errors import IssError
-        raise IssError("--plot needs matplotlib: pip install 'iss[plot]'") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    n = len(tl.cores)
-    fig, axes = plt.subplots(max(n, 1), 1, figsize=(11, 0.9 * max(n, 1) + 1.2), sharex=True, squeeze=False)
-    bins = max(1, min(bins, tl.end or 1))
-    for ax, core in zip(axes[:, 0], tl.cores):
-        edges, busy, stalled, asleep = tl.activity(core, bins)
-        width = np.diff(edges)
-        x = tl.us(edges[:-1])
-        w = tl.us(width)
-        ax.bar(x, busy / width, w, align="edge", color="#2e7d32", label="busy")
-        ax.bar(x, stalled / width, w, bottom=busy / width, align="edge", color="#f9a825", label="stalled")
-        ax.bar(x, asleep / width, w, bottom=(busy + stalled) / width, align="edge", color="#90a4ae", label="asleep")
-        ax.set_ylim(0, 1)
-        ax.set_yticks([])
-        ax.set_ylabel(core.name, rotation=0, ha="right", va="center")
-    axes[0, 0].legend(loc="upper right", ncol=3, fontsize="small", framealpha=0.9)
-    axes[0, 0].set_title(f"core activity ({tl.end} cycles at {tl.clock_mhz:g} MHz)")
-    axes[-1, 0].set_xlabel("time (us)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
