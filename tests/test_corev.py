@@ -652,7 +652,19 @@ def test_hwloop_register_forms_add_hooks(tmp_path_factory):
     src = ["  li t6, 1"] + _render(prog)
     m, r = run_hw(build, "reg", src, ("a0", "a1", "a2", "a4", "a5", "a6"))
     assert r["a0"] == r["a1"] == r["a2"] == 6 and r["a4"] == 1
-    assert r["a6"] in list(m.isa.state.hooked)[:m.isa.state.n_hooked]
+    assert r["a6"] in m.isa.hooked_ends
+
+
+def test_more_than_1024_hwloop_ends(tmp_path_factory):
+    """1100 loops, each with its own end address (each one a code hook): no limit
+    on how many a program has (it was a RuntimeError past 1024)."""
+    prog = []
+    for k in range(1100):
+        prog += [("setupi", k & 1, 2 + k % 3, f"e{k}"), ("inc", "a0"), ("label", f"e{k}")]
+    prog.append(("inc", "a1"))
+    m = check_program(tmp_path_factory.mktemp("hwmany"), "many_ends", prog)
+    assert m.reg("a0") == sum(2 + k % 3 for k in range(1100)) and m.reg("a1") == 1
+    assert len(m.isa.hooked_ends) == 1100
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -34,7 +34,6 @@ from .table import N_COREV, ROWS, COST_CYCLES  # noqa: F401
 
 # enum iss_slow (corev.h)
 SLOW_NONE, SLOW_ELW, SLOW_HWLOOP, SLOW_DECODE = range(4)
-HWLOOP_MAX_HOOKS = 1024
 
 OPS = {r.name + ("" if r.fmt not in ("LPI", "LPR", "LRR", "SPI", "SPR", "SRR") else "/" + r.fmt): r.op
        for r in ROWS}
@@ -55,7 +54,8 @@ class IsaState(ctypes.Structure):
         ("pending_hook", ctypes.c_uint32),
         ("executed", ctypes.c_uint64),
         ("n_hooked", ctypes.c_uint32),
-        ("hooked", ctypes.c_uint32 * HWLOOP_MAX_HOOKS),
+        ("cap_hooked", ctypes.c_uint32),
+        ("hooked", ctypes.c_void_p),
     ]
 
 
@@ -123,23 +123,35 @@ class Isa:
         self.state.tab = self.table.ctypes.data
         self.state.base = code_base
         self.state.n = len(self.table)
+        self._hooked = np.zeros(64, np.uint32)     # grown as loop ends are hooked (no limit)
+        self.state.hooked, self.state.cap_hooked = self._hooked.ctypes.data, len(self._hooked)
         self.hart.isa = ctypes.addressof(self.state)
         self._UC_HOOK_CODE = UC_HOOK_CODE
         self.hooks = [native.add_hook(uc, UC_HOOK_INTR, "iss_intr_hook", hart_state_address)]
+        self._ends: set[int] = set()         # what the native sorted buffer holds, for Python's lookups
         for end in hwloop_end_addresses(self.table, code_base):
             self.add_loop_end_hook(end, flush=False)
 
     # -- hardware loops
     def add_loop_end_hook(self, address: int, flush: bool = True) -> None:
-        if any(address == self.state.hooked[i] for i in range(self.state.n_hooked)):
+        if address in self._ends:
             return
         self.hooks.append(self._native.add_hook(self.uc, self._UC_HOOK_CODE, "iss_hwloop_hook",
                                                 self.hart_address, address, address))
-        if not self._lib.iss_corev_mark_hooked(ctypes.c_void_p(self.hart_address), ctypes.c_uint32(address)):
-            raise RuntimeError(f"more than {HWLOOP_MAX_HOOKS} hardware-loop end addresses")
+        self._ends.add(address)
+        while not self._lib.iss_corev_mark_hooked(ctypes.c_void_p(self.hart_address), ctypes.c_uint32(address)):
+            grown = np.zeros(2 * len(self._hooked), np.uint32)
+            grown[:len(self._hooked)] = self._hooked
+            self._hooked = grown
+            self.state.hooked, self.state.cap_hooked = grown.ctypes.data, len(grown)
         if flush:
             # hooks added after a block was translated only fire once it is retranslated
             self.uc.ctl_flush_tb()
+
+    @property
+    def hooked_ends(self) -> list[int]:
+        """The loop end addresses with a code hook, as the executor sees them (sorted)."""
+        return self._hooked[:self.state.n_hooked].tolist()
 
     def hwloop_state(self) -> dict:
         s = self.state

@@ -687,12 +687,24 @@ static int cv_subrotmj_div8(cx *c) { return subrotmj(c, 3); }
 
 /* ------------------------------------------------------------------ xcvhwlp */
 
-static int is_hooked(iss_isa *s, uint32_t a)
+/* The index in the sorted `hooked` where `a` is or would be inserted. */
+static uint32_t hooked_pos(const iss_isa *s, uint32_t a)
 {
-    for (uint32_t i = 0; i < s->n_hooked; i++)
-        if (s->hooked[i] == a)
-            return 1;
-    return 0;
+    uint32_t lo = 0, hi = s->n_hooked;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) >> 1;
+        if (s->hooked[mid] < a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int is_hooked(const iss_isa *s, uint32_t a)
+{
+    uint32_t i = hooked_pos(s, a);
+    return i < s->n_hooked && s->hooked[i] == a;
 }
 
 /* A loop end without a code hook: Python adds the hook and the instruction re-runs. */
@@ -872,11 +884,14 @@ size_t iss_corev_state_size(void) { return sizeof(iss_isa); }
 int iss_corev_mark_hooked(iss_hart *h, uint32_t address)
 {
     iss_isa *s = (iss_isa *)h->isa;
-    if (is_hooked(s, address))
+    uint32_t i = hooked_pos(s, address);
+    if (i < s->n_hooked && s->hooked[i] == address)
         return 1;
-    if (s->n_hooked >= ISS_HWLOOP_MAX_HOOKS)
+    if (s->n_hooked >= s->cap_hooked)
         return 0;
-    s->hooked[s->n_hooked++] = address;
+    memmove(&s->hooked[i + 1], &s->hooked[i], (s->n_hooked - i) * sizeof s->hooked[0]);
+    s->hooked[i] = address;
+    s->n_hooked++;
     return 1;
 }
 

@@ -33,8 +33,6 @@ enum iss_slow {
     ISS_SLOW_DECODE = 3,    /* custom instruction outside the pre-decoded image */
 };
 
-#define ISS_HWLOOP_MAX_HOOKS 1024
-
 /* Per-hart state owned by the executor (iss_hart.isa points here). Allocated and
  * kept alive by Python (iss/isa/__init__.py:IsaState mirrors it; tests/test_native_layout.py checks). */
 typedef struct iss_isa {
@@ -48,7 +46,9 @@ typedef struct iss_isa {
     uint32_t pending_hook;    /* ISS_SLOW_HWLOOP: loop end address that needs a hook */
     uint64_t executed;        /* custom instructions executed by this executor */
     uint32_t n_hooked;
-    uint32_t hooked[ISS_HWLOOP_MAX_HOOKS];  /* loop end addresses with a code hook */
+    uint32_t cap_hooked;
+    uint32_t *hooked;         /* loop end addresses with a code hook, sorted (n_hooked of
+                                 cap_hooked; the buffer is Python's, grown when full) */
 } iss_isa;
 
 void iss_intr_hook(uc_engine *uc, uint32_t intno, void *user_data);
@@ -62,6 +62,7 @@ int iss_corev_exec(uc_engine *uc, iss_hart *h, const iss_insn *in, uint32_t pc);
 void iss_corev_complete_elw(uc_engine *uc, iss_hart *h, uint32_t pc, uint32_t rd, uint32_t value);
 int iss_corev_has_semantics(int op);
 size_t iss_corev_state_size(void);
+/* Records a hooked loop end; 0 when the buffer is full (Python grows it and retries). */
 int iss_corev_mark_hooked(iss_hart *h, uint32_t address);
 
 #endif
