@@ -150,6 +150,7 @@ class Cluster:
         self.fc: Hart | None = None
         if program:
             self.code = CodeImage(program)
+            self.memory.write_listeners.append(self.code.written)
             self.harts = [Hart(self, i, self.code) for i in range(cores)]
             if self.has_fc:
                 self.fc = self._fabric_controller(program, cores)

@@ -129,15 +129,21 @@ class Hart:
         native.add_hook(uc, UC_HOOK_BLOCK, "iss_block_hook", addr)
         # Always (functional mode too): it tells which instruction makes each access.
         native.add_hook(uc, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, "iss_mem_hook", addr)
-        if cfg.timing.enabled:
-            for pc, _ in code.timing.div_sites:
-                native.add_hook(uc, UC_HOOK_CODE, "iss_div_hook", addr, pc, pc)
+        # Code hooks at sites of the code image, by pc (redone where code is rewritten).
+        self._div_hooks: dict[int, int] = {}
+        self._csr_hooks: dict[int, int] = {}
+        self._system_hooks: dict[int, int] = {}
+        for site in code.timing.div_sites:
+            self._add_div_hook(site)
         # The CORE-V executor: its INTR hook runs every instruction Unicorn does not
         # know, and stops with a reason for everything else it cannot handle. It
         # runs up to CHAIN_LIMIT consecutive CORE-V instructions per trap (an
         # instruction tracer sets 0: it must see each one through its hook).
-        self.isa = isa.attach(uc, ctypes.addressof(st), code.raw, code.base)
+        self.isa = isa.attach(uc, ctypes.addressof(st), code.raw, code.base, code.decode_table)
         st.chain_limit = CHAIN_LIMIT
+        # Stores to code are watched (CodeImage.refresh).
+        st.code_exec, st.code_dirty_pages = code.exec_bits.ctypes.data, code.dirty_pages.ctypes.data
+        st.code_dirty = code.dirty.ctypes.data
         # Execution stops before any encoding that is not a valid instruction (an
         # exit address; 0 is the `until` of emu_start, never executed).
         uc.ctl_exits_enabled(True)
@@ -146,12 +152,51 @@ class Hart:
                     self._unmapped)
         # After isa.attach: Unicorn runs hooks in registration order, and a hardware
         # loop ending on a csrr must redirect before the CSR is emulated (_csr).
-        for pc, csr, kind in code.csr_sites:
-            uc.hook_add(UC_HOOK_CODE, self._csr, (csr, kind), pc, pc)
+        for site in code.csr_sites:
+            self._add_csr_hook(site)
         # mret and ebreak: Unicorn would not run them as the core does (platform.md s. 6).
-        for pc, word in code.system_sites:
-            uc.hook_add(UC_HOOK_CODE, self._system, word, pc, pc)
+        for site in code.system_sites:
+            self._add_system_hook(site)
         # The stack pointer and the rest start at 0, like the core out of reset.
+
+    def _add_div_hook(self, site) -> None:
+        if self._timing:
+            pc = site[0]
+            self._div_hooks[pc] = native.add_hook(self.uc, UC_HOOK_CODE, "iss_div_hook",
+                                                  ctypes.addressof(self.native), pc, pc)
+
+    def _add_csr_hook(self, site) -> None:
+        pc, csr, word = site
+        self._csr_hooks[pc] = self.uc.hook_add(UC_HOOK_CODE, self._csr, (csr, word), pc, pc)
+
+    def _add_system_hook(self, site) -> None:
+        pc, word = site
+        self._system_hooks[pc] = self.uc.hook_add(UC_HOOK_CODE, self._system, word, pc, pc)
+
+    def code_changed(self, lo: int, hi: int, removed, added, illegal_changed: bool) -> None:
+        """Code in [lo, hi) was redecoded (CodeImage.refresh): its translations,
+        the hooks at its sites and the exits at invalid encodings are redone."""
+        uc = self.uc
+        old_csr, old_sys, _, old_div = removed
+        new_csr, new_sys, _, new_div = added
+        for sites, hooks in ((old_csr, self._csr_hooks), (old_sys, self._system_hooks)):
+            for site in sites:
+                h = hooks.pop(site[0], None)
+                if h is not None:
+                    uc.hook_del(h)
+        for site in old_div:
+            h = self._div_hooks.pop(site[0], None)
+            if h is not None:
+                native.del_hook(uc, h)
+        for site in new_div:
+            self._add_div_hook(site)
+        for site in new_csr:
+            self._add_csr_hook(site)
+        for site in new_sys:
+            self._add_system_hook(site)
+        if illegal_changed:
+            uc.ctl_set_exits([0, *self._code.illegal])
+        uc.ctl_remove_cache(lo, hi)
 
     # -- registers -----------------------------------------------------------
     def reg(self, n: int) -> int:
@@ -288,6 +333,13 @@ class Hart:
         if reason == native.STOP_SLOW:
             self.pc = st.stop_pc
             return self._slow()
+        if reason == native.STOP_CODE:
+            # About to run rewritten code (stopped before its block was charged; a
+            # block Unicorn cut short after a store into it is refunded from here).
+            self.pc = st.stop_pc
+            self._refund_block_tail(self.pc)
+            self._code.refresh(self.cluster.memory, self.cluster.harts)
+            return Stop.BUDGET
         if self._stop_request is not None:
             return self._stopped_on_access(pc)
         # emu_start returned by itself: a wfi (PC on the next instruction), or an
@@ -667,50 +719,169 @@ class Hart:
 class CodeImage:
     """The executable bytes of the program, indexed per halfword, with the tables
     the native block hook charges from (iss/timing/core.py) and the CSR sites to
-    emulate. Shared by every hart."""
+    emulate. Shared by every hart.
+
+    Self-modifying code: every store to an executable byte, by any hart (standard
+    or CORE-V) or by the DMA (`written`), marks its page dirty; the first block a
+    hart is about to run on a dirty page stops it (native.STOP_CODE) and `refresh`
+    redoes the tables of the dirty pages in place (decode, linear decode, costs,
+    prefix sums, sites, illegal encodings) and every hart's translations and
+    hooks there. fence.i ends a translated block, so code patched before it is
+    seen by the next instruction."""
 
     def __init__(self, program):
         lo, hi = program.code_range()
         self.base = lo
         self.halfwords = (hi - lo + 1) // 2
         raw = bytearray(self.halfwords * 2 + 2)
+        n = self.halfwords
+        executable = np.zeros(n + 1, dtype=bool)
+        self.segments = []           # [start, end) of each executable segment
         for seg in program.segments:
             if seg.executable:
                 raw[seg.vaddr - lo: seg.vaddr - lo + len(seg.data)] = seg.data
-        self.raw = bytes(raw)
-        n = self.halfwords
-        half = np.frombuffer(self.raw, dtype="<u2")[:n]
+                self.segments.append((seg.vaddr, seg.vaddr + seg.memsz))
+                executable[(seg.vaddr - lo) >> 1:(seg.vaddr + seg.memsz - lo + 1) >> 1] = True
+        self.raw = raw
         # Linear decode of instruction starts: 32-bit instructions have low bits 11.
-        starts = np.zeros(n, dtype=bool)
-        self.csr_sites = []
-        self.system_sites = []     # (pc, word) of mret, ebreak, c.ebreak
-        i = 0
-        while i < n:
-            starts[i] = True
-            h = int(half[i])
-            if h & 3 == 3:
-                word = h | (int(half[i + 1]) << 16) if i + 1 < n else h
-                if word & 0x7F == 0x73 and (word >> 12) & 7 not in (0, 4):
-                    self.csr_sites.append((lo + 2 * i, word >> 20, word))
-                elif word in (MRET, EBREAK):
-                    self.system_sites.append((lo + 2 * i, word))
-                i += 2
-            else:
-                if h == C_EBREAK:
-                    self.system_sites.append((lo + 2 * i, h))
-                i += 1
-        self.starts = starts
-        self.table = isa.predecode_table(self.raw, lo)[:n]
+        self.starts = starts = np.zeros(n, dtype=bool)
+        self._linear_decode(0, n)
+        # The decode table (n + 1 rows, the CORE-V executor reads one past the end):
+        # a copy of its own, since rewritten code is redecoded in place.
+        self.decode_table = isa.predecode_table(bytes(raw), lo).copy()
+        self.table = self.decode_table[:n]
+        self.csr_sites, self.system_sites = self._sites(0, n)
         # Every halfword where no valid instruction starts: Unicorn would run some of
         # these (c.fld, F/D instructions, RV64-only RVC, ...), the CV32E40P traps them.
         self.illegal = [lo + 2 * int(i) for i in np.nonzero(self.table["op"] == 0)[0]]
-        t = self.timing = timing_core.analyse(self.table, starts, lo, self.raw)
+        t = self.timing = timing_core.analyse(self.table, starts, lo, raw)
         self.flags = t.flags
-        self.info, self.cost_at = timing_core.halfword_tables(self.table, starts, t)
+        self.info, self.cost_at = timing_core.halfword_tables(self.table, starts, t.cost)
         self.insn_prefix = np.zeros(n + 1, dtype=np.uint32)
         self.cycle_prefix = np.zeros(n + 1, dtype=np.uint32)
         np.cumsum(starts, out=self.insn_prefix[1:])
         np.cumsum(t.cost, out=self.cycle_prefix[1:])
+        # Watching for rewritten code (struct iss_hart.code_exec, code_dirty_pages, code_dirty).
+        self.exec_bits = np.packbits(executable, bitorder="little")
+        self.dirty_pages = np.zeros(((2 * n) >> native.CODE_PAGE_SHIFT) + 1, np.uint8)
+        self.dirty = np.zeros(1, np.uint32)
+        self.refreshes = 0           # how many times rewritten code was redecoded
+
+    def _linear_decode(self, i: int, n: int) -> None:
+        """starts[i:] from an instruction start i, up to n or beyond, where the
+        decode meets an old start again (the rest is unchanged)."""
+        half = np.frombuffer(self.raw, dtype="<u2")
+        starts = self.starts
+        end = len(starts)
+        while i < end:
+            if i >= n and starts[i]:
+                break
+            starts[i] = True
+            step = 2 if half[i] & 3 == 3 else 1
+            if step == 2 and i + 1 < end:
+                starts[i + 1] = False
+            i += step
+        self._resync = min(i, end)
+
+    def _sites(self, a: int, b: int) -> tuple[list, list]:
+        """(csr_sites, system_sites) of the instructions starting in [a, b):
+        (pc, csr, word) of each CSR instruction, (pc, word) of mret, ebreak, c.ebreak."""
+        csr, system = [], []
+        lo, raw = self.base, self.raw
+        for i in np.nonzero(self.starts[a:b])[0] + a:
+            i = int(i)
+            word = int.from_bytes(raw[2 * i:2 * i + 4], "little")
+            if word & 3 == 3:
+                if word & 0x7F == 0x73 and (word >> 12) & 7 not in (0, 4):
+                    csr.append((lo + 2 * i, word >> 20, word))
+                elif word in (MRET, EBREAK):
+                    system.append((lo + 2 * i, word))
+            elif word & 0xFFFF == C_EBREAK:
+                system.append((lo + 2 * i, C_EBREAK))
+        return csr, system
+
+    # -- rewritten code ----------------------------------------------------------
+    def written(self, addr: int, size: int) -> None:
+        """Bytes [addr, addr + size) were written other than by a hart's store (the
+        DMA): mark the pages of the executable bytes among them dirty."""
+        lo = max(addr, self.base) - self.base
+        hi = min(addr + size, self.base + 2 * self.halfwords) - self.base
+        if lo >= hi:
+            return
+        h0, h1 = lo >> 1, (hi + 1) >> 1                 # halfwords
+        bits = np.unpackbits(self.exec_bits[h0 >> 3:(h1 >> 3) + 1], bitorder="little")
+        k = h0 & 7
+        hit = np.nonzero(bits[k:k + h1 - h0])[0]
+        if len(hit):
+            pages = ((hit + h0) * 2) >> native.CODE_PAGE_SHIFT
+            self.dirty_pages[np.unique(pages)] = 1
+            self.dirty[0] = 1
+
+    def refresh(self, memory, harts) -> None:
+        """Redecode the dirty pages from memory (see the class docstring)."""
+        pages = np.nonzero(self.dirty_pages)[0]
+        self.dirty_pages[:] = 0
+        self.dirty[0] = 0
+        if not len(pages):
+            return
+        self.refreshes += 1
+        page_hw = 1 << (native.CODE_PAGE_SHIFT - 1)
+        runs = np.split(pages, np.nonzero(np.diff(pages) != 1)[0] + 1)
+        for run in runs:
+            a = int(run[0]) * page_hw
+            b = min((int(run[-1]) + 1) * page_hw, self.halfwords)
+            lo_hw, hi_hw, removed, added = self._redecode(memory, a, b)
+            illegal_changed = removed[2] != added[2]
+            for h in harts:
+                h.code_changed(self.base + 2 * lo_hw, self.base + 2 * hi_hw, removed, added, illegal_changed)
+
+    def _redecode(self, memory, a: int, b: int):
+        """Redo every table over halfwords [a, b) rewritten in memory; returns the
+        range whose tables changed and the sites there before and after."""
+        n, lo = self.halfwords, self.base
+        for s, e in self.segments:
+            x, y = max(s, lo + 2 * a), min(e, lo + 2 * b)
+            if x < y:
+                self.raw[x - lo:y - lo] = memory.read(x, y - x)
+        starts = self.starts
+        old = np.nonzero(starts[:max(a - 1, 0) + 1])[0]
+        p0 = int(old[-1]) if len(old) else 0               # an instruction start before the change
+        before = np.nonzero(starts[:p0])[0]
+        p = int(before[-1]) if len(before) else p0          # its predecessor: its load-use stall may change
+        pp = int(before[-2]) if len(before) > 1 else p      # what p's jalr rule reads
+        self._linear_decode(p0, b)
+        r = self._resync                                    # the old starts hold from here on
+        r2 = min(r + (2 if r < n and self.raw[2 * r] & 3 == 3 else 1), n) if r < n else n
+        we = min(r2 + (2 if r2 < n and self.raw[2 * r2] & 3 == 3 else 1), n) if r2 < n else n
+        d0 = max(a - 1, 0)
+        old_csr = [x for x in self.csr_sites if lo + 2 * p <= x[0] < lo + 2 * r2]
+        old_sys = [x for x in self.system_sites if lo + 2 * p <= x[0] < lo + 2 * r2]
+        old_ill = {x for x in self.illegal if lo + 2 * d0 <= x < lo + 2 * b}
+        old_div = [x for x in self.timing.div_sites if lo + 2 * p <= x[0] < lo + 2 * r2]
+        # decode: [a - 1, b) (a 32-bit decode at a - 1 reads halfword a)
+        self.decode_table[d0:b] = isa.predecode(bytes(self.raw[2 * d0:2 * b + 2]), lo + 2 * d0)[:b - d0]
+        # timing: analysed over [pp, we), kept over [p, r2)
+        t = timing_core.analyse(self.table[pp:we], starts[pp:we], lo + 2 * pp, self.raw[2 * pp:2 * we + 2])
+        k0, k1 = p - pp, r2 - pp
+        tm = self.timing
+        for name in ("cost", "load_use", "jump", "kind"):
+            getattr(tm, name)[p:r2] = getattr(t, name)[k0:k1]
+        tm.flags[p:r2 + 1] = t.flags[k0:k1 + 1]
+        new_div = [x for x in t.div_sites if lo + 2 * p <= x[0] < lo + 2 * r2]
+        tm.div_sites[:] = [x for x in tm.div_sites if x not in old_div] + new_div
+        info, cost_at = timing_core.halfword_tables(self.table[p:r2], starts[p:r2], tm.cost[p:r2])
+        self.info[p:r2], self.cost_at[p:r2] = info[:r2 - p], cost_at[:r2 - p]
+        np.cumsum(starts[p:], out=self.insn_prefix[p + 1:])
+        self.insn_prefix[p + 1:] += self.insn_prefix[p]
+        np.cumsum(tm.cost[p:], out=self.cycle_prefix[p + 1:])
+        self.cycle_prefix[p + 1:] += self.cycle_prefix[p]
+        new_csr, new_sys = self._sites(p, r2)
+        self.csr_sites[:] = sorted(set(self.csr_sites) - set(old_csr) | set(new_csr))
+        self.system_sites[:] = sorted(set(self.system_sites) - set(old_sys) | set(new_sys))
+        new_ill = {lo + 2 * int(i) for i in np.nonzero(self.table["op"][d0:b] == 0)[0] + d0}
+        if new_ill != old_ill:
+            self.illegal[:] = sorted(set(self.illegal) - old_ill | new_ill)
+        return (min(p, d0), max(r2, b), (old_csr, old_sys, old_ill, old_div), (new_csr, new_sys, new_ill, new_div))
 
     def index(self, addr: int):
         i = (addr - self.base) >> 1

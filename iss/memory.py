@@ -67,6 +67,9 @@ class Memory:
         self.l2_base, self.l2_end = L2_BASE, L2_BASE + m.l2_size
         self.windows: list[Window] = []   # shared windows (cluster and SoC peripherals)
         self.private: list[Window] = []   # per-core demux windows (offset from DEMUX_BASE)
+        # Told of RAM written other than by a hart's store (DMA): fn(addr, size).
+        # The code image redecodes rewritten code (iss/hart.py CodeImage.written).
+        self.write_listeners: list = []
 
     # -- RAM ------------------------------------------------------------------
     def region(self, addr: int, size: int = 1):
@@ -76,6 +79,11 @@ class Memory:
         if self.l2_base <= addr and addr + size <= self.l2_end:
             return self.l2, addr - self.l2_base
         return None
+
+    def written(self, addr: int, size: int) -> None:
+        """A port other than a hart's (the DMA) wrote RAM [addr, addr + size)."""
+        for fn in self.write_listeners:
+            fn(addr, size)
 
     def view(self, addr: int, size: int, what: str = "access") -> np.ndarray:
         """A writable uint8 view of RAM [addr, addr+size); MemoryFault outside."""

@@ -85,7 +85,7 @@ class StandaloneHart:
         self.cp[1:] = np.cumsum(timing.cost)
         # the per-halfword tables the block hook reads (iss/hart.py: CodeImage)
         self.flags = timing.flags
-        self.info, self.cost_at = timing_core.halfword_tables(tab, starts.astype(bool), timing)
+        self.info, self.cost_at = timing_core.halfword_tables(tab, starts.astype(bool), timing.cost)
         st.code_base, st.code_halfwords = base, hw
         st.insn_prefix, st.cycle_prefix = self.ip.ctypes.data, self.cp.ctypes.data
         st.flags, st.info, st.cost_at = self.flags.ctypes.data, self.info.ctypes.data, self.cost_at.ctypes.data

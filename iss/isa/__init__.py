@@ -105,7 +105,7 @@ def hwloop_end_addresses(tab: np.ndarray, base: int) -> list[int]:
 class Isa:
     """The executor attached to one engine; holds every buffer C points to."""
 
-    def __init__(self, uc, hart_state_address: int, code: bytes, code_base: int):
+    def __init__(self, uc, hart_state_address: int, code: bytes, code_base: int, table: np.ndarray | None = None):
         from iss import native
         from iss.native import HartState
         from unicorn import UC_HOOK_CODE, UC_HOOK_INTR
@@ -117,7 +117,7 @@ class Isa:
         self.uc = uc
         self.hart_address = hart_state_address
         self.hart = HartState.from_address(hart_state_address)
-        self.table = _predecode_cached(bytes(code), code_base)
+        self.table = _predecode_cached(bytes(code), code_base) if table is None else table
         self.code_base = code_base
         self.state = IsaState()
         self.state.tab = self.table.ctypes.data
@@ -217,10 +217,12 @@ class Isa:
                                          ctypes.c_uint32(value & 0xFFFFFFFF))
 
 
-def attach(uc, hart_state_address: int, code: bytes, code_base: int) -> Isa:
+def attach(uc, hart_state_address: int, code: bytes, code_base: int, table: np.ndarray | None = None) -> Isa:
     """Pre-decode `code` (loaded at `code_base`), allocate the executor state, set
-    `hart.isa`, register the INTR hook and one code hook per static loop end."""
-    return Isa(uc, hart_state_address, code, code_base)
+    `hart.isa`, register the INTR hook and one code hook per static loop end.
+    `table`: the decode table to use instead (the caller's, kept up to date with
+    rewritten code: iss/hart.py CodeImage)."""
+    return Isa(uc, hart_state_address, code, code_base, table)
 
 
 def hwloop_state(obj: Isa) -> dict:

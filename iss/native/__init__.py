@@ -94,11 +94,16 @@ class HartState(ctypes.Structure):
         ("access_addr", ctypes.c_uint32),
         ("access_size", ctypes.c_uint32),
         ("io_stop", ctypes.c_uint32),
+        ("code_exec", ctypes.c_void_p),
+        ("code_dirty_pages", ctypes.c_void_p),
+        ("code_dirty", ctypes.c_void_p),
     ]
 
 
 # enum iss_stop
-STOP_NONE, STOP_BUDGET, STOP_ILLEGAL, STOP_ECALL, STOP_EBREAK, STOP_SLOW, STOP_TRAP, STOP_FAULT = range(8)
+(STOP_NONE, STOP_BUDGET, STOP_ILLEGAL, STOP_ECALL, STOP_EBREAK, STOP_SLOW, STOP_TRAP, STOP_FAULT,
+ STOP_CODE) = range(9)
+CODE_PAGE_SHIFT = 12     # ISS_CODE_PAGE_SHIFT
 
 
 def _sources_digest() -> str:
@@ -192,6 +197,13 @@ def add_hook(uc, hook_type: int, function: str, user_data: int, begin: int = 1, 
     `user_data` must stay alive as long as the engine (the caller holds it).
     """
     return unicorn_adapter.hook_add(uc, hook_type, function_address(function), user_data, begin, end)
+
+
+def del_hook(uc, handle: int) -> None:
+    """Remove a hook add_hook registered."""
+    err = _ucpy.uclib.uc_hook_del(uc._uch, ctypes.c_size_t(handle))
+    if err != 0:
+        raise unicorn.UcError(err)
 
 
 def main(argv=None) -> int:

@@ -947,7 +947,9 @@ static void chain(uc_engine *uc, iss_hart *h, iss_isa *s, const iss_insn *in, ui
         }
         pc = c.npc;
         uint32_t off = pc - s->base;
-        if (++n >= h->chain_limit || h->cycles >= h->budget || (off >> 1) >= s->n || (off & 1)) {
+        /* (code rewritten: the next block start redecodes it first) */
+        if (++n >= h->chain_limit || h->cycles >= h->budget || (off >> 1) >= s->n || (off & 1) ||
+            (h->code_dirty && *h->code_dirty)) {
             flush(&c);
             break;
         }

@@ -69,6 +69,38 @@ static inline uint32_t end_flags(const iss_hart *h, uint32_t i)
            ((f & ISS_I_32) ? ISS_END_LEN4 : 0);
 }
 
+/* A store of `size` bytes at `addr`: marks the pages of the executable bytes it
+ * changes dirty (rare: kept out of line). */
+static void code_written(iss_hart *h, uint32_t addr, uint32_t size)
+{
+    uint32_t bytes = 2 * h->code_halfwords;
+    for (uint32_t k = 0; k < size; k++) {
+        uint32_t off = addr + k - h->code_base, hw = off >> 1;
+        if (off < bytes && (h->code_exec[hw >> 3] >> (hw & 7) & 1)) {
+            h->code_dirty_pages[off >> ISS_CODE_PAGE_SHIFT] = 1;
+            *h->code_dirty = 1;
+        }
+    }
+}
+
+/* Every store goes through here (Unicorn's, the CORE-V executor's): two compares
+ * when it is not in the code image. */
+static inline void watch_store(iss_hart *h, uint32_t addr, uint32_t size)
+{
+    uint32_t bytes = 2 * h->code_halfwords;
+    if ((addr - h->code_base < bytes || addr + size - 1 - h->code_base < bytes) && h->code_exec)
+        code_written(h, addr, size);
+}
+
+/* Whether the block [start, end) (in the image) lies on a page rewritten since
+ * it was decoded. */
+static inline int block_dirty(const iss_hart *h, uint32_t start, uint32_t end)
+{
+    return h->code_dirty && *h->code_dirty &&
+           (h->code_dirty_pages[(start - h->code_base) >> ISS_CODE_PAGE_SHIFT] ||
+            h->code_dirty_pages[(end - 1 - h->code_base) >> ISS_CODE_PAGE_SHIFT]);
+}
+
 /* Charges a translated block when it starts executing. Checking the budget first
  * means a stopped block is not charged, so resuming at it is exact. The penalty of
  * how control arrived here (a taken branch, a jump to a misaligned 32-bit target)
@@ -84,6 +116,13 @@ void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_d
     }
     uint32_t start = (uint32_t)address, end = (uint32_t)address + size, s, e;
     int known = in_code(h, start, &s) && in_code(h, end, &e);
+    if (known && block_dirty(h, start, end)) {
+        /* Its code was rewritten: Python redecodes it, then it runs (and is charged). */
+        h->stop_reason = ISS_STOP_CODE;
+        h->stop_pc = start;
+        ISS_UC.emu_stop(uc);
+        return;
+    }
     if (h->timing && h->prev_flags & (ISS_END_BRANCH | ISS_END_JUMP)) {
         uint32_t pen = 0;
         uint32_t mis = (start & 2) && known && (h->info[s] & ISS_I_32);
@@ -248,6 +287,8 @@ static void access_timing(iss_hart *h, uint32_t pc, uint64_t before, uint32_t ad
 void iss_mem_access(iss_hart *h, uint32_t pc, uint32_t addr, uint32_t size, int is_store)
 {
     h->access_pc = pc;
+    if (is_store)
+        watch_store(h, addr, size);
     if (!h->timing)
         return;
     uint32_t n;
@@ -309,6 +350,8 @@ void iss_mem_hook(uc_engine *uc, uc_mem_type type, uint64_t address, int size, i
     uint32_t pc = iss_locate_access(uc, h, (uint32_t)address);
     h->access_addr = (uint32_t)address;
     h->access_size = (uint32_t)size;
+    if (type == UC_MEM_WRITE)
+        watch_store(h, (uint32_t)address, (uint32_t)size);
     if (h->timing)
         access_timing(h, pc, h->access_cost, (uint32_t)address, (uint32_t)size, type == UC_MEM_WRITE);
 }

@@ -22,6 +22,7 @@ enum iss_stop {
     ISS_STOP_SLOW = 5,     /* a custom instruction that Python must execute (MMIO operand) */
     ISS_STOP_TRAP = 6,     /* other exception; stop_info = Unicorn interrupt number */
     ISS_STOP_FAULT = 7,    /* custom instruction accessed unmapped memory; stop_info = address */
+    ISS_STOP_CODE = 8,     /* the block at stop_pc is in code rewritten since it was decoded (not charged) */
 };
 
 typedef struct iss_api {
@@ -111,7 +112,16 @@ typedef struct iss_hart {
     uint32_t access_size;
     uint32_t io_stop;        /* set by Python when an MMIO callback stopped the engine: the
                                 CORE-V executor then leaves its instruction undone */
+    /* Self-modifying code (iss/hart.py: CodeImage.refresh). A store to a byte of an
+     * executable segment marks its page of the code image dirty; a block in a dirty
+     * page stops the hart before it runs (ISS_STOP_CODE) so that the decode and cost
+     * tables, and every hart's translations, are redone first. All NULL: not watched. */
+    const uint8_t *code_exec;    /* one bit per halfword of the image: an executable byte there */
+    uint8_t *code_dirty_pages;   /* one byte per ISS_CODE_PAGE of the image (shared by the harts) */
+    uint32_t *code_dirty;        /* shared: some page is dirty */
 } iss_hart;
+
+#define ISS_CODE_PAGE_SHIFT 12
 
 /* iss_hart.info bits */
 #define ISS_I_32 1u          /* a 32-bit encoding */

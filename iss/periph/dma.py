@@ -264,6 +264,7 @@ class Dma(Peripheral):
             dbuf, doff = mem.region(int(da.min()), int(da.max() - da.min()) + 1)
             data = sbuf[sa - sa.min() + soff]
             dbuf[da - da.min() + doff] = data
+            mem.written(int(da.min()), int(da.max() - da.min()) + 1)    # (code loaded by DMA is redecoded)
         self.pending[t.tid] -= 1
         self.outstanding -= 1
         self.transfers_done += 1

@@ -98,17 +98,17 @@ def _op_info() -> np.ndarray:
 OP_INFO = _op_info()
 
 
-def halfword_tables(table: np.ndarray, starts: np.ndarray, timing: "CodeTiming") -> tuple[np.ndarray, np.ndarray]:
+def halfword_tables(table: np.ndarray, starts: np.ndarray, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(info, cost_at) for every halfword: the I_* bits of the instruction decoded
     there and its static cycles. At instruction starts of the linear decode the
-    cost is the analysed one (static stalls included); off it (reached only by a
+    cost is the analysed one (`cost`: CodeTiming.cost, static stalls included); off it (reached only by a
     jump into the middle of a 32-bit instruction) the base cost of the
     instruction, 1 for an invalid encoding (it stops the hart anyway)."""
     n = len(starts)
     info = np.zeros(n + 1, np.uint8)
     op = table["op"][:n]
     info[:n] = OP_INFO[op] | np.where(table["len"][:n] == 4, I_32, 0) | np.where(starts, I_LINEAR, 0)
-    cost = np.where(starts, timing.cost, np.where(op != 0, table["cycles"][:n], 1))
+    cost = np.where(starts, cost[:n], np.where(op != 0, table["cycles"][:n], 1))
     return info, np.minimum(cost, 255).astype(np.uint8)
 
 
