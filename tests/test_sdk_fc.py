@@ -142,6 +142,21 @@ def test_fc_track_in_profile_and_perfetto(run):
     assert "sync_entry" in core0 and "main" not in core0
 
 
+def test_fc_in_the_instruction_trace(elf, tmp_path):
+    c = Cluster(elf)
+    _inputs(c)
+    out = tmp_path / "t.txt"
+    assert Session(c, ViewOptions(trace=out)).run().exit_code == 0
+    lines = out.read_text().splitlines()
+    fc = c.fc.id
+    assert f"# hart {fc} is the fabric controller (fc: main runs there; harts 0-{fc - 1} are the cluster cores)" \
+        in lines[:3]
+    rows = [ln.split() for ln in lines if not ln.startswith("#")]
+    fc_funcs = {r[3].split("+")[0] for r in rows if r[1] == str(fc)}
+    assert "main" in fc_funcs and "__iss_fc_start" in fc_funcs and "sync_entry" not in fc_funcs
+    assert "sync_entry" in {r[3].split("+")[0] for r in rows if r[1] == "0"}
+
+
 def test_cli_profile_and_info_name_the_fc(elf, capsys):
     assert cli.main(["info", str(elf)]) == 0
     out = capsys.readouterr().out

@@ -6,7 +6,9 @@ comments; columns separated by spaces, the first five never contain spaces):
     #      cycle hart pc       symbol+offset              raw      disassembly                 effect
           2105    2 1c000908 dot+0x8                     0045650b cv.lw a6,(a0),4             a6=0x0100fffe load 0x10000200/4
 
-- cycle: the hart's clock when the instruction started; hart: core id;
+- cycle: the hart's clock when the instruction started; hart: core id (the
+  fabric controller, when the program has one, is the hart after the cores: a
+  header line names it);
 - pc (hex); symbol+offset (`??` outside any symbol); raw: the instruction word
   (4 hex digits for a compressed instruction);
 - disassembly (CORE-V mnemonics included);
@@ -85,14 +87,19 @@ def format_records(recs: np.ndarray, text: PcText, out: IO[str]) -> None:
         write(f"{cyc[i]:>12} {harts[i]:>4} {text(pcs[i])} {eff}".rstrip() + "\n")
 
 
-def write_text(paths: Iterable[Path], program, code, out_path: Path | None, chunk: int = 1 << 20) -> int:
-    """Merge the per-hart binary files into the text trace; returns the line count."""
+def write_text(paths: Iterable[Path], program, code, out_path: Path | None, chunk: int = 1 << 20,
+               fc_hart: int | None = None) -> int:
+    """Merge the per-hart binary files into the text trace; returns the line count.
+    `fc_hart`: the hart number of the fabric controller, named in the header."""
     parts = [read_insn(p) for p in paths if Path(p).exists()]
     recs = merge([p for p in parts if len(p)]) if any(len(p) for p in parts) else None
     text = PcText(program, code)
     out = open(out_path, "w") if out_path is not None else sys.stdout
     try:
         out.write(HEADER)
+        if fc_hart is not None:
+            out.write(f"# hart {fc_hart} is the fabric controller (fc: main runs there; harts 0-{fc_hart - 1} "
+                      f"are the cluster cores)\n")
         n = 0
         if recs is not None:
             try:

@@ -307,7 +307,7 @@ class Session:
     def _write_trace(self, paths) -> int:
         o, c = self.options, self.cluster
         if o.trace_cores is None and o.trace_window == (0, None):
-            return insn_text.write_text(paths, c.program, c.code, Path(o.trace))
+            return insn_text.write_text(paths, c.program, c.code, Path(o.trace), fc_hart=c.fc.id if getattr(c, "fc", None) else None)
         # The records cover more than asked (a profile needed all of them): filter here.
         parts = []
         start, stop = o.trace_window
@@ -323,7 +323,7 @@ class Session:
                 fp = p.with_suffix(".sel")
                 sel.tofile(fp)
                 parts.append(fp)
-        return insn_text.write_text(parts, c.program, c.code, Path(o.trace))
+        return insn_text.write_text(parts, c.program, c.code, Path(o.trace), fc_hart=c.fc.id if getattr(c, "fc", None) else None)
 
     def _build_profile(self) -> dict:
         c = self.cluster
