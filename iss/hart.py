@@ -187,7 +187,7 @@ class Hart:
         for site in old_div:
             h = self._div_hooks.pop(site[0], None)
             if h is not None:
-                native.del_hook(uc, h)
+                unicorn_adapter.hook_del(uc, h)
         for site in new_div:
             self._add_div_hook(site)
         for site in new_csr:

@@ -52,7 +52,9 @@ def handle(uc) -> ctypes.c_void_p:
 def hook_del(uc, hook: int) -> None:
     """Remove a hook registered with uc_hook_add from C (native.add_hook);
     `Uc.hook_del` only knows hooks with a Python callback."""
-    uclib.uc_hook_del(uc._uch, ctypes.c_size_t(hook))
+    err = uclib.uc_hook_del(uc._uch, ctypes.c_size_t(hook))
+    if err != 0:
+        raise unicorn.UcError(err)
 
 
 def python_hooks(uc) -> int:

@@ -95,3 +95,11 @@ def test_stores_to_data_redecode_nothing(elf, words):
     alone: no refresh."""
     c, out = run(elf, 0, words["cv.min a0, a0, a1"])
     assert c.code.refreshes == 1
+
+
+@TIMING
+def test_div_rewritten_in_and_out(elf, words, timing):
+    """cv.max rewritten into div and back, twice: the div's own hook is added,
+    then removed again (3 / 9 = 0 with div, 9 with cv.max)."""
+    _, out = run(elf, 6, words["div a0, a0, a1"], words["cv.max a0, a0, a1"], timing={"enabled": timing})
+    assert list(out[:4]) == [0, 9, 0, 9]

@@ -199,13 +199,6 @@ def add_hook(uc, hook_type: int, function: str, user_data: int, begin: int = 1, 
     return unicorn_adapter.hook_add(uc, hook_type, function_address(function), user_data, begin, end)
 
 
-def del_hook(uc, handle: int) -> None:
-    """Remove a hook add_hook registered."""
-    err = _ucpy.uclib.uc_hook_del(uc._uch, ctypes.c_size_t(handle))
-    if err != 0:
-        raise unicorn.UcError(err)
-
-
 def main(argv=None) -> int:
     verbose = "--verbose" in (argv or sys.argv[1:])
     try:
