@@ -225,3 +225,17 @@ def test_no_hooks_when_views_are_off(hot):
     s = Session(c, ViewOptions())
     s.run()
     assert not s.tracers and hooks == [unicorn_adapter.python_hooks(h.uc) for h in c.harts]
+
+
+def test_cli_stats_separate_loading_from_running(hot, capsys):
+    """--stats: the time spent building the cluster (ELF, code tables, engines)
+    is printed apart from the run's, and the MIPS figure is the run's alone."""
+    assert cli.main(["run", str(hot), "--stats"]) == 0
+    err = capsys.readouterr().err
+    m = re.search(r"(\d+) instructions; loading ([\d.]+) s, running ([\d.]+) s \(([\d.]+) MIPS\)", err)
+    assert m, err
+    insns, load, run, mips = int(m[1]), float(m[2]), float(m[3]), float(m[4])
+    assert load > 0 and run > 0
+    assert mips == pytest.approx(insns / run / 1e6, rel=0.05, abs=0.1)
+    r = Cluster(hot).run()
+    assert r.load_seconds > 0 and r.wall_seconds > 0
