@@ -36,9 +36,12 @@ class Insn(NamedTuple):
     word: int
 
 
+# The field extraction below works on one word (an int) and on numpy arrays of
+# words alike (predecode runs it on every distinct word of a program at once):
+# arithmetic and bitwise operators only, no branches on the word's value.
 def _sx(v: int, bits: int) -> int:
-    v &= (1 << bits) - 1
-    return v - (1 << bits) if v >> (bits - 1) else v
+    v = v & ((1 << bits) - 1)
+    return v - ((v >> (bits - 1)) & 1) * (1 << bits)
 
 
 def _b(w, hi, lo):
@@ -167,12 +170,13 @@ def _f16(fmt: str, h: int):
 
 
 def _valid16(row: Row, h: int) -> bool:
-    """Reserved / hint encodings that the mask alone does not exclude."""
+    """Reserved / hint encodings that the mask alone does not exclude (elementwise
+    for an array of halfwords)."""
     f = row.fmt
     if row.name == "c.addi4spn":
         return (h & 0x1FE0) != 0
     if row.name == "c.lui":
-        return _b(h, 11, 7) != 2 and (h & 0x107C) != 0     # rd = x0: a HINT
+        return (_b(h, 11, 7) != 2) & ((h & 0x107C) != 0)     # rd = x0: a HINT
     if row.name == "c.addi16sp":
         return (h & 0x107C) != 0
     if f == "CLWSP":
@@ -183,7 +187,7 @@ def _valid16(row: Row, h: int) -> bool:
         return _b(h, 6, 2) != 0
     if f in ("CBSH", "CISH"):
         return _b(h, 12, 12) == 0      # RV32: shamt[5] must be 0
-    return True
+    return h == h
 
 
 # Buckets: 32-bit rows by major opcode (bits 6:0), 16-bit rows by quadrant + funct3.
@@ -313,27 +317,52 @@ assert PREDECODE_DTYPE.itemsize == 16
 def predecode(code: bytes, base: int) -> np.ndarray:
     """Decode at every halfword of `code` (so a jump into any alignment finds its
     entry). Entries with op == 0 are not valid instructions; `len` is still 2 or 4
-    from the encoding's low bits so the cost tables stay consistent."""
+    from the encoding's low bits so the cost tables stay consistent.
+
+    Vectorised: row by row of the decode table over all the words of the row's
+    bucket, by the same field functions decode() uses."""
     n = len(code) // 2
     out = np.zeros(n, PREDECODE_DTYPE)
-    hw = np.frombuffer(code[:2 * n], "<u2").astype(np.uint32)
-    nxt = np.zeros(n, np.uint32)
-    nxt[:-1] = hw[1:]
-    words = hw | (nxt << 16)
-    out["len"] = np.where((hw & 3) == 3, 4, 2)
-    cache: dict[int, tuple] = {}
-    for idx in range(n):
-        w = int(words[idx])
-        if w & 3 != 3:
-            w &= 0xFFFF
-        if idx == n - 1 and w & 3 == 3:
-            continue    # a 32-bit instruction cut off by the end of the image
-        t = cache.get(w)
-        if t is None:
-            i = decode(w)
-            t = (0, 0, 0, 0, 0, 0, 0, 0) if i is None else (
-                i.op, i.rd, i.rs1, i.rs2, i.rs3, i.cycles, i.imm, i.imm2)
-            cache[w] = t
-        if t[0]:
-            out[idx] = (t[0], out["len"][idx], t[1], t[2], t[3], t[4], t[5], t[6], t[7])
+    if n == 0:
+        return out
+    hw = np.frombuffer(code[:2 * n], "<u2").astype(np.int64)
+    is32 = (hw & 3) == 3
+    out["len"] = np.where(is32, 4, 2)
+    words = hw.copy()
+    words[:-1] |= np.where(is32[:-1], hw[1:] << 16, 0)
+    # every halfword but a 32-bit instruction cut off by the end of the image
+    at = np.arange(n - 1 if is32[-1] else n)
+    fields = _decode_many(words[at])
+    for name in ("op", "rd", "rs1", "rs2", "rs3", "cycles", "imm", "imm2"):
+        out[name][at] = fields[name]
+    return out
+
+
+def _decode_many(words: np.ndarray) -> np.ndarray:
+    """decode() of each word of an int64 array, as predecode entries."""
+    out = np.zeros(len(words), PREDECODE_DTYPE)
+    is32 = (words & 3) == 3
+    key32 = np.where(is32 & ((words & 0x1C) != 0x1C), words & 0x7F, -1)
+    h = words & 0xFFFF
+    key16 = np.where(is32, -1, ((h >> 13) << 2) | (h & 3))
+    for keys, buckets, word_of in ((key32, _B32, words), (key16, _B16, h)):
+        for key, rows in buckets.items():
+            sel = np.nonzero(keys == key)[0]
+            for r in rows:
+                if not len(sel):
+                    break
+                w = word_of[sel]
+                m = (w & r.mask) == r.match
+                if r.length == 2:
+                    m &= _valid16(r, w)
+                if not m.any():
+                    continue
+                w = w[m]
+                rd, rs1, rs2, rs3, imm, imm2 = (_f32 if r.length == 4 else _f16)(r.fmt, w)
+                dst = sel[m]
+                out["op"][dst] = r.op
+                out["cycles"][dst] = COST_CYCLES[r.cost]
+                for name, v in (("rd", rd), ("rs1", rs1), ("rs2", rs2), ("rs3", rs3), ("imm", imm), ("imm2", imm2)):
+                    out[name][dst] = v
+                sel = sel[~m]     # the first matching row wins (rows by mask width)
     return out
