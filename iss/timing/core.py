@@ -144,55 +144,96 @@ def _writes(op: int, e) -> int:
     return int(e["rd"])
 
 
+def _op_tables():
+    """Per op id (numpy lookups for analyse): what the loop over instructions needs."""
+    n = len(ROWS) + 1
+    kind = np.zeros(n, np.uint8)
+    reads = np.zeros((3, n), bool)        # reads rs1, rs2, rd
+    writes = np.zeros(n, np.uint8)        # 0: nothing, 1: x1 (c.jal), 2: rd
+    load_dest = np.zeros(n, bool)         # a load: writes rd from memory
+    csr = np.zeros(n, bool)
+    div = np.zeros(n, bool)
+    branch = np.zeros(n, bool)            # ends with END_BRANCH
+    jump = np.zeros(n, bool)
+    jalr = np.zeros(n, bool)              # a jump through a register (reads rs1)
+    for op in range(1, n):
+        cl, f, nm = _CLS[op], _FMT[op], _NAME[op]
+        kind[op] = ((K_LOAD if cl in ("load", "elw") or (cl == "amo" and nm != "sc.w") else 0)
+                    | (K_STORE if cl == "store" or (cl == "amo" and nm != "lr.w") else 0)
+                    | (K_JUMP if cl == "jump" else 0) | (K_BRANCH if cl == "branch" else 0))
+        reads[0, op] = f in _READS_RS1
+        reads[1, op] = f in _READS_RS2
+        reads[2, op] = nm in _READS_RD or f in ("CR", "CA") or nm in ("c.addi", "c.slli", "c.srli", "c.srai",
+                                                                     "c.andi")
+        if nm == "c.jal":
+            writes[op] = 1
+        elif f not in ("S", "SPI", "SPR", "SRR", "CS", "CSS", "B", "BI", "CB", "N", "FENCE", "HI", "HR", "HS",
+                       "HSI", "CJ", "CN"):
+            writes[op] = 2
+        load_dest[op] = cl in _LOADS and f not in ("S", "SPI", "SPR", "SRR", "CS", "CSS")
+        csr[op] = f in ("CSR", "CSRI")
+        div[op] = cl == "div"
+        branch[op] = cl == "branch" and f in ("B", "CB")
+        jump[op] = cl == "jump"
+        jalr[op] = f in ("JR", "CR1")
+    return kind, reads, writes, load_dest, csr, div, branch, jump, jalr
+
+
+(_OP_KIND, _OP_READS, _OP_WRITES, _OP_LOAD_DEST, _OP_CSR, _OP_DIV, _OP_BRANCH, _OP_JUMP,
+ _OP_JALR) = _op_tables()
+_SLOW_CSR = np.zeros(4096, bool)
+_SLOW_CSR[sorted(SLOW_CSRS)] = True
+
+
 def analyse(table: np.ndarray, starts: np.ndarray, base: int, raw: bytes) -> CodeTiming:
     """Per-halfword timing tables for the code `raw` at `base`, whose predecode
-    table is `table` and whose instruction starts (linear decode) are `starts`."""
+    table is `table` and whose instruction starts (linear decode) are `starts`.
+    Vectorised over the instruction starts (each instruction and the one after it)."""
     n = len(starts)
     cost = np.zeros(n, np.uint32)
     load_use = np.zeros(n, np.uint8)
     jump = np.zeros(n, np.uint8)
     flags = np.zeros(n + 1, np.uint8)
     kind = np.zeros(n, np.uint8)
-    div_sites = []
     idx = np.nonzero(starts)[0]
-    prev_written = 0
-    for k, i in enumerate(idx):
-        e = table[i]
-        op = int(e["op"])
-        length = int(e["len"])
-        end = i + length // 2
-        if length == 4:
-            flags[i] |= START_32
-        if not op:
-            cost[i] = 1           # not an instruction (data in text): charged if ever run
-            prev_written = 0
-            continue
-        c = int(e["cycles"])
-        cl, f, nm = _CLS[op], _FMT[op], _NAME[op]
-        kind[i] = ((K_LOAD if cl in ("load", "elw") or (cl == "amo" and nm != "sc.w") else 0)
-                   | (K_STORE if cl == "store" or (cl == "amo" and nm != "lr.w") else 0)
-                   | (K_JUMP if cl == "jump" else 0) | (K_BRANCH if cl == "branch" else 0)
-                   | (K_RVC if length == 2 else 0))
-        if f in ("CSR", "CSRI"):
-            csr = int.from_bytes(raw[2 * i:2 * i + 4], "little") >> 20
-            c = 4 if csr in SLOW_CSRS else 1
-        if cl == "div":
-            div_sites.append((base + 2 * int(i), int(e["rs2"])))
-        if cl == "branch" and f in ("B", "CB") and end <= n:
-            flags[end] |= END_BRANCH
-        if cl == "jump" and end <= n:
-            flags[end] |= END_JUMP
-            jump[i] = 1           # jumps take 2 cycles: one beyond issue
-            if f in ("JR", "CR1") and prev_written and prev_written == int(e["rs1"]):
-                c += 1            # jalr reads the result of the instruction just before
-                jump[i] += 1
-        ld = _writes_load(op, e)
-        if ld and k + 1 < len(idx):
-            nxt = table[idx[k + 1]]
-            nop = int(nxt["op"])
-            if nop and ld in _reads(nop, nxt):
-                c += 1
-                load_use[i] = 1
-        cost[i] = c
-        prev_written = _writes(op, e)
+    e = table[idx]
+    op = e["op"].astype(np.intp)
+    length = e["len"]
+    valid = op != 0
+    end = idx + length // 2
+    rd, rs1, rs2 = e["rd"], e["rs1"], e["rs2"]
+    flags[idx[length == 4]] |= START_32
+    kind[idx] = _OP_KIND[op] | np.where(valid & (length == 2), K_RVC, 0)
+    c = e["cycles"].astype(np.uint32)
+    csr_at = _OP_CSR[op]
+    if csr_at.any():
+        hw = np.frombuffer(raw, "<u2")
+        csr = hw[np.minimum(idx[csr_at] + 1, len(hw) - 1)] >> 4
+        c[csr_at] = np.where(_SLOW_CSR[csr], 4, 1)
+    div_at = np.nonzero(_OP_DIV[op])[0]
+    div_sites = [(base + 2 * int(i), int(r)) for i, r in zip(idx[div_at], rs2[div_at])]
+    inside = end <= n
+    flags[end[_OP_BRANCH[op] & inside]] |= END_BRANCH
+    jumps = _OP_JUMP[op] & inside
+    flags[end[jumps]] |= END_JUMP
+    jump[idx[jumps]] = 1                 # jumps take 2 cycles: one beyond issue
+    # The register the instruction before each one wrote (0 after an invalid word).
+    written = np.where(_OP_WRITES[op] == 2, rd, np.where(_OP_WRITES[op] == 1, 1, 0)).astype(np.uint8)
+    prev_written = np.zeros(len(idx), np.uint8)
+    prev_written[1:] = written[:-1]
+    jalr_stall = jumps & _OP_JALR[op] & (prev_written != 0) & (prev_written == rs1)
+    c += jalr_stall                      # jalr reads the result of the instruction just before
+    jump[idx] += jalr_stall.astype(np.uint8)
+    # Load-use: a load whose destination the next instruction reads.
+    ld = np.where(_OP_LOAD_DEST[op], rd, 0)
+    nop = np.zeros(len(idx), np.intp)
+    nop[:-1] = op[1:]
+    nxt = np.zeros((3, len(idx)), np.uint8)
+    nxt[0, :-1], nxt[1, :-1], nxt[2, :-1] = rs1[1:], rs2[1:], rd[1:]
+    reads_ld = ((_OP_READS[0][nop] & (nxt[0] == ld)) | (_OP_READS[1][nop] & (nxt[1] == ld))
+                | (_OP_READS[2][nop] & (nxt[2] == ld)))
+    stall = (ld != 0) & (nop != 0) & reads_ld
+    c += stall
+    load_use[idx] = stall
+    cost[idx] = np.where(valid, c, 1)    # not an instruction (data in text): charged 1 if ever run
     return CodeTiming(cost, load_use, jump, flags, div_sites, kind)
