@@ -106,8 +106,7 @@ class Hart:
             raise RuntimeError("iss.native.HartState does not match struct iss_hart")
         st.hartid = hart_id
         st.budget = 0
-        st.code_base = code.base
-        st.code_halfwords = code.halfwords
+        code.fill(st.code)
         st.insn_prefix = code.insn_prefix.ctypes.data
         st.cycle_prefix = code.cycle_prefix.ctypes.data
         st.tcdm, st.tcdm_base, st.tcdm_size = mem.tcdm.ctypes.data, mem.tcdm_base, mem.tcdm.size
@@ -136,7 +135,7 @@ class Hart:
         # know, and stops with a reason for everything else it cannot handle. It
         # runs up to CHAIN_LIMIT consecutive CORE-V instructions per trap (an
         # instruction tracer sets 0: it must see each one through its hook).
-        self.isa = isa.attach(uc, ctypes.addressof(st), code.raw, code.base)
+        self.isa = isa.attach(uc, ctypes.addressof(st), code)
         st.chain_limit = CHAIN_LIMIT
         # Execution stops before any encoding that is not a valid instruction (an
         # exit address; 0 is the `until` of emu_start, never executed).
@@ -667,44 +666,68 @@ class Hart:
 class CodeImage:
     """The executable bytes of the program, indexed per halfword, with the tables
     the native block hook charges from (iss/timing/core.py) and the CSR sites to
-    emulate. Shared by every hart."""
+    emulate. Shared by every hart.
+
+    One region per executable segment (segments that touch or overlap are one
+    region): code in L2 and code in the TCDM (.l1.text) are 192 MiB apart, and
+    nothing is decoded in between. The regions' tables lie end to end, each
+    followed by one slot for its end (a block ending on the region's last
+    instruction); `pcs` gives the address of every slot, `index` the slot of
+    an address, and `regions` (base, halfwords, offset) places them for the
+    native side (native.CodeMap)."""
 
     def __init__(self, program):
-        lo, hi = program.code_range()
-        self.base = lo
-        self.halfwords = (hi - lo + 1) // 2
-        raw = bytearray(self.halfwords * 2 + 2)
-        for seg in program.segments:
-            if seg.executable:
-                raw[seg.vaddr - lo: seg.vaddr - lo + len(seg.data)] = seg.data
-        self.raw = bytes(raw)
-        n = self.halfwords
-        half = np.frombuffer(self.raw, dtype="<u2")[:n]
-        # Linear decode of instruction starts: 32-bit instructions have low bits 11.
-        starts = np.zeros(n, dtype=bool)
+        spans = []
+        for seg in sorted((s for s in program.segments if s.executable), key=lambda s: s.vaddr):
+            lo, hi = seg.vaddr & ~1, seg.vaddr + seg.memsz
+            if spans and lo <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], hi)
+            else:
+                spans.append([lo, hi])
+        if not spans:
+            program.code_range()          # the error for a program without code
+        if len(spans) > native.CODE_REGIONS:
+            raise SimulationError(f"{program.path}: {len(spans)} separate executable segments, the simulator "
+                                  f"takes at most {native.CODE_REGIONS}")
+        self.regions = []
         self.csr_sites = []
         self.system_sites = []     # (pc, word) of mret, ebreak, c.ebreak
-        i = 0
-        while i < n:
-            starts[i] = True
-            h = int(half[i])
-            if h & 3 == 3:
-                word = h | (int(half[i + 1]) << 16) if i + 1 < n else h
-                if word & 0x7F == 0x73 and (word >> 12) & 7 not in (0, 4):
-                    self.csr_sites.append((lo + 2 * i, word >> 20, word))
-                elif word in (MRET, EBREAK):
-                    self.system_sites.append((lo + 2 * i, word))
-                i += 2
-            else:
-                if h == C_EBREAK:
-                    self.system_sites.append((lo + 2 * i, h))
-                i += 1
+        raws, tables, starts_all, timings, pcs = [], [], [], [], []
+        offset = 0
+        for lo, hi in spans:
+            n = (hi - lo + 1) // 2
+            raw = bytearray(2 * n + 2)
+            for seg in program.segments:
+                if seg.executable and lo <= seg.vaddr < hi:
+                    raw[seg.vaddr - lo: seg.vaddr - lo + len(seg.data)] = seg.data
+            raw = bytes(raw)
+            half = np.frombuffer(raw, dtype="<u2")[:n]
+            starts = isa.linear_starts(half)
+            self._sites(half, starts, lo)
+            table = isa.predecode_table(raw, lo)[:n]
+            timings.append(timing_core.analyse(table, starts, lo, raw))
+            # per region: its n halfwords and the slot for its end
+            raws.append(raw[:2 * n + 2])
+            tables.append(np.concatenate([table, np.zeros(1, table.dtype)]))
+            starts_all.append(np.concatenate([starts, [False]]))
+            pcs.append(lo + 2 * np.arange(n + 1, dtype=np.int64))
+            self.regions.append((lo, n, offset))
+            offset += n + 1
+        self.halfwords = offset - 1 if offset else 0     # slots, less the last region's end
+        n = self.halfwords
+        self.raw = b"".join(raws)
+        self.pcs = np.concatenate(pcs).astype(np.uint32) if pcs else np.zeros(1, np.uint32)
+        self.table = np.concatenate(tables)[:n] if tables else np.zeros(0, isa.PREDECODE_DTYPE)
+        self.table.setflags(write=False)
+        starts = np.concatenate(starts_all)[:n]
         self.starts = starts
-        self.table = isa.predecode_table(self.raw, lo)[:n]
         # Every halfword where no valid instruction starts: Unicorn would run some of
         # these (c.fld, F/D instructions, RV64-only RVC, ...), the CV32E40P traps them.
-        self.illegal = [lo + 2 * int(i) for i in np.nonzero(self.table["op"] == 0)[0]]
-        t = self.timing = timing_core.analyse(self.table, starts, lo, self.raw)
+        # (The regions' end slots are not code.)
+        real = np.ones(n, bool)
+        real[[o + h for _, h, o in self.regions[:-1]]] = False
+        self.illegal = self.pcs[:n][(self.table["op"] == 0) & real].tolist()
+        t = self.timing = timing_core.CodeTiming.concatenate(timings, n)
         self.flags = t.flags
         self.info, self.cost_at = timing_core.halfword_tables(self.table, starts, t)
         self.insn_prefix = np.zeros(n + 1, dtype=np.uint32)
@@ -712,16 +735,57 @@ class CodeImage:
         np.cumsum(starts, out=self.insn_prefix[1:])
         np.cumsum(t.cost, out=self.cycle_prefix[1:])
 
+    def _sites(self, half: np.ndarray, starts: np.ndarray, lo: int) -> None:
+        """The CSR accesses Python emulates, and mret / ebreak / c.ebreak."""
+        n = len(half)
+        idx = np.nonzero(starts)[0]
+        h = half[idx].astype(np.int64)
+        upper = np.where(idx + 1 < n, half[np.minimum(idx + 1, n - 1)].astype(np.int64), 0)
+        word = np.where((h & 3) == 3, h | (upper << 16), h)
+        is32 = (h & 3) == 3
+        csr = is32 & ((word & 0x7F) == 0x73) & ~np.isin((word >> 12) & 7, (0, 4))
+        for i, w in zip(idx[csr].tolist(), word[csr].tolist()):
+            self.csr_sites.append((lo + 2 * i, w >> 20, w))
+        system = (is32 & ~csr & np.isin(word, (MRET, EBREAK))) | (~is32 & (h == C_EBREAK))
+        for i, w in zip(idx[system].tolist(), word[system].tolist()):
+            self.system_sites.append((lo + 2 * i, w))
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """[first, last] address of the code (gaps between regions included)."""
+        base, n, _ = self.regions[-1]
+        return self.regions[0][0], base + 2 * n - 1
+
     def index(self, addr: int):
-        i = (addr - self.base) >> 1
-        return i if 0 <= i <= self.halfwords and not (addr & 1) else None
+        """The slot of the halfword at `addr` (a region's end included), or None."""
+        if addr & 1:
+            return None
+        for base, n, offset in self.regions:
+            if base <= addr <= base + 2 * n:
+                return offset + ((addr - base) >> 1)
+        return None
+
+    def indices(self, addrs: np.ndarray) -> np.ndarray:
+        """`index` of each address (-1 where there is none)."""
+        addrs = np.asarray(addrs, dtype=np.int64)
+        out = np.full(addrs.shape, -1, dtype=np.int64)
+        for base, n, offset in self.regions:
+            inside = (addrs >= base) & (addrs <= base + 2 * n) & ((addrs & 1) == 0)
+            out[inside] = offset + ((addrs[inside] - base) >> 1)
+        return out
 
     def is_illegal(self, addr: int) -> bool:
         i = self.index(addr)
-        return i is not None and i < self.halfwords and self.table["op"][i] == 0
+        return i is not None and i < self.halfwords and self.table["op"][i] == 0 and int(self.pcs[i]) == addr \
+            and not any(i == o + h for _, h, o in self.regions)
 
     def word(self, addr: int) -> int:
-        off = addr - self.base
-        if 0 <= off and off + 4 <= len(self.raw):
-            return int.from_bytes(self.raw[off:off + 4], "little")
+        for base, n, offset in self.regions:
+            if base <= addr and addr + 4 <= base + 2 * n + 2:
+                off = 2 * offset + (addr - base)
+                return int.from_bytes(self.raw[off:off + 4], "little")
         return 0
+
+    def fill(self, code_map) -> None:
+        """Place the regions in a native.CodeMap."""
+        code_map.set(self.regions)

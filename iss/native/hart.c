@@ -12,11 +12,7 @@ size_t iss_hart_size(void) { return sizeof(iss_hart); }
 
 static inline int in_code(const iss_hart *h, uint32_t addr, uint32_t *idx)
 {
-    uint32_t off = addr - h->code_base;
-    if (addr < h->code_base || (off >> 1) > h->code_halfwords)
-        return 0;
-    *idx = off >> 1;
-    return 1;
+    return iss_code_index(&h->code, addr, idx);
 }
 
 static inline void remember(iss_hart *h, uint32_t start, uint32_t end)
@@ -280,7 +276,7 @@ uint32_t iss_locate_access(uc_engine *uc, iss_hart *h, uint32_t addr)
             uint8_t f = h->info[i];
             uint32_t len = (f & ISS_I_32) ? 2 : 1;
             if ((f & (ISS_I_ACC1 | ISS_I_ACC2)) && (!(f & ISS_I_SC) || sc_accesses(uc, h, i, addr))) {
-                h->access_pc = h->code_base + 2 * i;
+                h->access_pc = iss_code_pc(&h->code, i);
                 h->access_cost = c;
                 h->access_left = (f & ISS_I_ACC2) ? 1 : 0;
                 h->cursor = i + len;

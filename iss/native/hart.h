@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <unicorn/unicorn.h>
 
+#include "code.h"
 #include "tcdm.h"
 
 /* Why the native side stopped the engine (iss_hart.stop_reason). */
@@ -44,10 +45,9 @@ typedef struct iss_hart {
     uint32_t stop_pc;
     uint32_t stop_info;
     uint32_t hartid;
-    /* Code map, per halfword from code_base: prefix sums over the instructions that
-     * start before halfword i, so a block [a, b) costs prefix[b] - prefix[a]. */
-    uint32_t code_base;
-    uint32_t code_halfwords;
+    /* Code map (code.h), and per halfword of it: prefix sums over the instructions
+     * that start before halfword i, so a block [a, b) costs prefix[b] - prefix[a]. */
+    iss_code_map code;
     const uint32_t *insn_prefix;
     const uint32_t *cycle_prefix;
     /* The block being executed, so Python can refund its tail when it stops mid-block. */
