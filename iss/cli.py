@@ -132,8 +132,9 @@ def _cmd_run(args, extra) -> int:
         sys.stdout.flush()
         print(format_energy(run_energy(cluster)), file=sys.stderr, end="")
     if args.stats:
-        print(f"[iss] exit code {result.exit_code}, {result.cycles} cycles, {result.instructions} instructions, "
-              f"{result.wall_seconds:.3f} s ({result.mips:.1f} MIPS)", file=sys.stderr)
+        print(f"[iss] exit code {result.exit_code}, {result.cycles} cycles, {result.instructions} instructions; "
+              f"loading {result.load_seconds:.3f} s, running {result.wall_seconds:.3f} s ({result.mips:.1f} MIPS)",
+              file=sys.stderr)
     return _process_status(result.exit_code)
 
 
@@ -388,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="stop with an error when a hart's clock passes this (default: scheduler.max_cycles "
                      "of the configuration, 2e9; 0: no limit)")
     run.add_argument("--config", type=Path, help="TOML file overriding configuration fields (see README)")
-    run.add_argument("--stats", action="store_true", help="print cycles, instructions and speed at the end")
+    run.add_argument("--stats", action="store_true", help="print cycles, instructions, the time loading and running took, and the speed at the end")
     run.add_argument("--energy", action="store_true",
                      help="print the run's energy per component (event counts x the [energy] table of the "
                      "configuration, iss/energy.py) on stderr at the end")

@@ -50,7 +50,8 @@ class Result:
     cycles: int                 # the cluster's clock at the end (the furthest hart)
     harts: list[HartStats]
     stdout: list[str] = field(default_factory=list)
-    wall_seconds: float = 0.0
+    wall_seconds: float = 0.0   # running (Cluster.run)
+    load_seconds: float = 0.0   # building the cluster: loading the ELF and its tables, the engines
 
     @property
     def instructions(self) -> int:
@@ -104,6 +105,7 @@ class Cluster:
         """`program`: an ELF path or a loaded Program (None: a cluster with no
         harts, for driving peripherals from tests). `echo`: also print the
         firmware's output lines as they come."""
+        t0 = time.perf_counter()
         self.config = (config or Config()).validate()
         self.memory = Memory(self.config)
         self.exit_code: int | None = None
@@ -155,6 +157,8 @@ class Cluster:
                 self.fc = self._fabric_controller(program, cores)
                 self.harts.append(self.fc)
         self.event_unit.connect_cores(self.harts)
+        # Reading the ELF, the code image's tables, the engines: before the first instruction.
+        self.load_seconds = time.perf_counter() - t0
 
     # -- set-up ----------------------------------------------------------------
     def _check_build(self, program: Program) -> None:
@@ -350,7 +354,7 @@ class Cluster:
         stats = [HartStats(h.id, h.cycles, h.instret, h.sleep_cycles, h.pc, h.state.value) for h in self.harts]
         return Result(self.exit_code if self.exit_code is not None else -1,
                       max((h.cycles for h in self.harts), default=0), stats, list(self.stdout_lines),
-                      getattr(self, "wall_seconds", 0.0))
+                      getattr(self, "wall_seconds", 0.0), self.load_seconds)
 
 
 def run(program: str | Path, config: Config | None = None, echo: bool = False, **kw) -> Result:
