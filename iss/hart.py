@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .cluster import Cluster
 
 WFI = 0x10500073
+TCG_BUFFER = 128 << 20     # bytes of translated code per engine
 MRET = 0x30200073
 EBREAK = 0x00100073
 C_EBREAK = 0x9002
@@ -95,6 +96,10 @@ class Hart:
 
         mem = cluster.memory
         uc = self.uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV32)
+        # Unicorn reserves 1 GiB for translated code by default, which takes ~5 ms
+        # per engine to set up (and 8 GiB of address space for 8 harts); firmware
+        # translates to a few MiB, and a full buffer is only flushed, not an error.
+        uc.ctl_set_tcg_buffer_size(TCG_BUFFER)
         uc.mem_map_ptr(mem.tcdm_base, mem.tcdm.size, UC_PROT_ALL, mem.tcdm.ctypes.data)
         uc.mem_map_ptr(mem.l2_base, mem.l2.size, UC_PROT_ALL, mem.l2.ctypes.data)
         for base, size in ((CLUSTER_PERIPH_BASE, CLUSTER_PERIPH_SIZE), (DEMUX_BASE, DEMUX_SIZE),
