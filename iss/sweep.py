@@ -431,11 +431,11 @@ def _run_mobilenetv2(task, programs) -> dict:
     from .study import mobilenetv2 as mnv2
     p = task["params"]
     hetero = p["variant"] == "hetero"
-    net = net_model.make_network(p["variant"], seed=p["seed"], input_hw=p["input_hw"], fc_on_ima=p["fc_on_ima"])
+    net, golden = net_model.network_with_golden(p["variant"], seed=p["seed"], input_hw=p["input_hw"],
+                                                fc_on_ima=p["fc_on_ima"], cache_dir=build_dir())
     count = task["config"].get("ima", {}).get("count", mnv2.DEFAULT_IMAS if hetero else 0)
     res = mnv2.run(net, programs["run"], n_arrays=count if hetero else 0, program=p["program"],
                    config=task["config"])
-    golden = net_model.forward(net)
     bad = res.mismatches(golden)
     last = res.plan.ops[-1]
     ref = np.asarray(golden[last.name]).reshape(last.out_shape)

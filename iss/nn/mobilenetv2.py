@@ -38,7 +38,12 @@ weights), so 32-bit firmware arithmetic is exact.
 """
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -420,6 +425,36 @@ def make_network(mapping="hetero", seed=0, input_hw=224, fc_on_ima=True):
         fc, _ = _make_core_linear(rng, pooled, LAST_CHANNELS, NUM_CLASSES, False, "fc")
     return Network(mapping, input_hw, bool(on_ima and fc_on_ima), conv0, blocks, last,
                    int(pm), int(ps), fc, xin)
+
+
+def network_with_golden(mapping="hetero", seed=0, input_hw=224, fc_on_ima=True, cache_dir=None):
+    """``(make_network(...), forward(net))``. With ``cache_dir``, both are kept
+    there, keyed by the parameters, numpy's version and this package's source,
+    so a later run loads them instead of computing them again (seconds at
+    224x224)."""
+    if cache_dir is None:
+        net = make_network(mapping, seed=seed, input_hw=input_hw, fc_on_ima=fc_on_ima)
+        return net, forward(net)
+    h = hashlib.sha256(repr((mapping, seed, input_hw, bool(fc_on_ima), np.__version__)).encode())
+    for src in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(src.name.encode() + src.read_bytes())
+    path = Path(cache_dir) / f"mobilenetv2-golden-{mapping}-{input_hw}-{h.hexdigest()[:20]}.pickle"
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+        pass        # not there yet, or unreadable: computed again below
+    net = make_network(mapping, seed=seed, input_hw=input_hw, fc_on_ima=fc_on_ima)
+    out = (net, forward(net))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".golden-")
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(out, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)   # whole or not at all, for concurrent runs
+    except OSError:
+        pass        # a read-only cache only costs the time
+    return out
 
 
 # ----------------------------------------------------------------------------

@@ -761,6 +761,8 @@ def run_study(input_hw=224, n_arrays=DEFAULT_IMAS, seed=0, program="preload", fc
     that is the timed inference plus a few hundred cycles of start-up.
     """
 
+    from . import cache_dir
+
     log = log or (lambda msg: None)
     weight_mapping(n_arrays, fc_on_ima)  # fails early (MappingError) when the network does not fit
     results = {}
@@ -768,8 +770,8 @@ def run_study(input_hw=224, n_arrays=DEFAULT_IMAS, seed=0, program="preload", fc
     for variant in variants:
         log(f"{variant}: building the network and the golden model")
         kind = "hetero" if variant == "serial" else variant
-        net = mnv2.make_network(kind, seed=seed, input_hw=input_hw, fc_on_ima=fc_on_ima)
-        golden = mnv2.forward(net)
+        net, golden = mnv2.network_with_golden(kind, seed=seed, input_hw=input_hw, fc_on_ima=fc_on_ima,
+                                               cache_dir=cache_dir())
         elf = (build_firmware(Path(build_dir) / f"mobilenetv2_{kind}.elf", cores_only=variant == "cores")
                if build_dir else firmware(cores_only=variant == "cores"))
         opts = None

@@ -169,3 +169,27 @@ def test_bottleneck_row_split_on_ima():
         M.bottleneck_forward(p, x[:2])
     with pytest.raises(ValueError):
         M.make_network("gpu")
+
+
+def test_network_with_golden_from_the_cache_is_the_computed_one(tmp_path):
+    import dataclasses
+    first = M.network_with_golden("hetero", seed=2, input_hw=32, fc_on_ima=False, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("*.pickle"))) == 1
+    net, golden = M.network_with_golden("hetero", seed=2, input_hw=32, fc_on_ima=False, cache_dir=tmp_path)
+    want = M.make_network("hetero", seed=2, input_hw=32, fc_on_ima=False)
+
+    def same(a, b):
+        if isinstance(a, np.ndarray):
+            return a.dtype == b.dtype and np.array_equal(a, b)
+        if dataclasses.is_dataclass(a):
+            return type(a) is type(b) and all(same(getattr(a, f.name), getattr(b, f.name))
+                                              for f in dataclasses.fields(a))
+        if isinstance(a, (list, tuple)):
+            return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return a == b
+    assert same(net, want) and same(first[0], want)
+    ref = M.forward(want)
+    assert list(golden) == list(ref) and all(np.array_equal(golden[k], ref[k]) for k in ref)
+    # another seed is another entry
+    M.network_with_golden("hetero", seed=3, input_hw=32, fc_on_ima=False, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("*.pickle"))) == 2
