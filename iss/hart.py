@@ -18,7 +18,7 @@ from unicorn import (UC_ARCH_RISCV, UC_ERR_FETCH_PROT, UC_ERR_INSN_INVALID, UC_H
                      UC_MODE_RISCV32, UC_PROT_ALL, Uc, UcError)
 from unicorn.riscv_const import UC_RISCV_REG_PC, UC_RISCV_REG_X0
 
-from . import isa, native
+from . import isa, native, unicorn_adapter
 from . import machine as mm
 from .errors import IllegalInstruction, MemoryFault, SimulationError
 from .memory import (ACCEL_BASE, ACCEL_SIZE, CLUSTER_PERIPH_BASE, CLUSTER_PERIPH_SIZE, DEMUX_BASE, DEMUX_SIZE,
@@ -488,7 +488,7 @@ class Hart:
         if access == UC_MEM_READ_UNMAPPED and not st.access_addr < address < st.access_addr + st.access_size:
             # A load wholly outside memory reaches no memory hook (a store does, and
             # so does the mapped part of a load crossing the end): place it the same way.
-            native.lib().iss_locate_access(uc._uch, ctypes.byref(st), ctypes.c_uint32(address))
+            native.lib().iss_locate_access(unicorn_adapter.handle(uc), ctypes.byref(st), ctypes.c_uint32(address))
         return False
 
     def _memory_error(self, e: UcError) -> SimulationError:

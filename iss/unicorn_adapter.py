@@ -27,6 +27,23 @@ from unicorn.unicorn_py3 import unicorn as _binding  # noqa: E402
 uclib = _binding.uclib      # the loaded libunicorn (ctypes.CDLL)
 
 
+def function_address(name: str) -> int:
+    """The address of libunicorn's C function `name` (uc_reg_read, ...), which
+    the native helper calls directly."""
+    return ctypes.cast(getattr(uclib, name), ctypes.c_void_p).value
+
+
+def hook_add(uc, hook_type: int, function: int, user_data: int, begin: int = 1, end: int = 0) -> int:
+    """Register the C function at address `function` as a hook of the engine
+    (uc_hook_add: no Python thunk, unlike `Uc.hook_add`); returns the handle."""
+    h = ctypes.c_size_t()
+    err = uclib.uc_hook_add(uc._uch, ctypes.byref(h), hook_type, ctypes.c_void_p(function),
+                            ctypes.c_void_p(user_data), ctypes.c_uint64(begin), ctypes.c_uint64(end))
+    if err != 0:
+        raise unicorn.UcError(err)
+    return h.value
+
+
 def handle(uc) -> ctypes.c_void_p:
     """The engine's `uc_engine *`, for C functions of the native helper."""
     return uc._uch

@@ -28,6 +28,7 @@ from typing import Optional
 
 import numpy as np
 
+from .. import unicorn_adapter
 from .decode import ABI, PREDECODE_DTYPE, Insn, decode, disasm, predecode  # noqa: F401
 from .table import N_COREV, ROWS, COST_CYCLES  # noqa: F401
 
@@ -186,7 +187,7 @@ class Isa:
             self.hart.stop_reason = 0
             self.hart.cycles += i.cycles
             self.hart.instret += 1
-            if self._lib.iss_corev_exec(uc._uch, ctypes.c_void_p(self.hart_address),
+            if self._lib.iss_corev_exec(unicorn_adapter.handle(uc), ctypes.c_void_p(self.hart_address),
                                         ctypes.byref(entry), ctypes.c_uint32(pc)):
                 if self.hart.stop_reason == self._native.STOP_SLOW and self.state.slow_kind == SLOW_HWLOOP:
                     self.hart.cycles -= i.cycles
@@ -199,7 +200,7 @@ class Isa:
         """Finish a cv.elw: rd = value, charge its cost, PC past it (loop aware)."""
         self.hart.cycles += req.cycles
         self.hart.instret += 1
-        self._lib.iss_corev_complete_elw((uc or self.uc)._uch, ctypes.c_void_p(self.hart_address),
+        self._lib.iss_corev_complete_elw(unicorn_adapter.handle(uc or self.uc), ctypes.c_void_p(self.hart_address),
                                          ctypes.c_uint32(req.pc), ctypes.c_uint32(req.rd),
                                          ctypes.c_uint32(value & 0xFFFFFFFF))
 

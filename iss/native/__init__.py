@@ -16,8 +16,8 @@ import sysconfig
 from pathlib import Path
 
 import unicorn
-from unicorn.unicorn_py3 import unicorn as _ucpy
 
+from .. import unicorn_adapter
 from ..errors import BuildError
 
 HERE = Path(__file__).resolve().parent
@@ -169,13 +169,12 @@ def lib() -> ctypes.CDLL:
     if _lib is None:
         path = build()
         so = ctypes.CDLL(str(path))
-        uclib = _ucpy.uclib
 
         class Api(ctypes.Structure):
             _fields_ = [(n, ctypes.c_void_p) for n in
                         ("reg_read", "reg_write", "mem_read", "mem_write", "emu_stop")]
 
-        api = Api(*(ctypes.cast(getattr(uclib, "uc_" + n), ctypes.c_void_p).value for n, _ in Api._fields_))
+        api = Api(*(unicorn_adapter.function_address("uc_" + n) for n, _ in Api._fields_))
         so.iss_set_api(ctypes.byref(api))
         _lib = so
     return _lib
@@ -191,13 +190,7 @@ def add_hook(uc, hook_type: int, function: str, user_data: int, begin: int = 1, 
     `Uc.hook_add` would wrap a Python thunk; this goes straight to uc_hook_add.
     `user_data` must stay alive as long as the engine (the caller holds it).
     """
-    h = ctypes.c_size_t()
-    err = _ucpy.uclib.uc_hook_add(uc._uch, ctypes.byref(h), hook_type,
-                                  ctypes.c_void_p(function_address(function)),
-                                  ctypes.c_void_p(user_data), ctypes.c_uint64(begin), ctypes.c_uint64(end))
-    if err != 0:
-        raise unicorn.UcError(err)
-    return h.value
+    return unicorn_adapter.hook_add(uc, hook_type, function_address(function), user_data, begin, end)
 
 
 def main(argv=None) -> int:

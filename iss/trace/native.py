@@ -18,9 +18,8 @@ import os
 
 import numpy as np
 from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE
-from unicorn.unicorn_py3 import unicorn as _ucpy
 
-from .. import isa, native
+from .. import isa, native, unicorn_adapter
 from ..isa.table import ROWS
 
 INSN_DTYPE = np.dtype([("cycle", "<u8"), ("pc", "<u4"), ("value", "<u4"), ("addr", "<u4"), ("hart", "u1"),
@@ -173,9 +172,9 @@ class Tracer:
         if self._finished:
             return
         self._finished = True
-        self._lib.iss_trace_finish(self.hart.uc._uch, self.addr)
+        self._lib.iss_trace_finish(unicorn_adapter.handle(self.hart.uc), self.addr)
         for h in self.hooks:
-            _ucpy.uclib.uc_hook_del(self.hart.uc._uch, ctypes.c_size_t(h))
+            unicorn_adapter.hook_del(self.hart.uc, h)
         self.hooks = []
         if self.state.error:
             raise OSError(self.state.error, os.strerror(self.state.error), self.insn_path or self.sample_path)
