@@ -41,7 +41,7 @@ OPS = {r.name + ("" if r.fmt not in ("LPI", "LPR", "LRR", "SPI", "SPR", "SRR") e
 _HWLOOP_STATIC_END = {"cv.endi", "cv.setupi", "cv.setup"}
 
 
-class _IsaState(ctypes.Structure):
+class IsaState(ctypes.Structure):
     """Mirror of `struct iss_isa` in iss/native/corev.h."""
 
     _fields_ = [
@@ -112,14 +112,14 @@ class Isa:
 
         self._native = native
         self._lib = native.lib()
-        if self._lib.iss_corev_state_size() != ctypes.sizeof(_IsaState):
-            raise RuntimeError("iss.isa._IsaState does not match struct iss_isa")
+        if self._lib.iss_corev_state_size() != ctypes.sizeof(IsaState):
+            raise RuntimeError("iss.isa.IsaState does not match struct iss_isa")
         self.uc = uc
         self.hart_address = hart_state_address
         self.hart = HartState.from_address(hart_state_address)
         self.table = _predecode_cached(bytes(code), code_base)
         self.code_base = code_base
-        self.state = _IsaState()
+        self.state = IsaState()
         self.state.tab = self.table.ctypes.data
         self.state.base = code_base
         self.state.n = len(self.table)

@@ -34,7 +34,8 @@ RECENT = 32  # ISS_RECENT in hart.h
 
 
 class HartState(ctypes.Structure):
-    """Mirror of `struct iss_hart` in hart.h (same field order)."""
+    """Mirror of `struct iss_hart` in hart.h (same field order; every field's
+    offset and size checked against the C compiler's by tests/test_native_layout.py)."""
 
     _fields_ = [
         ("cycles", ctypes.c_uint64),
@@ -119,7 +120,7 @@ def _library_path() -> Path:
     return cache / name
 
 
-def _zig_target() -> str:
+def zig_target() -> str:
     import platform
 
     arch = {"x86_64": "x86_64", "AMD64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}.get(
@@ -142,7 +143,7 @@ def build(verbose: bool = False) -> Path:
     cache = out.parent / ".zig-cache"
     env = dict(os.environ, ZIG_GLOBAL_CACHE_DIR=str(cache), ZIG_LOCAL_CACHE_DIR=str(cache))
     tmp = out.with_suffix(out.suffix + f".{os.getpid()}.tmp")
-    cmd = [sys.executable, "-m", "ziglang", "cc", "-target", _zig_target(), "-O2", "-shared", "-fPIC",
+    cmd = [sys.executable, "-m", "ziglang", "cc", "-target", zig_target(), "-O2", "-shared", "-fPIC",
            "-fno-sanitize=undefined", "-Wall", "-Werror", f"-I{UNICORN_INCLUDE}", f"-I{HERE}",
            "-o", str(tmp), *map(str, SOURCES)]
     if verbose:

@@ -36,7 +36,7 @@ enum iss_slow {
 #define ISS_HWLOOP_MAX_HOOKS 1024
 
 /* Per-hart state owned by the executor (iss_hart.isa points here). Allocated and
- * kept alive by Python (iss/isa/__init__.py:_IsaState mirrors it). */
+ * kept alive by Python (iss/isa/__init__.py:IsaState mirrors it; tests/test_native_layout.py checks). */
 typedef struct iss_isa {
     const iss_insn *tab;      /* pre-decoded entries, one per halfword from base */
     uint32_t base;
