@@ -70,7 +70,7 @@ class TestPort:
     def now(self) -> int:
         return self.cluster.now
 
-    def sleep(self, waiting_for: str) -> None:
+    def sleep(self, waiting_for: str, kind=None) -> None:
         raise SimulationError(f"test port access as core {self.id} would block waiting for {waiting_for}")
 
     def where(self) -> str:

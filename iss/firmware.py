@@ -416,7 +416,7 @@ class Firmware:
         # whole nap when it wakes; only the part after the call starts is the call's.
         start = harts[0].cycles
         nap = [max(0, start - h.cycles) if h.state.value == "asleep" else 0 for h in harts]
-        nap_kind = [h.waiting_for for h in harts]
+        nap_kind = [h.sleep_kind for h in harts]
         before = [h.sleep_cycles + nap[i] for i, h in enumerate(harts)]
         prof_before = self._profile_data()
         first_line = len(self.cluster.stdout_lines)

@@ -199,8 +199,6 @@ def profile_window(before: list[dict], after: list[dict], cores: int, nap: list[
                    nap_kind: list[str]) -> list[dict]:
     """Per-hart profile data of the harts 0..cores-1 over one call: `after` minus
     `before`, without the part of a nap that began before the call."""
-    from .trace.profile import sleep_kind
-
     out = []
     for i in range(cores):
         b, a = before[i], after[i]
@@ -213,7 +211,7 @@ def profile_window(before: list[dict], after: list[dict], cores: int, nap: list[
         d["exec_count"] = (a["exec_count"].astype(np.int64) - b["exec_count"]).astype(np.uint32)
         d["cycles_at"] = (a["cycles_at"].astype(np.int64) - b["cycles_at"].astype(np.int64)).astype(np.uint64)
         if nap[i]:
-            kind = sleep_kind(nap_kind[i])
+            kind = nap_kind[i]
             d["cycles"] -= nap[i]
             d["sleep_cycles"] = d.get("sleep_cycles", nap[i]) - nap[i]
             d["sleep"] = dict(d["sleep"])

@@ -24,6 +24,7 @@ from .errors import IllegalInstruction, MemoryFault, SimulationError
 from .memory import (ACCEL_BASE, ACCEL_SIZE, CLUSTER_PERIPH_BASE, CLUSTER_PERIPH_SIZE, DEMUX_BASE, DEMUX_SIZE,
                      SOC_PERIPH_BASE, SOC_PERIPH_SIZE)
 from .periph.base import WAIT
+from .sleep import SleepKind
 from .timing import core as timing_core
 from .timing import perf
 
@@ -44,15 +45,6 @@ CSR_COUNTERS = {0xB00: "mcycle", 0xB02: "minstret", 0xB80: "mcycleh", 0xB82: "mi
 # mhpmcounter3.. (low and high halves): the performance events of iss/timing/perf.py
 CSR_PERF = {csr: e for e, csr in enumerate(perf.CSRS)}
 CSR_PERF_H = {csr + 0x80: e for e, csr in enumerate(perf.CSRS)}
-
-
-def _sleep_kind(waiting_for: str) -> str:
-    w = waiting_for.lower()
-    for key, kind in (("barrier", "barrier"), ("mutex", "mutex"), ("dispatch", "dispatch"), ("wfi", "wfi"),
-                      ("dma", "dma"), ("ima", "accelerator"), ("dwa", "accelerator"), ("accelerator", "accelerator")):
-        if key in w:
-            return kind
-    return "event"
 
 
 class State(enum.Enum):
@@ -125,7 +117,7 @@ class Hart:
         self.exec_diff = np.zeros(code.halfwords + 1, dtype=np.int32)
         self.stall_at = np.zeros(code.halfwords + 1, dtype=np.uint32)
         self.sleep_by_kind: dict[str, int] = {}
-        self._sleep_kind = ""
+        self.sleep_kind = SleepKind.EVENT  # why it sleeps, while it does
         st.timing = int(cfg.timing.enabled)
         st.l2_latency = cfg.memory.l2_latency
         st.flags = code.flags.ctypes.data
@@ -372,13 +364,12 @@ class Hart:
         will be charged again when the hart resumes there."""
         native.lib().iss_cut_block(ctypes.byref(self.native), ctypes.c_uint32(pc))
 
-    def sleep(self, waiting_for: str, kind: str = "") -> None:
-        """Clock-gate the hart. `kind` classifies the wait for profiles (barrier,
-        event, mutex, dispatch, dma, accelerator, wfi); by default it is read
-        from the start of `waiting_for`."""
+    def sleep(self, waiting_for: str, kind: SleepKind) -> None:
+        """Clock-gate the hart, waiting for `waiting_for` (said in deadlock
+        reports and timelines); `kind` is why, for the counters (iss/sleep.py)."""
         self.state = State.SLEEPING
         self.waiting_for = waiting_for
-        self._sleep_kind = kind or _sleep_kind(waiting_for)
+        self.sleep_kind = kind
 
     def wake(self, at: int) -> None:
         """Resume a clock-gated hart at cycle `at` (its clock never goes back)."""
@@ -388,9 +379,9 @@ class Hart:
             start = self.native.cycles
             gated = at - start
             self.sleep_cycles += gated
-            self.sleep_by_kind[self._sleep_kind] = self.sleep_by_kind.get(self._sleep_kind, 0) + gated
+            self.sleep_by_kind[self.sleep_kind] = self.sleep_by_kind.get(self.sleep_kind, 0) + gated
             for listener in self.cluster.sleep_listeners:
-                listener(self.id, start, at, self.waiting_for)
+                listener(self.id, start, at, self.waiting_for, self.sleep_kind)
             self.native.cycles = at
         self.state = State.RUNNING
         self.waiting_for = ""

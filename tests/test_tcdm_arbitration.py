@@ -153,7 +153,7 @@ def _bottleneck(variant, quantum, monkeypatch):
     orig = Cluster.run
 
     def run_recording(self, *a, **k):
-        self.sleep_listeners.append(lambda h, s, e, w: spans.append((h, s, e, w)))
+        self.sleep_listeners.append(lambda h, s, e, w, k: spans.append((h, s, e, w)))
         out = orig(self, *a, **k)
         spans.append(("per core", _per_core(self)))
         return out

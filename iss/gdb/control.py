@@ -247,7 +247,7 @@ class Debugger:
         ids = {h.id for h in harts}
         woke = Event("woke")
 
-        def listener(hart_id, start, end, what):
+        def listener(hart_id, start, end, what, kind):
             if hart_id in ids and sched.pause_request is None:
                 sched.pause_request = woke
         self.cluster.sleep_listeners.append(listener)

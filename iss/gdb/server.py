@@ -338,7 +338,7 @@ class Server:
         if self.cluster.exit_code is not None:
             state = "exited"
         elif h.state is State.SLEEPING:
-            what = getattr(h, "_sleep_kind", "") or "event"
+            what = h.sleep_kind
             state = f"asleep on {what}" + (f" ({h.waiting_for})" if h.waiting_for else "")
         else:
             state = "running"

@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..memory import CLUSTER_PERIPH_BASE, DMA_OFFSET
+from ..sleep import SleepKind
 from .base import WAIT, Peripheral
 
 CMD = 0x0
@@ -193,7 +194,7 @@ class Dma(Peripheral):
             self._wake_waiters()
 
     def _stall(self, hart, what):
-        hart.sleep(f"DMA: {what}")
+        hart.sleep(f"DMA: {what}", SleepKind.DMA)
         if hart not in self.stalled:
             self.stalled.append(hart)
         return WAIT

@@ -60,6 +60,7 @@ from __future__ import annotations
 
 from collections import deque
 
+from ..sleep import SleepKind
 from .base import WAIT, Peripheral
 
 EVT_BARRIER = 16
@@ -84,16 +85,16 @@ _DMA_LINES = (1 << 8) | (1 << 9)
 _ACCEL_LINES = 0xF << 12
 
 
-def _wait_kind(mask: int) -> str:
+def _wait_kind(mask: int) -> SleepKind:
     """What a core waiting on `mask` waits for, for profiles: the DMA or an
     accelerator when only their event lines can wake it."""
     if mask and not mask & ~_DMA_LINES:
-        return "dma"
+        return SleepKind.DMA
     if mask and not mask & ~_ACCEL_LINES:
-        return "accelerator"
+        return SleepKind.ACCELERATOR
     if mask and not mask & ~(_DMA_LINES | _ACCEL_LINES):
-        return "accelerator"
-    return "event"
+        return SleepKind.ACCELERATOR
+    return SleepKind.EVENT
 
 
 class Barrier:
@@ -209,7 +210,7 @@ class EventUnit(Peripheral):
             return 0
         return self.irq_mask[hart.id] & m.mie
 
-    def _sleep(self, hart, bits: int, what: str, kind: str = "", wfi: bool = False):
+    def _sleep(self, hart, bits: int, what: str, kind: SleepKind = SleepKind.EVENT, wfi: bool = False):
         bits |= self._irq_wake_bits(hart, wfi)
         fut = self.future[hart.id] if hart.id < len(self.future) else []
         pending = [at for at, bit in fut if bit & bits]
@@ -235,7 +236,8 @@ class EventUnit(Peripheral):
 
     def sleep_wfi(self, hart) -> None:
         """wfi: clock-gate until an event of the core's mask."""
-        self._sleep(hart, self.mask[hart.id], f"an event (wfi, mask 0x{self.mask[hart.id]:x})", wfi=True)
+        self._sleep(hart, self.mask[hart.id], f"an event (wfi, mask 0x{self.mask[hart.id]:x})", SleepKind.WFI,
+                    wfi=True)
 
     # -- register access -------------------------------------------------------
     def read(self, hart, offset, size):
@@ -335,7 +337,7 @@ class EventUnit(Peripheral):
         c = hart.id
         bit = 1 << EVT_BARRIER
         if not self.buffer[c] & bit:
-            return self._sleep(hart, bit, f"barrier {b}")
+            return self._sleep(hart, bit, f"barrier {b}", SleepKind.BARRIER)
         got = (self.buffer[c] & self.mask[c]) | bit
         if clear:
             self.buffer[c] &= ~bit
@@ -357,7 +359,7 @@ class EventUnit(Peripheral):
     def _pop(self, hart):
         q = self.fifo[hart.id]
         if not q:
-            return self._sleep(hart, 1 << EVT_DISPATCH, "team dispatch (DISPATCH_FIFO)")
+            return self._sleep(hart, 1 << EVT_DISPATCH, "team dispatch (DISPATCH_FIFO)", SleepKind.DISPATCH)
         value = q.popleft()
         if not q:
             self.buffer[hart.id] &= ~(1 << EVT_DISPATCH)
@@ -373,7 +375,7 @@ class EventUnit(Peripheral):
             return 0  # handed over by _unlock while this core slept
         if hart.id not in self.mutex_waiters[m]:
             self.mutex_waiters[m].append(hart.id)
-        return self._sleep(hart, 1 << EVT_MUTEX, f"mutex {m} (held by core {owner})")
+        return self._sleep(hart, 1 << EVT_MUTEX, f"mutex {m} (held by core {owner})", SleepKind.MUTEX)
 
     def _unlock(self, hart, m: int, offset: int) -> None:
         if self.mutex_owner[m] != hart.id:

@@ -16,6 +16,7 @@ completion scheduled before it sees a different `gen` and does nothing.
 """
 from __future__ import annotations
 
+from ..sleep import SleepKind
 from .base import WAIT, Peripheral
 
 TRIGGER = 0x00
@@ -113,7 +114,7 @@ class Hwpe(Peripheral):
 
     def stall(self, hart, what: str):
         """Put the accessing core to sleep until the engine is idle; the access is retried."""
-        hart.sleep(f"{self.name} busy ({what} stalls until {self.idle_text})")
+        hart.sleep(f"{self.name} busy ({what} stalls until {self.idle_text})", SleepKind.ACCELERATOR)
         if hart not in self.stalled:
             self.stalled.append(hart)
         return WAIT

@@ -7,6 +7,8 @@ Events the model has no notion of (instruction-cache misses) read 0.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .core import K_BRANCH, K_JUMP, K_LOAD, K_RVC, K_STORE
@@ -15,6 +17,27 @@ EVENTS = ["CYCLES", "ACTIVE_CYCLES", "INSTR", "LD_STALL", "JR_STALL", "IMISS", "
           "BTAKEN", "RVC", "LD_EXT", "ST_EXT", "LD_EXT_CYC", "ST_EXT_CYC", "TCDM_CONT"]
 CSR_BASE = 0xB03
 CSRS = range(CSR_BASE, CSR_BASE + len(EVENTS))
+
+
+@dataclass(frozen=True)
+class Stall:
+    kind: str       # the key in profile_data()["stalls"] and the profile JSON
+    label: str      # its column in the profile table
+    counted: str    # where the cycle model counts it
+
+
+#: The stall kinds, in the profile's column order: the one table the profile,
+#: its JSON, its table header and Cluster.profile_data follow, and whose native
+#: counters (`stall_<kind>` of struct iss_hart) tests/test_counters.py checks.
+STALLS = (
+    Stall("load_use", "load-use", "static: per instruction (CodeTiming.load_use) times its runs"),
+    Stall("branch", "branch", "native stall_branch (taken branches) + static jump cycles times their runs"),
+    Stall("tcdm", "tcdm", "native stall_tcdm (waiting for a TCDM bank)"),
+    Stall("l2", "l2", "native stall_l2 (L2 latency)"),
+    Stall("periph", "periph", "Hart.stall_periph (peripheral accesses beyond the first)"),
+    Stall("misaligned", "misal", "native stall_misaligned (second transaction of a misaligned access)"),
+)
+STALL_KINDS = tuple(s.kind for s in STALLS)
 
 
 def read(hart, event: int) -> int:

@@ -36,29 +36,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..sleep import SLEEP_KINDS, SLEEP_LABELS
+from ..timing.perf import STALL_KINDS, STALLS
 from .native import FunctionMap
 
-STALL_KINDS = ("load_use", "branch", "tcdm", "l2", "periph", "misaligned")
-SLEEP_KINDS = ("barrier", "event", "mutex", "dispatch", "dma", "accelerator", "wfi")
 SCHEMA = "iss-profile/1"
-
-
-def sleep_kind(waiting_for: str) -> str:
-    """The sleep kind of a hart's `waiting_for` text (set by the peripheral that put it to sleep)."""
-    w = waiting_for.lower()
-    if w.startswith("barrier"):
-        return "barrier"
-    if w.startswith("mutex"):
-        return "mutex"
-    if "dispatch" in w:
-        return "dispatch"
-    if w.startswith("dma"):
-        return "dma"
-    if w.startswith(("ima", "dwa")) or " busy (" in w:
-        return "accelerator"
-    if "(wfi" in w:
-        return "wfi"
-    return "event"
 
 
 def _aggregate(program, base, exec_count, cycles_at, funcs, fids, line_cache):
@@ -171,8 +153,8 @@ def profile_data_from_trace(code, records: np.ndarray, harts, sleep_spans: dict[
         cycles_at = np.zeros(n, np.uint64)
         sleep = dict.fromkeys(SLEEP_KINDS, 0)
         spans = sleep_spans.get(hid, [])
-        for s, e, what in spans:
-            sleep[sleep_kind(what)] += e - s
+        for s, e, _, kind in spans:
+            sleep[kind] += e - s
         if len(r):
             idx = ((r["pc"].astype(np.int64) - code.base) >> 1)
             ok = (idx >= 0) & (idx < n)
@@ -182,8 +164,8 @@ def profile_data_from_trace(code, records: np.ndarray, harts, sleep_spans: dict[
             nxt[-1] = max(int(final), int(cyc[-1]))
             dur = np.maximum(nxt - cyc, 0)
             if spans:
-                starts = np.array([s for s, _, _ in spans], dtype=np.int64)
-                lens = np.array([e - s for s, e, _ in spans], dtype=np.int64)
+                starts = np.array([s for s, *_ in spans], dtype=np.int64)
+                lens = np.array([e - s for s, e, *_ in spans], dtype=np.int64)
                 at = np.searchsorted(cyc, starts, side="right") - 1
                 good = at >= 0
                 np.subtract.at(dur, at[good], lens[good])
@@ -207,8 +189,8 @@ def format_profile(profile: dict, top: int = 10) -> str:
     clock = profile["clock_mhz"]
     cyc = profile["cycles"]
     lines = [f"profile: {len(profile['cores'])} cores, {cyc} cycles ({cyc / clock:.3f} us at {clock:g} MHz)"]
-    stall_hdr = ["load-use", "branch", "tcdm", "l2", "periph", "misal"]
-    sleep_hdr = ["barrier", "event", "mutex", "dispatch", "dma", "accel", "wfi"]
+    stall_hdr = [s.label for s in STALLS]
+    sleep_hdr = [SLEEP_LABELS[k] for k in SLEEP_KINDS]
     hdr = (f"{'core':>4} {'cycles':>10} {'instr':>10} {'IPC':>5} {'active':>10} | stalls: "
            + " ".join(f"{h:>8}" for h in stall_hdr) + " | asleep: " + " ".join(f"{h:>8}" for h in sleep_hdr))
     lines.append(hdr)

@@ -82,16 +82,16 @@ class ViewOptions:
 
 
 class SleepLog:
-    """Clock-gated spans of each hart: (start, end, what it waited for), from the
+    """Clock-gated spans of each hart: (start, end, what it waited for, SleepKind), from the
     cluster's sleep listeners; harts still asleep at the end get a span to the end."""
 
     def __init__(self, cluster):
-        self.spans: dict[int, list[tuple[int, int, str]]] = {h.id: [] for h in cluster.harts}
+        self.spans: dict[int, list[tuple[int, int, str, str]]] = {h.id: [] for h in cluster.harts}
         self._cluster = cluster
         cluster.sleep_listeners.append(self._record)
 
-    def _record(self, hart: int, start: int, end: int, waiting_for: str) -> None:
-        self.spans[hart].append((int(start), int(end), waiting_for))
+    def _record(self, hart: int, start: int, end: int, waiting_for: str, kind) -> None:
+        self.spans[hart].append((int(start), int(end), waiting_for, kind))
 
     def close(self, end: int) -> None:
         from ..hart import State
@@ -99,7 +99,7 @@ class SleepLog:
             self._cluster.sleep_listeners.remove(self._record)
         for h in self._cluster.harts:
             if h.state is State.SLEEPING and end > h.native.cycles:
-                self.spans[h.id].append((int(h.native.cycles), int(end), h.waiting_for))
+                self.spans[h.id].append((int(h.native.cycles), int(end), h.waiting_for, h.sleep_kind))
 
 
 # The per-hart binary records of a run live in `.iss-trace-HOST-PID-*` beside the

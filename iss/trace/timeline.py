@@ -37,7 +37,7 @@ class CoreTimeline:
     end: int                                   # the core's final clock
     instret: int                               # instructions retired by then
     functions: list[tuple[int, int, str]]      # (start, end, function)
-    sleep: list[tuple[int, int, str]]          # (start, end, awaited)
+    sleep: list[tuple[int, int, str, str]]     # (start, end, awaited, SleepKind)
     samples: np.ndarray                        # SAMPLE_DTYPE records
 
 
@@ -58,7 +58,7 @@ class Timeline:
             if s is None:
                 continue
             sleep = sorted(session.sleep.spans.get(h.id, [])) if session.sleep else []
-            hend = max([int(h.native.cycles)] + [e for _, e, _ in sleep])
+            hend = max([int(h.native.cycles)] + [e for _, e, *_ in sleep])
             changes = s[(s["pc_kind"] & 1) == 0]
             funcs = []
             cyc, fid = changes["cycle"].tolist(), changes["func"].tolist()
@@ -81,7 +81,7 @@ class Timeline:
         end = max(self.end, 1)
         edges = np.linspace(0, end, bins + 1)
         xs, ys, acc = [0.0], [0.0], 0.0          # cycles asleep before t: piecewise linear
-        for s, e, _ in sorted(core.sleep):
+        for s, e, *_ in sorted(core.sleep):
             xs += [float(s), float(e)]
             ys += [acc, acc + (e - s)]
             acc += e - s
@@ -113,7 +113,7 @@ def perfetto_events(tl: Timeline) -> list[dict]:
         for s, e, name in core.functions:
             ev.append({"ph": "X", "pid": 1, "tid": tid, "name": name, "cat": "function", "ts": tl.us(s),
                        "dur": tl.us(e - s), "args": {"start_cycle": s, "cycles": e - s}})
-        for s, e, what in core.sleep:
+        for s, e, what, _ in core.sleep:
             ev.append({"ph": "X", "pid": 1, "tid": stid, "name": f"asleep: {what}", "cat": "sleep",
                        "ts": tl.us(s), "dur": tl.us(e - s), "args": {"start_cycle": s, "cycles": e - s}})
         smp = core.samples
@@ -166,7 +166,7 @@ def write_vcd(tl: Timeline, path: str | Path) -> None:
                 changes.append((t(cyc), 1, pc_var, pck & ~1))
             for fs, name in fmap_names.items():
                 changes.append((t(fs), 2, fn_var, name))
-            for a, b, _ in core.sleep:
+            for a, b, *_ in core.sleep:
                 changes.append((t(a), 0, sleep_var, 1))
                 changes.append((t(b), 0, sleep_var, 0))
         changes.sort(key=lambda x: (x[0], x[1]))
