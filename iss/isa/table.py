@@ -2,7 +2,12 @@
 them) and every CORE-V v2 instruction (xcvalu, xcvmac, xcvsimd, xcvmem, xcvbi,
 xcvbitmanip, xcvelw, xcvhwlp) that the native executor (iss/native/corev.c) runs.
 
-Each row: mnemonic, mask, match, operand format, extension, cost class. Op ids are
+Each row: mnemonic, mask, match, operand format, extension, cost class, and the
+operand roles its format declares (`FORMATS`, as GVSoC's OutReg/InReg/
+Indirect(postInc)): the register fields it reads and writes, whether and how it
+touches memory, and the access size. Decode extracts the fields; the cycle
+model's dependencies (iss/timing/core.py) and the trace's registers and
+addresses (iss/trace/native.py) derive from the roles. Op ids are
 the row positions (starting at 1; 0 means "no instruction"); the C enum in
 iss/native/corev_ops.h is generated from this table (`python -m iss.isa.gen`) and a
 test regenerates it and compares, so the two cannot drift.
@@ -29,6 +34,47 @@ BRANCH_TAKEN_EXTRA = 2
 
 
 @dataclass(frozen=True)
+class Operands:
+    """What an instruction does with its operand fields."""
+    reads: tuple = ()       # register fields read: "rs1", "rs2", "rs3" (register-offset stores), "rd" (accumulators)
+    writes: tuple = ()      # register fields written, first the result: "rd", "rs1" (post-increment base), "ra" (x1)
+    mem: str = ""           # "load", "store", "amo" (read and write) or ""
+    address: str = ""       # how a CORE-V access forms its address: "base" (post-increment: at rs1), "rs2"/"rs3"
+                            # (rs1 + that register), "imm" (rs1 + imm); "" for the standard forms
+
+
+_RD = ("rd",)
+FORMATS = {
+    # RV32 and CORE-V 32-bit formats (iss/isa/decode.py extracts their fields)
+    "R": Operands(("rs1", "rs2"), _RD), "R1": Operands(("rs1",), _RD), "RI5": Operands(("rs1",), _RD),
+    "RRI5": Operands(("rs1", "rs2"), _RD), "BM2": Operands(("rs1",), _RD), "SI6": Operands(("rs1",), _RD),
+    "UI6": Operands(("rs1",), _RD), "I": Operands(("rs1",), _RD), "ISH": Operands(("rs1",), _RD),
+    "U": Operands((), _RD), "J": Operands((), _RD), "JR": Operands(("rs1",), _RD),
+    "B": Operands(("rs1", "rs2")), "BI": Operands(("rs1",)),
+    "L": Operands(("rs1",), _RD, "load"), "S": Operands(("rs1", "rs2"), (), "store"),
+    "LPI": Operands(("rs1",), ("rd", "rs1"), "load", "base"),
+    "LPR": Operands(("rs1", "rs2"), ("rd", "rs1"), "load", "base"),
+    "LRR": Operands(("rs1", "rs2"), _RD, "load", "rs2"),
+    "SPI": Operands(("rs1", "rs2"), ("rs1",), "store", "base"),
+    "SPR": Operands(("rs1", "rs2", "rs3"), ("rs1",), "store", "base"),
+    "SRR": Operands(("rs1", "rs2", "rs3"), (), "store", "rs3"),
+    "AMO": Operands(("rs1", "rs2"), _RD, "amo"), "LR": Operands(("rs1",), _RD, "load"),
+    "CSR": Operands(("rs1",), _RD), "CSRI": Operands((), _RD), "N": Operands(), "FENCE": Operands(),
+    "HI": Operands(), "HR": Operands(("rs1",)), "HSI": Operands(), "HS": Operands(("rs1",)),
+    # RVC (decode puts rd/rs1 of the two-operand forms in both fields)
+    "CIW": Operands(("rs1",), _RD), "CL": Operands(("rs1",), _RD, "load"), "CS": Operands(("rs1", "rs2"), (), "store"),
+    "CN": Operands(), "CI": Operands(("rs1",), _RD), "CISH": Operands(("rs1",), _RD), "CJ": Operands(),
+    "C16SP": Operands(("rs1",), _RD), "CLUI": Operands((), _RD), "CBSH": Operands(("rs1",), _RD),
+    "CBI": Operands(("rs1",), _RD), "CA": Operands(("rs1", "rs2"), _RD), "CB": Operands(("rs1",)),
+    "CLWSP": Operands(("rs1",), _RD, "load"), "CSS": Operands(("rs1", "rs2"), (), "store"),
+    "CR1": Operands(("rs1",)), "CR": Operands(("rs1", "rs2"), _RD),
+}
+# Bytes a load or store moves, by mnemonic without the cv./c. prefix and sp suffix
+# (AMOs, lr.w, sc.w and cv.elw move a word).
+ACCESS_BYTES = {"lb": 1, "lbu": 1, "sb": 1, "lh": 2, "lhu": 2, "sh": 2, "lw": 4, "sw": 4}
+
+
+@dataclass(frozen=True)
 class Row:
     name: str
     mask: int
@@ -38,6 +84,8 @@ class Row:
     cost: str
     op: int = 0
     length: int = 4
+    operands: Operands = Operands()
+    size: int = 0           # bytes accessed (memory instructions)
 
 
 _rows: list[Row] = []
@@ -278,8 +326,38 @@ _c("c.mv", 0xF003, 0x8002, "CR")
 _c("c.add", 0xF003, 0x9002, "CR")
 _c("c.swsp", 0xE003, 0xC002, "CSS", "store")
 
+def _operands(name: str, fmt: str) -> Operands:
+    """The format's roles, with what single instructions do beyond them."""
+    o = FORMATS[fmt]
+    if name in _READ_RD:
+        o = Operands(o.reads + ("rd",), o.writes, o.mem, o.address)
+    if name in ("c.li",):
+        o = Operands((), o.writes)                        # rd = imm: the rs1 field is only rd
+    if name == "c.mv":
+        o = Operands(("rs2",), o.writes)
+    if name in ("c.jal", "c.jalr"):
+        o = Operands(o.reads, ("ra",))
+    if name == "cv.elw":
+        o = Operands(o.reads, o.writes, "load", "imm")
+    return o
+
+
+# Instructions that also read rD: accumulators and inserts into rD.
+_READ_RD = {"cv.mac", "cv.msu", "cv.insert", "cv.insertr", "cv.packhi.b", "cv.packlo.b"} | {
+    r.name for r in _rows if r.name.startswith(("cv.sdot", "cv.mac", "cv.insert.", "cv.shuffle2", "cv.cplxmul"))
+    or (r.name.startswith("cv.") and r.name.endswith("nr"))}
+
+
+def _size(name: str, mem: str) -> int:
+    if not mem:
+        return 0
+    base = name.removeprefix("cv.").removeprefix("c.").removesuffix("sp")
+    return ACCESS_BYTES.get(base, 4)
+
+
 ROWS: tuple[Row, ...] = tuple(
-    Row(r.name, r.mask, r.match, r.fmt, r.ext, r.cost, i + 1, r.length) for i, r in enumerate(_rows))
+    Row(r.name, r.mask, r.match, r.fmt, r.ext, r.cost, i + 1, r.length, _operands(r.name, r.fmt),
+        _size(r.name, _operands(r.name, r.fmt).mem)) for i, r in enumerate(_rows))
 del _rows
 
 

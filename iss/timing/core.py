@@ -41,17 +41,6 @@ SLOW_CSRS = {0x300, 0x341, 0x305, 0x342, 0xB00, 0xB02, 0xB80, 0xB82, 0x320, 0x7B
 SLOW_CSRS |= set(range(0xB03, 0xB20)) | set(range(0xB83, 0xBA0)) | set(range(0x323, 0x340))
 
 _LOADS = {"load", "amo"}
-_READS_RS2 = {"R", "B", "S", "AMO", "SPR", "SRR", "LRR", "BM2", "RRI5", "CA", "CR", "CS", "CSS"}
-_READS_RS1 = {"R", "R1", "RI5", "RRI5", "BM2", "I", "ISH", "L", "LPI", "LPR", "LRR", "S", "SPI", "SPR", "SRR",
-              "B", "BI", "JR", "AMO", "LR", "CSR", "HR", "HS", "SI6", "UI6",
-              "CA", "CB", "CBI", "CBSH", "CI", "CISH", "CL", "CR", "CR1", "CS", "C16SP", "CIW", "CLWSP", "CSS"}
-# Instructions that also read rD as a source (accumulators, inserts)
-_READS_RD = {"cv.mac", "cv.msu", "cv.insert", "cv.insertr"} | {r.name for r in ROWS if r.cost == "dot" and
-                                                                 r.name.startswith("cv.sdot")}
-_READS_RD |= {r.name for r in ROWS if r.name.startswith(("cv.mac", "cv.insert.", "cv.shuffle2", "cv.pack",
-                                                          "cv.cplxmul")) or r.name.endswith("nr")}
-
-
 @dataclass
 class CodeTiming:
     cost: np.ndarray        # uint32 per halfword: base cycles incl. static stalls (0 where no instruction starts)
@@ -67,12 +56,14 @@ def _row_info():
     cls = [""] * n
     fmt = [""] * n
     name = [""] * n
+    roles = [None] * n
     for r in ROWS:
-        cls[r.op], fmt[r.op], name[r.op] = r.cost, r.fmt, r.name
-    return cls, fmt, name
+        cls[r.op], fmt[r.op], name[r.op], roles[r.op] = r.cost, r.fmt, r.name, r.operands
+    return cls, fmt, name, roles
 
 
-_CLS, _FMT, _NAME = _row_info()
+# Per op: cost class, format, mnemonic, operand roles (iss/isa/table.py)
+_CLS, _FMT, _NAME, _ROLES = _row_info()
 
 
 def _op_info() -> np.ndarray:
@@ -113,35 +104,25 @@ def halfword_tables(table: np.ndarray, starts: np.ndarray, timing: "CodeTiming")
 
 
 def _reads(op: int, e) -> set[int]:
-    f, nm = _FMT[op], _NAME[op]
-    regs = set()
-    if f in _READS_RS1:
-        regs.add(int(e["rs1"]))
-    if f in _READS_RS2:
-        regs.add(int(e["rs2"]))
-    if nm in _READS_RD:
-        regs.add(int(e["rd"]))
-    if f in ("CR", "CA") or nm in ("c.addi", "c.slli", "c.srli", "c.srai", "c.andi"):
-        regs.add(int(e["rd"]))      # compressed two-operand forms read rd
+    """The registers the instruction reads (its operand roles), x0 aside."""
+    regs = {int(e[f]) for f in _ROLES[op].reads}
     regs.discard(0)
     return regs
 
 
 def _writes_load(op: int, e) -> int:
     """The register a load writes (0 if the instruction is not a load)."""
-    if _CLS[op] in _LOADS and _FMT[op] not in ("S", "SPI", "SPR", "SRR", "CS", "CSS"):
+    if _CLS[op] in _LOADS and _ROLES[op].mem != "store":
         return int(e["rd"])
     return 0
 
 
 def _writes(op: int, e) -> int:
-    f = _FMT[op]
-    if f in ("S", "SPI", "SPR", "SRR", "CS", "CSS", "B", "BI", "CB", "N", "FENCE", "HI", "HR", "HS", "HSI", "CJ",
-             "CN") and _NAME[op] not in ("c.jal",):
+    """The register the instruction's result goes to (0: none)."""
+    w = _ROLES[op].writes
+    if not w:
         return 0
-    if _NAME[op] == "c.jal":
-        return 1
-    return int(e["rd"])
+    return 1 if w[0] == "ra" else int(e[w[0]])
 
 
 def analyse(table: np.ndarray, starts: np.ndarray, base: int, raw: bytes) -> CodeTiming:

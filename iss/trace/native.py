@@ -33,40 +33,20 @@ TM_BASE, TM_RR, TM_IMM, TM_ACCESS, TM_STORE = 1, 2, 3, 4, 0x80
 BUF_RECORDS = 4096           # ISS_TRACE_BUF
 NO_WINDOW_END = (1 << 64) - 1
 
-# Formats whose `rd` field is not a written register.
-_NO_DEST = {"S", "CS", "CSS", "B", "CB", "BI", "HI", "HR", "HSI", "HS", "N", "CN", "FENCE", "CJ", "CR1"}
-_STD_ACCESS = {"L", "CL", "CLWSP", "S", "CS", "CSS", "LR", "AMO"}
+_MODE = {"base": TM_BASE, "rs2": TM_RR, "rs3": TM_RR, "imm": TM_IMM}
 
 
-def _size_of(name: str) -> int:
-    base = name.split(".")[-1] if name.startswith("cv.") else name
-    base = base.rstrip("u")
-    return {"lb": 1, "sb": 1, "lh": 2, "sh": 2}.get(base, 4)
-
-
-def _row_meta(row) -> tuple[int, int, str]:
-    """(register source: 'rd' | 'rs1' | 'ra' | '', mem bits, address form) for a row."""
-    f, n = row.fmt, row.name
-    dest = "" if f in _NO_DEST else "rd"
-    if n in ("c.jal", "c.jalr"):
-        dest = "ra"
-    if f in ("SPI", "SPR"):
-        dest = "rs1"              # post-increment stores write back the base register
-    mem = 0
-    form = ""
-    if n == "cv.elw":
-        mem, form = TM_IMM, "imm"
-    elif f in ("LPI", "LPR", "SPI", "SPR"):
-        mem, form = TM_BASE, "base"
-    elif f == "LRR":
-        mem, form = TM_RR, "rs2"
-    elif f == "SRR":
-        mem, form = TM_RR, "rs3"
-    if mem or f in _STD_ACCESS:
-        mem |= TM_ACCESS | (_size_of(n) << 4)
-        if f in ("S", "CS", "CSS", "SPI", "SPR", "SRR"):
+def _row_meta(row) -> tuple[str, int, str]:
+    """(register written: 'rd' | 'rs1' | 'ra' | '', mem bits, address form) of a
+    row, from its operand roles (iss/isa/table.py)."""
+    o = row.operands
+    dest = o.writes[0] if o.writes else ""
+    mem = _MODE.get(o.address, 0)
+    if o.mem:
+        mem |= TM_ACCESS | (row.size << 4)
+        if o.mem == "store":
             mem |= TM_STORE
-    return dest, mem, form
+    return dest, mem, o.address
 
 
 def build_meta(code) -> np.ndarray:
