@@ -7,6 +7,7 @@ per-instruction cost tables of the code (iss/timing/core.py).
 """
 from __future__ import annotations
 
+import bisect
 import ctypes
 import enum
 from typing import TYPE_CHECKING
@@ -333,6 +334,10 @@ class Hart:
         if reason == native.STOP_SLOW:
             self.pc = st.stop_pc
             return self._slow()
+        if reason == native.STOP_EXIT:
+            self.pc = st.stop_pc
+            self._code.add_exit(st.stop_info, self.cluster.harts)
+            return Stop.BUDGET
         if reason == native.STOP_CODE:
             # About to run rewritten code (stopped before its block was charged; a
             # block Unicorn cut short after a store into it is refunded from here).
@@ -751,9 +756,13 @@ class CodeImage:
         self.decode_table = isa.predecode_table(bytes(raw), lo).copy()
         self.table = self.decode_table[:n]
         self.csr_sites, self.system_sites = self._sites(0, n)
-        # Every halfword where no valid instruction starts: Unicorn would run some of
-        # these (c.fld, F/D instructions, RV64-only RVC, ...), the CV32E40P traps them.
-        self.illegal = [lo + 2 * int(i) for i in np.nonzero(self.table["op"] == 0)[0]]
+        # Every instruction start of the linear decode that is no valid instruction:
+        # Unicorn would run some of these (c.fld, F/D instructions, RV64-only RVC,
+        # ...), the CV32E40P traps them; they are the engines' exit addresses. Off
+        # the linear decode (a jump into the middle of an instruction) the block hook
+        # adds one when a block would reach it (add_exit): every exit costs each
+        # emu_start a lookup and invalidates the translations that hold it.
+        self.illegal = [lo + 2 * int(i) for i in np.nonzero(starts & (self.table["op"] == 0))[0]]
         t = self.timing = timing_core.analyse(self.table, starts, lo, raw)
         self.flags = t.flags
         self.info, self.cost_at = timing_core.halfword_tables(self.table, starts, t.cost)
@@ -766,6 +775,14 @@ class CodeImage:
         self.dirty_pages = np.zeros(((2 * n) >> native.CODE_PAGE_SHIFT) + 1, np.uint8)
         self.dirty = np.zeros(1, np.uint32)
         self.refreshes = 0           # how many times rewritten code was redecoded
+
+    def add_exit(self, addr: int, harts) -> None:
+        """An invalid encoding off the linear decode is about to be reached: make it
+        an exit address of every engine (see `illegal`)."""
+        if addr not in self.illegal:
+            bisect.insort(self.illegal, addr)
+            for h in harts:
+                h.uc.ctl_set_exits([0, *self.illegal])
 
     def _linear_decode(self, i: int, n: int) -> None:
         """starts[i:] from an instruction start i, up to n or beyond, where the
@@ -856,7 +873,7 @@ class CodeImage:
         d0 = max(a - 1, 0)
         old_csr = [x for x in self.csr_sites if lo + 2 * p <= x[0] < lo + 2 * r2]
         old_sys = [x for x in self.system_sites if lo + 2 * p <= x[0] < lo + 2 * r2]
-        old_ill = {x for x in self.illegal if lo + 2 * d0 <= x < lo + 2 * b}
+        old_ill = {x for x in self.illegal if lo + 2 * p <= x < lo + 2 * r2}
         old_div = [x for x in self.timing.div_sites if lo + 2 * p <= x[0] < lo + 2 * r2]
         # decode: [a - 1, b) (a 32-bit decode at a - 1 reads halfword a)
         self.decode_table[d0:b] = isa.predecode(bytes(self.raw[2 * d0:2 * b + 2]), lo + 2 * d0)[:b - d0]
@@ -878,7 +895,7 @@ class CodeImage:
         new_csr, new_sys = self._sites(p, r2)
         self.csr_sites[:] = sorted(set(self.csr_sites) - set(old_csr) | set(new_csr))
         self.system_sites[:] = sorted(set(self.system_sites) - set(old_sys) | set(new_sys))
-        new_ill = {lo + 2 * int(i) for i in np.nonzero(self.table["op"][d0:b] == 0)[0] + d0}
+        new_ill = {lo + 2 * int(i) for i in np.nonzero(starts[p:r2] & (self.table["op"][p:r2] == 0))[0] + p}
         if new_ill != old_ill:
             self.illegal[:] = sorted(set(self.illegal) - old_ill | new_ill)
         return (min(p, d0), max(r2, b), (old_csr, old_sys, old_ill, old_div), (new_csr, new_sys, new_ill, new_div))

@@ -102,7 +102,7 @@ class HartState(ctypes.Structure):
 
 # enum iss_stop
 (STOP_NONE, STOP_BUDGET, STOP_ILLEGAL, STOP_ECALL, STOP_EBREAK, STOP_SLOW, STOP_TRAP, STOP_FAULT,
- STOP_CODE) = range(9)
+ STOP_CODE, STOP_EXIT) = range(10)
 CODE_PAGE_SHIFT = 12     # ISS_CODE_PAGE_SHIFT
 
 
