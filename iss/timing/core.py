@@ -6,10 +6,12 @@ per-halfword tables the native block hook sums:
 - base cycles of each instruction (from the decode table's cost class: ALU and
   mul 1, mulh 5, div/rem 3 before the operand-dependent part, jumps 2, cv.elw 4,
   the counter and status CSRs 4, others 1);
-- the load-use stall (+1 when the next instruction reads a loaded register) and
-  the jalr stall (+1 when jalr reads the result of the instruction before it):
-  both follow from two consecutive instructions, which always run back to back
-  (a load or an ALU instruction never jumps);
+- the load-use stall (+1 when the next instruction reads a loaded register, or
+  writes it from EX before the load writes it in WB) and the jalr stall (+1
+  when jalr reads a register the instruction before it writes): both follow
+  from two consecutive instructions, which always run back to back (a load or
+  an ALU instruction never jumps). Which registers an instruction reads and
+  writes comes from the decode table's operand roles (iss/isa/table.py);
 - flags the block hook reads at run time to add what depends on the path taken:
   a taken branch (+2; +1 more to a non-word-aligned 32-bit target) and a jump to
   a non-word-aligned 32-bit target (+1).
@@ -40,16 +42,9 @@ K_LOAD, K_STORE, K_JUMP, K_BRANCH, K_RVC = 1, 2, 4, 8, 16
 SLOW_CSRS = {0x300, 0x341, 0x305, 0x342, 0xB00, 0xB02, 0xB80, 0xB82, 0x320, 0x7B0, 0x7B1, 0x7B2, 0x7B3}
 SLOW_CSRS |= set(range(0xB03, 0xB20)) | set(range(0xB83, 0xBA0)) | set(range(0x323, 0x340))
 
-_LOADS = {"load", "amo"}
-_READS_RS2 = {"R", "B", "S", "AMO", "SPR", "SRR", "LRR", "BM2", "RRI5", "CA", "CR", "CS", "CSS"}
-_READS_RS1 = {"R", "R1", "RI5", "RRI5", "BM2", "I", "ISH", "L", "LPI", "LPR", "LRR", "S", "SPI", "SPR", "SRR",
-              "B", "BI", "JR", "AMO", "LR", "CSR", "HR", "HS", "SI6", "UI6",
-              "CA", "CB", "CBI", "CBSH", "CI", "CISH", "CL", "CR", "CR1", "CS", "C16SP", "CIW", "CLWSP", "CSS"}
-# Instructions that also read rD as a source (accumulators, inserts)
-_READS_RD = {"cv.mac", "cv.msu", "cv.insert", "cv.insertr"} | {r.name for r in ROWS if r.cost == "dot" and
-                                                                 r.name.startswith("cv.sdot")}
-_READS_RD |= {r.name for r in ROWS if r.name.startswith(("cv.mac", "cv.insert.", "cv.shuffle2", "cv.pack",
-                                                          "cv.cplxmul")) or r.name.endswith("nr")}
+# Register operand fields of a predecoded instruction (iss/isa/decode.py), in the
+# order of the per-op role tables below.
+_FIELDS = ("rd", "rs1", "rs2", "rs3")
 
 
 @dataclass
@@ -62,17 +57,10 @@ class CodeTiming:
     kind: np.ndarray        # uint8 per halfword: K_LOAD | K_STORE | K_JUMP | K_BRANCH | K_RVC
 
 
-def _row_info():
-    n = len(ROWS) + 1
-    cls = [""] * n
-    fmt = [""] * n
-    name = [""] * n
-    for r in ROWS:
-        cls[r.op], fmt[r.op], name[r.op] = r.cost, r.fmt, r.name
-    return cls, fmt, name
-
-
-_CLS, _FMT, _NAME = _row_info()
+# Cost class per op id ("" for op 0, no instruction)
+_CLS = [""] * (len(ROWS) + 1)
+for _r in ROWS:
+    _CLS[_r.op] = _r.cost
 
 
 def _op_info() -> np.ndarray:
@@ -112,75 +100,43 @@ def halfword_tables(table: np.ndarray, starts: np.ndarray, cost: np.ndarray) -> 
     return info, np.minimum(cost, 255).astype(np.uint8)
 
 
-def _reads(op: int, e) -> set[int]:
-    f, nm = _FMT[op], _NAME[op]
-    regs = set()
-    if f in _READS_RS1:
-        regs.add(int(e["rs1"]))
-    if f in _READS_RS2:
-        regs.add(int(e["rs2"]))
-    if nm in _READS_RD:
-        regs.add(int(e["rd"]))
-    if f in ("CR", "CA") or nm in ("c.addi", "c.slli", "c.srli", "c.srai", "c.andi"):
-        regs.add(int(e["rd"]))      # compressed two-operand forms read rd
-    regs.discard(0)
-    return regs
-
-
-def _writes_load(op: int, e) -> int:
-    """The register a load writes (0 if the instruction is not a load)."""
-    if _CLS[op] in _LOADS and _FMT[op] not in ("S", "SPI", "SPR", "SRR", "CS", "CSS"):
-        return int(e["rd"])
-    return 0
-
-
-def _writes(op: int, e) -> int:
-    f = _FMT[op]
-    if f in ("S", "SPI", "SPR", "SRR", "CS", "CSS", "B", "BI", "CB", "N", "FENCE", "HI", "HR", "HS", "HSI", "CJ",
-             "CN") and _NAME[op] not in ("c.jal",):
-        return 0
-    if _NAME[op] == "c.jal":
-        return 1
-    return int(e["rd"])
-
-
 def _op_tables():
-    """Per op id (numpy lookups for analyse): what the loop over instructions needs."""
+    """Per op id (numpy lookups for analyse), the register dependencies derived
+    from the decode table's operand roles (iss/isa/table.py: Row.operands)."""
     n = len(ROWS) + 1
     kind = np.zeros(n, np.uint8)
-    reads = np.zeros((3, n), bool)        # reads rs1, rs2, rd
-    writes = np.zeros(n, np.uint8)        # 0: nothing, 1: x1 (c.jal), 2: rd
-    load_dest = np.zeros(n, bool)         # a load: writes rd from memory
+    reads = np.zeros((len(_FIELDS), n), bool)      # reads the register in that field
+    writes = np.zeros((len(_FIELDS), n), bool)     # writes the register in that field
+    ex_writes = np.zeros((len(_FIELDS), n), bool)  # ... from EX (ALU port): all but a load's rd
+    writes_ra = np.zeros(n, bool)         # writes x1 from EX (c.jal, c.jalr)
+    load_dest = np.zeros(n, bool)         # writes rd from memory, in WB
     csr = np.zeros(n, bool)
     div = np.zeros(n, bool)
     branch = np.zeros(n, bool)            # ends with END_BRANCH
     jump = np.zeros(n, bool)
     jalr = np.zeros(n, bool)              # a jump through a register (reads rs1)
-    for op in range(1, n):
-        cl, f, nm = _CLS[op], _FMT[op], _NAME[op]
+    for r in ROWS:
+        op, cl, f, nm, o = r.op, r.cost, r.fmt, r.name, r.operands
         kind[op] = ((K_LOAD if cl in ("load", "elw") or (cl == "amo" and nm != "sc.w") else 0)
                     | (K_STORE if cl == "store" or (cl == "amo" and nm != "lr.w") else 0)
                     | (K_JUMP if cl == "jump" else 0) | (K_BRANCH if cl == "branch" else 0))
-        reads[0, op] = f in _READS_RS1
-        reads[1, op] = f in _READS_RS2
-        reads[2, op] = nm in _READS_RD or f in ("CR", "CA") or nm in ("c.addi", "c.slli", "c.srli", "c.srai",
-                                                                     "c.andi")
-        if nm == "c.jal":
-            writes[op] = 1
-        elif f not in ("S", "SPI", "SPR", "SRR", "CS", "CSS", "B", "BI", "CB", "N", "FENCE", "HI", "HR", "HS",
-                       "HSI", "CJ", "CN"):
-            writes[op] = 2
-        load_dest[op] = cl in _LOADS and f not in ("S", "SPI", "SPR", "SRR", "CS", "CSS")
+        # cv.elw's 4 cycles (the manual's table) are its whole cost: no load-use on top.
+        load_dest[op] = o.mem in ("load", "amo") and cl != "elw"
+        for i, field in enumerate(_FIELDS):
+            reads[i, op] = field in o.reads
+            writes[i, op] = field in o.writes
+            ex_writes[i, op] = field in o.writes and not (field == "rd" and o.mem in ("load", "amo"))
+        writes_ra[op] = "ra" in o.writes
         csr[op] = f in ("CSR", "CSRI")
         div[op] = cl == "div"
         branch[op] = cl == "branch" and f in ("B", "CB")
         jump[op] = cl == "jump"
         jalr[op] = f in ("JR", "CR1")
-    return kind, reads, writes, load_dest, csr, div, branch, jump, jalr
+    return kind, reads, writes, ex_writes, writes_ra, load_dest, csr, div, branch, jump, jalr
 
 
-(_OP_KIND, _OP_READS, _OP_WRITES, _OP_LOAD_DEST, _OP_CSR, _OP_DIV, _OP_BRANCH, _OP_JUMP,
- _OP_JALR) = _op_tables()
+(_OP_KIND, _OP_READS, _OP_WRITES, _OP_EX_WRITES, _OP_WRITES_RA, _OP_LOAD_DEST, _OP_CSR, _OP_DIV, _OP_BRANCH,
+ _OP_JUMP, _OP_JALR) = _op_tables()
 _SLOW_CSR = np.zeros(4096, bool)
 _SLOW_CSR[sorted(SLOW_CSRS)] = True
 
@@ -217,22 +173,26 @@ def analyse(table: np.ndarray, starts: np.ndarray, base: int, raw: bytes) -> Cod
     jumps = _OP_JUMP[op] & inside
     flags[end[jumps]] |= END_JUMP
     jump[idx[jumps]] = 1                 # jumps take 2 cycles: one beyond issue
-    # The register the instruction before each one wrote (0 after an invalid word).
-    written = np.where(_OP_WRITES[op] == 2, rd, np.where(_OP_WRITES[op] == 1, 1, 0)).astype(np.uint8)
-    prev_written = np.zeros(len(idx), np.uint8)
-    prev_written[1:] = written[:-1]
-    jalr_stall = jumps & _OP_JALR[op] & (prev_written != 0) & (prev_written == rs1)
-    c += jalr_stall                      # jalr reads the result of the instruction just before
-    jump[idx] += jalr_stall.astype(np.uint8)
-    # Load-use: a load whose destination the next instruction reads.
-    ld = np.where(_OP_LOAD_DEST[op], rd, 0)
-    nop = np.zeros(len(idx), np.intp)
+    # Each instruction's register fields (rd, rs1, rs2, rs3) and those of the next one.
+    m = len(idx)
+    regs = np.stack([e[f] for f in _FIELDS])
+    nop = np.zeros(m, np.intp)
     nop[:-1] = op[1:]
-    nxt = np.zeros((3, len(idx)), np.uint8)
-    nxt[0, :-1], nxt[1, :-1], nxt[2, :-1] = rs1[1:], rs2[1:], rd[1:]
-    reads_ld = ((_OP_READS[0][nop] & (nxt[0] == ld)) | (_OP_READS[1][nop] & (nxt[1] == ld))
-                | (_OP_READS[2][nop] & (nxt[2] == ld)))
-    stall = (ld != 0) & (nop != 0) & reads_ld
+    nxt = np.zeros_like(regs)
+    nxt[:, :-1] = regs[:, 1:]
+    # jalr reads the result of the instruction just before (any register it writes).
+    prev_writes = np.zeros(m, bool)
+    prev_writes[1:] = ((_OP_WRITES[:, op[:-1]] & (regs[:, :-1] == rs1[1:]) & (rs1[1:] != 0)).any(axis=0)
+                       | (_OP_WRITES_RA[op[:-1]] & (rs1[1:] == 1)))
+    jalr_stall = jumps & _OP_JALR[op] & prev_writes
+    c += jalr_stall
+    jump[idx] += jalr_stall.astype(np.uint8)
+    # Load-use: a load whose destination the next instruction reads (any register
+    # operand, a store's data and offset registers included), or writes from EX
+    # before the load's write in WB (the RTL's controller stalls that too).
+    ld = np.where(_OP_LOAD_DEST[op], rd, 0)
+    uses = ((_OP_READS[:, nop] | _OP_EX_WRITES[:, nop]) & (nxt == ld)).any(axis=0) | (_OP_WRITES_RA[nop] & (ld == 1))
+    stall = (ld != 0) & (nop != 0) & uses
     c += stall
     load_use[idx] = stall
     cost[idx] = np.where(valid, c, 1)    # not an instruction (data in text): charged 1 if ever run
