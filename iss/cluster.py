@@ -312,7 +312,7 @@ class Cluster:
 
     def profile_data(self) -> list[dict]:
         """Per hart: cycles, instructions, stall and sleep cycles by kind, and per
-        instruction (per halfword of the code image from `code_base`) how often it
+        instruction (per halfword of the code image, at the addresses `pcs`) how often it
         ran (`exec_count`) and the cycles spent in it (`cycles_at`, stalls included)."""
         out = []
         code = self.code
@@ -341,7 +341,7 @@ class Cluster:
                 "sleep_cycles": int(h.sleep_cycles),
                 "tcdm_accesses": int(st.tcdm_accesses),
                 "l2_accesses": int(st.l2_accesses),
-                "code_base": code.base,
+                "pcs": code.pcs,
                 "exec_count": count.astype(np.uint32),
                 "cycles_at": (count * static + h.stall_at[:-1]).astype(np.uint64),
             })

@@ -204,7 +204,7 @@ def profile_window(before: list[dict], after: list[dict], cores: int, nap: list[
         b, a = before[i], after[i]
         d = dict(a)
         for k, v in a.items():
-            if isinstance(v, (int, np.integer)) and k not in ("hart", "code_base"):
+            if isinstance(v, (int, np.integer)) and k != "hart":
                 d[k] = int(v) - int(b.get(k, 0))
             elif isinstance(v, dict):
                 d[k] = {kk: int(vv) - int(b[k].get(kk, 0)) for kk, vv in v.items()}

@@ -111,8 +111,7 @@ class Hart:
             raise RuntimeError("iss.native.HartState does not match struct iss_hart")
         st.hartid = hart_id
         st.budget = 0
-        st.code_base = code.base
-        st.code_halfwords = code.halfwords
+        code.fill(st.code)
         st.insn_prefix = code.insn_prefix.ctypes.data
         st.cycle_prefix = code.cycle_prefix.ctypes.data
         st.tcdm, st.tcdm_base, st.tcdm_size = mem.tcdm.ctypes.data, mem.tcdm_base, mem.tcdm.size
@@ -144,11 +143,10 @@ class Hart:
         # know, and stops with a reason for everything else it cannot handle. It
         # runs up to CHAIN_LIMIT consecutive CORE-V instructions per trap (an
         # instruction tracer sets 0: it must see each one through its hook).
-        self.isa = isa.attach(uc, ctypes.addressof(st), code.raw, code.base, code.decode_table)
+        self.isa = isa.attach(uc, ctypes.addressof(st), code)
         st.chain_limit = CHAIN_LIMIT
         # Stores to code are watched (CodeImage.refresh).
-        st.code_exec, st.code_dirty_pages = code.exec_bits.ctypes.data, code.dirty_pages.ctypes.data
-        st.code_dirty = code.dirty.ctypes.data
+        st.code_dirty_pages, st.code_dirty = code.dirty_pages.ctypes.data, code.dirty.ctypes.data
         # Execution stops before any encoding that is not a valid instruction (an
         # exit address; 0 is the `until` of emu_start, never executed).
         uc.ctl_exits_enabled(True)
@@ -726,101 +724,113 @@ class CodeImage:
     the native block hook charges from (iss/timing/core.py) and the CSR sites to
     emulate. Shared by every hart.
 
-    Self-modifying code: every store to an executable byte, by any hart (standard
-    or CORE-V) or by the DMA (`written`), marks its page dirty; the first block a
-    hart is about to run on a dirty page stops it (native.STOP_CODE) and `refresh`
-    redoes the tables of the dirty pages in place (decode, linear decode, costs,
-    prefix sums, sites, illegal encodings) and every hart's translations and
-    hooks there. fence.i ends a translated block, so code patched before it is
-    seen by the next instruction."""
+    One region per executable segment (segments that touch or overlap are one
+    region): code in L2 and code in the TCDM (.l1.text) are 192 MiB apart, and
+    nothing is decoded in between. The regions' tables lie end to end, each
+    followed by one slot for its end (a block ending on the region's last
+    instruction); `pcs` gives the address of every slot, `index` the slot of
+    an address, and `regions` (base, halfwords, offset) places them for the
+    native side (native.CodeMap).
+
+    Self-modifying code: every store to the code, by any hart (standard or
+    CORE-V) or by the DMA (`written`), marks its page of slots dirty; the first
+    block a hart is about to run on a dirty page stops it (native.STOP_CODE) and
+    `refresh` redoes the tables of the dirty pages in place (decode, linear
+    decode, costs, prefix sums, sites, illegal encodings) and every hart's
+    translations and hooks there. fence.i ends a translated block, so code
+    patched before it is seen by the next instruction."""
 
     def __init__(self, program):
-        lo, hi = program.code_range()
-        self.base = lo
-        self.halfwords = (hi - lo + 1) // 2
-        raw = bytearray(self.halfwords * 2 + 2)
+        spans = []
+        for seg in sorted((s for s in program.segments if s.executable), key=lambda s: s.vaddr):
+            lo, hi = seg.vaddr & ~1, seg.vaddr + seg.memsz
+            if spans and lo <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], hi)
+            else:
+                spans.append([lo, hi])
+        if not spans:
+            program.code_range()          # the error for a program without code
+        if len(spans) > native.CODE_REGIONS:
+            raise SimulationError(f"{program.path}: {len(spans)} separate executable segments, the simulator "
+                                  f"takes at most {native.CODE_REGIONS}")
+        self.regions = []
+        self.csr_sites = []
+        self.system_sites = []     # (pc, word) of mret, ebreak, c.ebreak
+        raws, tables, starts_all, timings, pcs = [], [], [], [], []
+        offset = 0
+        for lo, hi in spans:
+            n = (hi - lo + 1) // 2
+            raw = bytearray(2 * n + 2)
+            for seg in program.segments:
+                if seg.executable and lo <= seg.vaddr < hi:
+                    raw[seg.vaddr - lo: seg.vaddr - lo + len(seg.data)] = seg.data
+            raw = bytes(raw)
+            half = np.frombuffer(raw, dtype="<u2")[:n]
+            starts = isa.linear_starts(half)
+            csr, system = self._sites_of(half, starts, lo)
+            self.csr_sites += csr
+            self.system_sites += system
+            table = isa.predecode_table(raw, lo)[:n]
+            timings.append(timing_core.analyse(table, starts, lo, raw))
+            # per region: its n halfwords and the slot for its end
+            raws.append(raw[:2 * n + 2])
+            tables.append(np.concatenate([table, np.zeros(1, table.dtype)]))
+            starts_all.append(np.concatenate([starts, [False]]))
+            pcs.append(lo + 2 * np.arange(n + 1, dtype=np.int64))
+            self.regions.append((lo, n, offset))
+            offset += n + 1
+        self.halfwords = offset - 1 if offset else 0     # slots, less the last region's end
         n = self.halfwords
-        executable = np.zeros(n + 1, dtype=bool)
-        self.segments = []           # [start, end) of each executable segment
-        for seg in program.segments:
-            if seg.executable:
-                raw[seg.vaddr - lo: seg.vaddr - lo + len(seg.data)] = seg.data
-                self.segments.append((seg.vaddr, seg.vaddr + seg.memsz))
-                executable[(seg.vaddr - lo) >> 1:(seg.vaddr + seg.memsz - lo + 1) >> 1] = True
-        self.raw = raw
-        # Linear decode of instruction starts: 32-bit instructions have low bits 11.
-        self.starts = starts = np.zeros(n, dtype=bool)
-        self._linear_decode(0, n)
-        # The decode table (n + 1 rows, the CORE-V executor reads one past the end):
-        # a copy of its own, since rewritten code is redecoded in place.
-        self.decode_table = isa.predecode_table(bytes(raw), lo).copy()
-        self.table = self.decode_table[:n]
-        self.csr_sites, self.system_sites = self._sites(0, n)
+        # (raw, table and the rest are this image's own: rewritten code is redone in place)
+        self.raw = bytearray(b"".join(raws))
+        self.pcs = np.concatenate(pcs).astype(np.uint32) if pcs else np.zeros(1, np.uint32)
+        self.table = np.concatenate(tables)[:n] if tables else np.zeros(0, isa.PREDECODE_DTYPE)
+        starts = np.concatenate(starts_all)[:n]
+        self.starts = starts
         # Every halfword where no valid instruction starts: Unicorn would run some of
         # these (c.fld, F/D instructions, RV64-only RVC, ...), the CV32E40P traps them.
-        self.illegal = [lo + 2 * int(i) for i in np.nonzero(self.table["op"] == 0)[0]]
-        t = self.timing = timing_core.analyse(self.table, starts, lo, raw)
+        # (The regions' end slots are not code.)
+        real = np.ones(n, bool)
+        real[[o + h for _, h, o in self.regions[:-1]]] = False
+        self.illegal = self.pcs[:n][(self.table["op"] == 0) & real].tolist()
+        t = self.timing = timing_core.CodeTiming.concatenate(timings, n)
         self.flags = t.flags
         self.info, self.cost_at = timing_core.halfword_tables(self.table, starts, t.cost)
         self.insn_prefix = np.zeros(n + 1, dtype=np.uint32)
         self.cycle_prefix = np.zeros(n + 1, dtype=np.uint32)
         np.cumsum(starts, out=self.insn_prefix[1:])
         np.cumsum(t.cost, out=self.cycle_prefix[1:])
-        # Watching for rewritten code (struct iss_hart.code_exec, code_dirty_pages, code_dirty).
-        self.exec_bits = np.packbits(executable, bitorder="little")
-        self.dirty_pages = np.zeros(((2 * n) >> native.CODE_PAGE_SHIFT) + 1, np.uint8)
+        # Watching for rewritten code (struct iss_hart.code_dirty_pages, code_dirty).
+        self.dirty_pages = np.zeros((offset >> native.CODE_PAGE_SLOTS_SHIFT) + 1, np.uint8)
         self.dirty = np.zeros(1, np.uint32)
         self.refreshes = 0           # how many times rewritten code was redecoded
 
-    def _linear_decode(self, i: int, n: int) -> None:
-        """starts[i:] from an instruction start i, up to n or beyond, where the
-        decode meets an old start again (the rest is unchanged)."""
-        half = np.frombuffer(self.raw, dtype="<u2")
-        starts = self.starts
-        end = len(starts)
-        while i < end:
-            if i >= n and starts[i]:
-                break
-            starts[i] = True
-            step = 2 if half[i] & 3 == 3 else 1
-            if step == 2 and i + 1 < end:
-                starts[i + 1] = False
-            i += step
-        self._resync = min(i, end)
-
-    def _sites(self, a: int, b: int) -> tuple[list, list]:
-        """(csr_sites, system_sites) of the instructions starting in [a, b):
-        (pc, csr, word) of each CSR instruction, (pc, word) of mret, ebreak, c.ebreak."""
-        csr, system = [], []
-        lo, raw = self.base, self.raw
-        for i in np.nonzero(self.starts[a:b])[0] + a:
-            i = int(i)
-            word = int.from_bytes(raw[2 * i:2 * i + 4], "little")
-            if word & 3 == 3:
-                if word & 0x7F == 0x73 and (word >> 12) & 7 not in (0, 4):
-                    csr.append((lo + 2 * i, word >> 20, word))
-                elif word in (MRET, EBREAK):
-                    system.append((lo + 2 * i, word))
-            elif word & 0xFFFF == C_EBREAK:
-                system.append((lo + 2 * i, C_EBREAK))
-        return csr, system
+    @staticmethod
+    def _sites_of(half: np.ndarray, starts: np.ndarray, lo: int) -> tuple[list, list]:
+        """(csr_sites, system_sites) of the instructions of `half` (at `lo`):
+        (pc, csr, word) of each CSR access Python emulates, (pc, word) of mret,
+        ebreak, c.ebreak."""
+        n = len(half)
+        idx = np.nonzero(starts[:n])[0]
+        h = half[idx].astype(np.int64)
+        upper = np.where(idx + 1 < n, half[np.minimum(idx + 1, n - 1)].astype(np.int64), 0)
+        word = np.where((h & 3) == 3, h | (upper << 16), h)
+        is32 = (h & 3) == 3
+        csr = is32 & ((word & 0x7F) == 0x73) & ~np.isin((word >> 12) & 7, (0, 4))
+        system = (is32 & ~csr & np.isin(word, (MRET, EBREAK))) | (~is32 & (h == C_EBREAK))
+        return ([(lo + 2 * i, w >> 20, w) for i, w in zip(idx[csr].tolist(), word[csr].tolist())],
+                [(lo + 2 * i, w) for i, w in zip(idx[system].tolist(), word[system].tolist())])
 
     # -- rewritten code ----------------------------------------------------------
     def written(self, addr: int, size: int) -> None:
         """Bytes [addr, addr + size) were written other than by a hart's store (the
-        DMA): mark the pages of the executable bytes among them dirty."""
-        lo = max(addr, self.base) - self.base
-        hi = min(addr + size, self.base + 2 * self.halfwords) - self.base
-        if lo >= hi:
-            return
-        h0, h1 = lo >> 1, (hi + 1) >> 1                 # halfwords
-        bits = np.unpackbits(self.exec_bits[h0 >> 3:(h1 >> 3) + 1], bitorder="little")
-        k = h0 & 7
-        hit = np.nonzero(bits[k:k + h1 - h0])[0]
-        if len(hit):
-            pages = ((hit + h0) * 2) >> native.CODE_PAGE_SHIFT
-            self.dirty_pages[np.unique(pages)] = 1
-            self.dirty[0] = 1
+        DMA): mark the pages of the code among them dirty."""
+        for base, n, o in self.regions:
+            lo, hi = max(addr, base), min(addr + size, base + 2 * n)
+            if lo < hi:
+                s0, s1 = o + ((lo - base) >> 1), o + ((hi - 1 - base) >> 1)
+                self.dirty_pages[s0 >> native.CODE_PAGE_SLOTS_SHIFT:(s1 >> native.CODE_PAGE_SLOTS_SHIFT) + 1] = 1
+                self.dirty[0] = 1
 
     def refresh(self, memory, harts) -> None:
         """Redecode the dirty pages from memory (see the class docstring)."""
@@ -830,74 +840,124 @@ class CodeImage:
         if not len(pages):
             return
         self.refreshes += 1
-        page_hw = 1 << (native.CODE_PAGE_SHIFT - 1)
-        runs = np.split(pages, np.nonzero(np.diff(pages) != 1)[0] + 1)
-        for run in runs:
-            a = int(run[0]) * page_hw
-            b = min((int(run[-1]) + 1) * page_hw, self.halfwords)
-            lo_hw, hi_hw, removed, added = self._redecode(memory, a, b)
-            illegal_changed = removed[2] != added[2]
-            for h in harts:
-                h.code_changed(self.base + 2 * lo_hw, self.base + 2 * hi_hw, removed, added, illegal_changed)
+        page = 1 << native.CODE_PAGE_SLOTS_SHIFT
+        for run in np.split(pages, np.nonzero(np.diff(pages) != 1)[0] + 1):
+            s0, s1 = int(run[0]) * page, (int(run[-1]) + 1) * page
+            for region in self.regions:
+                base, n, o = region
+                a, b = max(s0, o) - o, min(s1, o + n) - o
+                if a < b:
+                    lo_hw, hi_hw, removed, added = self._redecode(memory, region, a, b)
+                    illegal_changed = removed[2] != added[2]
+                    for h in harts:
+                        h.code_changed(base + 2 * lo_hw, base + 2 * hi_hw, removed, added, illegal_changed)
 
-    def _redecode(self, memory, a: int, b: int):
-        """Redo every table over halfwords [a, b) rewritten in memory; returns the
-        range whose tables changed and the sites there before and after."""
-        n, lo = self.halfwords, self.base
-        for s, e in self.segments:
-            x, y = max(s, lo + 2 * a), min(e, lo + 2 * b)
-            if x < y:
-                self.raw[x - lo:y - lo] = memory.read(x, y - x)
-        starts = self.starts
+    def _linear_decode(self, region, i: int, stop: int) -> int:
+        """The region's starts from its instruction start i (local), up to `stop`
+        or beyond, where the decode meets an old start again (the rest is
+        unchanged); returns where it stopped."""
+        _, n, o = region
+        half = np.frombuffer(self.raw, dtype="<u2")[o:o + n]
+        starts = self.starts[o:o + n]
+        while i < n:
+            if i >= stop and starts[i]:
+                break
+            starts[i] = True
+            step = 2 if half[i] & 3 == 3 else 1
+            if step == 2 and i + 1 < n:
+                starts[i + 1] = False
+            i += step
+        return min(i, n)
+
+    def _redecode(self, memory, region, a: int, b: int):
+        """Redo every table over the region's halfwords [a, b) (local) rewritten in
+        memory; returns the local range whose tables changed and the sites there
+        before and after."""
+        lo, n, o = region
+        raw = self.raw
+        raw[2 * (o + a):2 * (o + b)] = memory.read(lo + 2 * a, 2 * (b - a))
+        starts = self.starts[o:o + n]
+        half = np.frombuffer(raw, dtype="<u2")[o:o + n + 1]
         old = np.nonzero(starts[:max(a - 1, 0) + 1])[0]
         p0 = int(old[-1]) if len(old) else 0               # an instruction start before the change
         before = np.nonzero(starts[:p0])[0]
         p = int(before[-1]) if len(before) else p0          # its predecessor: its load-use stall may change
         pp = int(before[-2]) if len(before) > 1 else p      # what p's jalr rule reads
-        self._linear_decode(p0, b)
-        r = self._resync                                    # the old starts hold from here on
-        r2 = min(r + (2 if r < n and self.raw[2 * r] & 3 == 3 else 1), n) if r < n else n
-        we = min(r2 + (2 if r2 < n and self.raw[2 * r2] & 3 == 3 else 1), n) if r2 < n else n
+        r = self._linear_decode(region, p0, b)              # the old starts hold from here on
+
+        def after(i):                                       # the instruction start after the one at i
+            return min(i + (2 if half[i] & 3 == 3 else 1), n) if i < n else n
+        r2 = after(r)
+        we = after(r2)
         d0 = max(a - 1, 0)
-        old_csr = [x for x in self.csr_sites if lo + 2 * p <= x[0] < lo + 2 * r2]
-        old_sys = [x for x in self.system_sites if lo + 2 * p <= x[0] < lo + 2 * r2]
-        old_ill = {x for x in self.illegal if lo + 2 * d0 <= x < lo + 2 * b}
-        old_div = [x for x in self.timing.div_sites if lo + 2 * p <= x[0] < lo + 2 * r2]
+        pc_of = lambda i: lo + 2 * i                        # noqa: E731
+        old_csr = [x for x in self.csr_sites if pc_of(p) <= x[0] < pc_of(r2)]
+        old_sys = [x for x in self.system_sites if pc_of(p) <= x[0] < pc_of(r2)]
+        old_ill = {x for x in self.illegal if pc_of(d0) <= x < pc_of(b)}
+        old_div = [x for x in self.timing.div_sites if pc_of(p) <= x[0] < pc_of(r2)]
         # decode: [a - 1, b) (a 32-bit decode at a - 1 reads halfword a)
-        self.decode_table[d0:b] = isa.predecode(bytes(self.raw[2 * d0:2 * b + 2]), lo + 2 * d0)[:b - d0]
+        self.table[o + d0:o + b] = isa.predecode(bytes(raw[2 * (o + d0):2 * (o + b) + 2]), pc_of(d0))[:b - d0]
         # timing: analysed over [pp, we), kept over [p, r2)
-        t = timing_core.analyse(self.table[pp:we], starts[pp:we], lo + 2 * pp, self.raw[2 * pp:2 * we + 2])
+        t = timing_core.analyse(self.table[o + pp:o + we], starts[pp:we], pc_of(pp),
+                                bytes(raw[2 * (o + pp):2 * (o + we) + 2]))
         k0, k1 = p - pp, r2 - pp
         tm = self.timing
         for name in ("cost", "load_use", "jump", "kind"):
-            getattr(tm, name)[p:r2] = getattr(t, name)[k0:k1]
-        tm.flags[p:r2 + 1] = t.flags[k0:k1 + 1]
-        new_div = [x for x in t.div_sites if lo + 2 * p <= x[0] < lo + 2 * r2]
+            getattr(tm, name)[o + p:o + r2] = getattr(t, name)[k0:k1]
+        tm.flags[o + p:o + r2 + 1] = t.flags[k0:k1 + 1]
+        new_div = [x for x in t.div_sites if pc_of(p) <= x[0] < pc_of(r2)]
         tm.div_sites[:] = [x for x in tm.div_sites if x not in old_div] + new_div
-        info, cost_at = timing_core.halfword_tables(self.table[p:r2], starts[p:r2], tm.cost[p:r2])
-        self.info[p:r2], self.cost_at[p:r2] = info[:r2 - p], cost_at[:r2 - p]
-        np.cumsum(starts[p:], out=self.insn_prefix[p + 1:])
-        self.insn_prefix[p + 1:] += self.insn_prefix[p]
-        np.cumsum(tm.cost[p:], out=self.cycle_prefix[p + 1:])
-        self.cycle_prefix[p + 1:] += self.cycle_prefix[p]
-        new_csr, new_sys = self._sites(p, r2)
+        info, cost_at = timing_core.halfword_tables(self.table[o + p:o + r2], starts[p:r2], tm.cost[o + p:o + r2])
+        self.info[o + p:o + r2], self.cost_at[o + p:o + r2] = info[:r2 - p], cost_at[:r2 - p]
+        g = o + p                                           # prefix sums: from here to the last region's end
+        np.cumsum(self.starts[g:], out=self.insn_prefix[g + 1:])
+        self.insn_prefix[g + 1:] += self.insn_prefix[g]
+        np.cumsum(tm.cost[g:], out=self.cycle_prefix[g + 1:])
+        self.cycle_prefix[g + 1:] += self.cycle_prefix[g]
+        new_csr, new_sys = self._sites_of(half[p:r2], starts[p:r2], pc_of(p))
         self.csr_sites[:] = sorted(set(self.csr_sites) - set(old_csr) | set(new_csr))
         self.system_sites[:] = sorted(set(self.system_sites) - set(old_sys) | set(new_sys))
-        new_ill = {lo + 2 * int(i) for i in np.nonzero(self.table["op"][d0:b] == 0)[0] + d0}
+        new_ill = {pc_of(int(i)) for i in np.nonzero(self.table["op"][o + d0:o + b] == 0)[0] + d0}
         if new_ill != old_ill:
             self.illegal[:] = sorted(set(self.illegal) - old_ill | new_ill)
         return (min(p, d0), max(r2, b), (old_csr, old_sys, old_ill, old_div), (new_csr, new_sys, new_ill, new_div))
 
+    @property
+    def span(self) -> tuple[int, int]:
+        """[first, last] address of the code (gaps between regions included)."""
+        base, n, _ = self.regions[-1]
+        return self.regions[0][0], base + 2 * n - 1
+
     def index(self, addr: int):
-        i = (addr - self.base) >> 1
-        return i if 0 <= i <= self.halfwords and not (addr & 1) else None
+        """The slot of the halfword at `addr` (a region's end included), or None."""
+        if addr & 1:
+            return None
+        for base, n, offset in self.regions:
+            if base <= addr <= base + 2 * n:
+                return offset + ((addr - base) >> 1)
+        return None
+
+    def indices(self, addrs: np.ndarray) -> np.ndarray:
+        """`index` of each address (-1 where there is none)."""
+        addrs = np.asarray(addrs, dtype=np.int64)
+        out = np.full(addrs.shape, -1, dtype=np.int64)
+        for base, n, offset in self.regions:
+            inside = (addrs >= base) & (addrs <= base + 2 * n) & ((addrs & 1) == 0)
+            out[inside] = offset + ((addrs[inside] - base) >> 1)
+        return out
 
     def is_illegal(self, addr: int) -> bool:
         i = self.index(addr)
-        return i is not None and i < self.halfwords and self.table["op"][i] == 0
+        return i is not None and i < self.halfwords and self.table["op"][i] == 0 and int(self.pcs[i]) == addr \
+            and not any(i == o + h for _, h, o in self.regions)
 
     def word(self, addr: int) -> int:
-        off = addr - self.base
-        if 0 <= off and off + 4 <= len(self.raw):
-            return int.from_bytes(self.raw[off:off + 4], "little")
+        for base, n, offset in self.regions:
+            if base <= addr and addr + 4 <= base + 2 * n + 2:
+                off = 2 * offset + (addr - base)
+                return int.from_bytes(self.raw[off:off + 4], "little")
         return 0
+
+    def fill(self, code_map) -> None:
+        """Place the regions in a native.CodeMap."""
+        code_map.set(self.regions)

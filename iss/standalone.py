@@ -86,7 +86,7 @@ class StandaloneHart:
         # the per-halfword tables the block hook reads (iss/hart.py: CodeImage)
         self.flags = timing.flags
         self.info, self.cost_at = timing_core.halfword_tables(tab, starts.astype(bool), timing.cost)
-        st.code_base, st.code_halfwords = base, hw
+        st.code.set([(base, hw, 0)])
         st.insn_prefix, st.cycle_prefix = self.ip.ctypes.data, self.cp.ctypes.data
         st.flags, st.info, st.cost_at = self.flags.ctypes.data, self.info.ctypes.data, self.cost_at.ctypes.data
         native.add_hook(uc, UC_HOOK_BLOCK, "iss_block_hook", ctypes.addressof(st), 1, 0)

@@ -31,7 +31,7 @@ CONSTANTS = [
       for n in ("NONE", "BUDGET", "ILLEGAL", "ECALL", "EBREAK", "SLOW", "TRAP", "FAULT", "CODE")),
     ("ISS_RECENT", native.RECENT),
     *((f"ISS_SLOW_{n}", getattr(isa, f"SLOW_{n}")) for n in ("NONE", "ELW", "HWLOOP", "DECODE")),
-    ("ISS_CODE_PAGE_SHIFT", native.CODE_PAGE_SHIFT),
+    ("ISS_CODE_PAGE_SLOTS_SHIFT", native.CODE_PAGE_SLOTS_SHIFT),
     ("ISS_END_BRANCH", timing_core.END_BRANCH),
     ("ISS_END_JUMP", timing_core.END_JUMP),
     ("ISS_START_32", timing_core.START_32),

@@ -98,7 +98,7 @@ def test_eight_cores_on_one_bank_vs_eight_banks(micro):
     # with one bank, the waits of its loads.
     def loop_stalls(cluster):
         sym = cluster.program.symbol("t_loads8")
-        lo, hi = (sym.addr - cluster.code.base) // 2, (sym.addr + sym.size - cluster.code.base) // 2
+        lo, hi = cluster.code.index(sym.addr), cluster.code.index(sym.addr + sym.size)
         return sum(int(h.stall_at[lo:hi].sum()) for h in cluster.harts)
     branches = 9 * (N - 1) * 2
     assert loop_stalls(c_distinct) == branches

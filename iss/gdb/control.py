@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from unicorn import UC_HOOK_CODE
 
-from .. import isa, native, unicorn_adapter
+from .. import native, unicorn_adapter
 
 from ..errors import CycleLimit, Deadlock, IllegalInstruction, MemoryFault, SimulationError
 from ..hart import State, Stop
@@ -62,8 +62,8 @@ class _WatchRange(ctypes.Structure):
 class _DebugState(ctypes.Structure):
     """Mirror of `struct iss_debug` (iss/native/debug.c), one per hart."""
     _fields_ = [("stopped", ctypes.c_uint32), ("pc", ctypes.c_uint32), ("hit_addr", ctypes.c_uint32),
-                ("hit_index", ctypes.c_uint32), ("skip_pc", ctypes.c_uint32), ("code_base", ctypes.c_uint32),
-                ("code_halfwords", ctypes.c_uint32), ("n_watch", ctypes.c_uint32), ("meta", ctypes.c_void_p),
+                ("hit_index", ctypes.c_uint32), ("skip_pc", ctypes.c_uint32), ("code", native.CodeMap),
+                ("n_watch", ctypes.c_uint32), ("meta", ctypes.c_void_p),
                 ("watch", _WatchRange * WATCH_MAX)]
 
 
@@ -74,7 +74,7 @@ def access_table(code) -> np.ndarray:
     from ..isa.table import ROWS
     from ..trace.native import TM_IMM, build_meta
     meta = build_meta(code)
-    tab = isa.predecode_table(code.raw, code.base)[:code.halfwords]
+    tab = code.table
     ops = tab["op"].astype(np.int64)
     for op in np.unique(ops):
         if op and ROWS[op - 1].fmt in ("L", "CL", "CLWSP", "S", "CS", "CSS", "LR", "AMO"):
@@ -153,7 +153,7 @@ class Debugger:
             self._access_table = access_table(code)
         for h in self.cluster.harts:
             st = self._watch_state[h.id]
-            st.code_base, st.code_halfwords = code.base, code.halfwords
+            code.fill(st.code)
             st.meta = self._access_table.ctypes.data if self._access_table is not None else None
             st.n_watch = len(self.watchpoints)
             for i, w in enumerate(self.watchpoints):
@@ -161,8 +161,7 @@ class Debugger:
             hook = self.watch_hooks.get(h.id)
             if self.watchpoints and hook is None:
                 self.watch_hooks[h.id] = native.add_hook(h.uc, UC_HOOK_CODE, "iss_debug_code_hook",
-                                                          ctypes.addressof(st), code.base,
-                                                          code.base + 2 * code.halfwords - 1)
+                                                         ctypes.addressof(st), *code.span)
                 h.uc.ctl_flush_tb()     # hooks only fire in blocks translated after they were added
             elif not self.watchpoints and hook is not None:
                 unicorn_adapter.hook_del(h.uc, self.watch_hooks.pop(h.id))

@@ -429,8 +429,8 @@ class Server:
         mem = self.cluster.memory
         if mem.region(addr, len(data)) is not None:
             mem.write(addr, data)
-            lo, hi = self.cluster.code.base, self.cluster.code.base + 2 * self.cluster.code.halfwords
-            if addr < hi and addr + len(data) > lo:
+            lo, hi = self.cluster.code.span
+            if addr <= hi and addr + len(data) > lo:
                 # Code changed (e.g. GDB inserting an ebreak): drop translated blocks.
                 for h in self.cluster.harts:
                     h.uc.ctl_remove_cache(addr, addr + len(data))
@@ -551,7 +551,7 @@ class _LiveTrace:
         self._tmp = tempfile.mkdtemp(prefix=".iss-gdb-trace-")
         code = cluster.code
         self._meta = build_meta(code)
-        self._fmap = FunctionMap(cluster.program, code.base, code.halfwords)
+        self._fmap = FunctionMap(cluster.program, code.pcs[:code.halfwords])
         self._chain = [h.native.chain_limit for h in cluster.harts]
         self.tracers = [Tracer(h, insn_path=str(Path(self._tmp) / f"insn{h.id}.bin"), meta=self._meta,
                                func_ids=self._fmap.ids) for h in cluster.harts]

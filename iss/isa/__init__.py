@@ -4,7 +4,7 @@ the native executor (iss/native/corev.c) on a Unicorn engine.
 Hart integration (one call at engine creation, after the memories are mapped and
 iss_block_hook registered, before any code runs):
 
-    isa = iss.isa.attach(uc, ctypes.addressof(hart_state), code, code_base)
+    isa = iss.isa.attach(uc, ctypes.addressof(hart_state), code_image)
 
 Keep `isa` alive as long as the engine. After `emu_start` returns with
 `hart_state.stop_reason == STOP_SLOW`:
@@ -29,7 +29,7 @@ from typing import Optional
 import numpy as np
 
 from .. import unicorn_adapter
-from .decode import ABI, PREDECODE_DTYPE, Insn, decode, disasm, predecode  # noqa: F401
+from .decode import ABI, PREDECODE_DTYPE, Insn, decode, disasm, linear_starts, predecode  # noqa: F401
 from .table import N_COREV, ROWS, COST_CYCLES  # noqa: F401
 
 # enum iss_slow (corev.h)
@@ -45,7 +45,6 @@ class IsaState(ctypes.Structure):
 
     _fields_ = [
         ("tab", ctypes.c_void_p),
-        ("base", ctypes.c_uint32),
         ("n", ctypes.c_uint32),
         ("lp_start", ctypes.c_uint32 * 2),
         ("lp_end", ctypes.c_uint32 * 2),
@@ -86,14 +85,15 @@ def predecode_table(code: bytes, base: int) -> np.ndarray:
     return _predecode_cached(bytes(code), base)
 
 
-def hwloop_end_addresses(tab: np.ndarray, base: int) -> list[int]:
+def hwloop_end_addresses(tab: np.ndarray, pcs: np.ndarray) -> list[int]:
     """Loop end addresses known statically (cv.endi / cv.setupi / cv.setup at 32-bit
-    aligned positions: the manual requires setup instructions to be aligned)."""
+    aligned positions: the manual requires setup instructions to be aligned);
+    `pcs`: the address of each entry of `tab`."""
     ops = {r.op: r.name for r in ROWS if r.name in _HWLOOP_STATIC_END}
     ends = set()
     idx = np.nonzero(np.isin(tab["op"], list(ops)))[0]
     for i in idx:
-        pc = base + 2 * int(i)
+        pc = int(pcs[i])
         if pc & 3:
             continue
         e = tab[i]
@@ -105,7 +105,7 @@ def hwloop_end_addresses(tab: np.ndarray, base: int) -> list[int]:
 class Isa:
     """The executor attached to one engine; holds every buffer C points to."""
 
-    def __init__(self, uc, hart_state_address: int, code: bytes, code_base: int, table: np.ndarray | None = None):
+    def __init__(self, uc, hart_state_address: int, code, code_base: int | None = None):
         from iss import native
         from iss.native import HartState
         from unicorn import UC_HOOK_CODE, UC_HOOK_INTR
@@ -117,11 +117,13 @@ class Isa:
         self.uc = uc
         self.hart_address = hart_state_address
         self.hart = HartState.from_address(hart_state_address)
-        self.table = _predecode_cached(bytes(code), code_base) if table is None else table
-        self.code_base = code_base
+        if code_base is None:       # a hart.CodeImage: its table and map (set in the hart state)
+            self.table, pcs = code.table, code.pcs
+        else:                       # bytes at code_base: one region, the caller sets the hart's map
+            self.table = _predecode_cached(bytes(code), code_base)
+            pcs = code_base + 2 * np.arange(len(self.table), dtype=np.int64)
         self.state = IsaState()
         self.state.tab = self.table.ctypes.data
-        self.state.base = code_base
         self.state.n = len(self.table)
         self._hooked = np.zeros(64, np.uint32)     # grown as loop ends are hooked (no limit)
         self.state.hooked, self.state.cap_hooked = self._hooked.ctypes.data, len(self._hooked)
@@ -129,8 +131,17 @@ class Isa:
         self._UC_HOOK_CODE = UC_HOOK_CODE
         self.hooks = [native.add_hook(uc, UC_HOOK_INTR, "iss_intr_hook", hart_state_address)]
         self._ends: set[int] = set()         # what the native sorted buffer holds, for Python's lookups
-        for end in hwloop_end_addresses(self.table, code_base):
+        for end in hwloop_end_addresses(self.table, pcs):
             self.add_loop_end_hook(end, flush=False)
+
+    def _entry(self, pc: int):
+        """The pre-decoded entry of the instruction at `pc` (None outside the code)."""
+        m = self.hart.code
+        for k in range(m.n):
+            r = m.r[k]
+            if not pc & 1 and r.base <= pc < r.base + 2 * r.halfwords:
+                return self.table[r.offset + ((pc - r.base) >> 1)]
+        return None
 
     # -- hardware loops
     def add_loop_end_hook(self, address: int, flush: bool = True) -> None:
@@ -164,8 +175,7 @@ class Isa:
 
     # -- slow path
     def insn_at(self, pc: int) -> Optional[Insn]:
-        off = pc - self.code_base
-        if 0 <= off < 2 * len(self.table) and not off & 1:
+        if self._entry(pc) is not None:
             w = int.from_bytes(bytes(self.uc.mem_read(pc, 2)), "little")
             if w & 3 == 3:
                 w |= int.from_bytes(bytes(self.uc.mem_read(pc + 2, 2)), "little") << 16
@@ -181,7 +191,7 @@ class Isa:
         kind, pc = self.state.slow_kind, self.hart.stop_pc
         self.state.slow_kind = SLOW_NONE
         if kind == SLOW_ELW:
-            e = self.table[(pc - self.code_base) >> 1]
+            e = self._entry(pc)
             rs1 = uc.reg_read(UC_RISCV_REG_X0 + int(e["rs1"])) if e["rs1"] else 0
             return EventLoad(pc, int(e["rd"]), (rs1 + int(e["imm"])) & 0xFFFFFFFF, int(e["cycles"]))
         if kind == SLOW_HWLOOP:
@@ -217,12 +227,12 @@ class Isa:
                                          ctypes.c_uint32(value & 0xFFFFFFFF))
 
 
-def attach(uc, hart_state_address: int, code: bytes, code_base: int, table: np.ndarray | None = None) -> Isa:
-    """Pre-decode `code` (loaded at `code_base`), allocate the executor state, set
+def attach(uc, hart_state_address: int, code, code_base: int | None = None) -> Isa:
+    """Allocate the executor state over the code's pre-decoded table, set
     `hart.isa`, register the INTR hook and one code hook per static loop end.
-    `table`: the decode table to use instead (the caller's, kept up to date with
-    rewritten code: iss/hart.py CodeImage)."""
-    return Isa(uc, hart_state_address, code, code_base, table)
+    `code`: the program's hart.CodeImage (whose map the hart state holds), or
+    bytes loaded at `code_base` (one region: the caller sets `hart.code`)."""
+    return Isa(uc, hart_state_address, code, code_base)
 
 
 def hwloop_state(obj: Isa) -> dict:

@@ -37,7 +37,7 @@ class Insn(NamedTuple):
 
 
 # The field extraction below works on one word (an int) and on numpy arrays of
-# words alike (predecode runs it on every distinct word of a program at once):
+# words alike (predecode runs it on all the words of a program at once):
 # arithmetic and bitwise operators only, no branches on the word's value.
 def _sx(v: int, bits: int) -> int:
     v = v & ((1 << bits) - 1)
@@ -307,11 +307,26 @@ def disasm(word: int, pc: int = 0) -> str:
     raise AssertionError(f)
 
 
-# The pre-decoded table the C executor reads: one entry per halfword from code_base.
+# The pre-decoded table the C executor reads: one entry per halfword of the code (iss/native/code.h).
 # Keep in the same layout as `struct iss_insn` in iss/native/corev.h.
 PREDECODE_DTYPE = np.dtype([("op", "<u2"), ("len", "u1"), ("rd", "u1"), ("rs1", "u1"), ("rs2", "u1"),
                             ("rs3", "u1"), ("cycles", "u1"), ("imm", "<i4"), ("imm2", "<i4")])
 assert PREDECODE_DTYPE.itemsize == 16
+
+
+def linear_starts(half: np.ndarray) -> np.ndarray:
+    """Where instructions start when code is decoded from its first halfword on
+    (bool per halfword; a 32-bit instruction has low bits 11). The halfword after
+    one that is not the start of a 32-bit instruction always starts one (it ends a
+    16-bit instruction or is the upper half of a 32-bit one), so from each such
+    anchor the starts are every other halfword while 32-bit encodings follow."""
+    n = len(half)
+    is32 = (np.asarray(half) & 3) == 3
+    anchor = np.ones(n, bool)
+    anchor[1:] = ~is32[:-1]
+    pos = np.arange(n)
+    last = np.maximum.accumulate(np.where(anchor, pos, 0)) if n else pos
+    return (pos - last) % 2 == 0
 
 
 def predecode(code: bytes, base: int) -> np.ndarray:

@@ -33,6 +33,30 @@ class NativeBuildError(BuildError):
 RECENT = 32  # ISS_RECENT in hart.h
 
 
+CODE_REGIONS = 4     # ISS_CODE_REGIONS (code.h)
+
+
+class CodeRegion(ctypes.Structure):
+    """Mirror of `struct iss_code_region` in code.h."""
+
+    _fields_ = [("base", ctypes.c_uint32), ("halfwords", ctypes.c_uint32), ("offset", ctypes.c_uint32)]
+
+
+class CodeMap(ctypes.Structure):
+    """Mirror of `struct iss_code_map` in code.h: where each region of the code
+    image starts in the per-halfword tables."""
+
+    _fields_ = [("n", ctypes.c_uint32), ("r", CodeRegion * CODE_REGIONS)]
+
+    def set(self, regions) -> None:
+        """`regions`: (base, halfwords, offset) of each region."""
+        if len(regions) > CODE_REGIONS:
+            raise ValueError(f"{len(regions)} code regions, at most {CODE_REGIONS}")
+        self.n = len(regions)
+        for k, (base, halfwords, offset) in enumerate(regions):
+            self.r[k] = CodeRegion(base, halfwords, offset)
+
+
 class HartState(ctypes.Structure):
     """Mirror of `struct iss_hart` in hart.h (same field order; every field's
     offset and size checked against the C compiler's by tests/test_native_layout.py)."""
@@ -45,8 +69,7 @@ class HartState(ctypes.Structure):
         ("stop_pc", ctypes.c_uint32),
         ("stop_info", ctypes.c_uint32),
         ("hartid", ctypes.c_uint32),
-        ("code_base", ctypes.c_uint32),
-        ("code_halfwords", ctypes.c_uint32),
+        ("code", CodeMap),
         ("insn_prefix", ctypes.c_void_p),
         ("cycle_prefix", ctypes.c_void_p),
         ("block_start", ctypes.c_uint32),
@@ -94,7 +117,6 @@ class HartState(ctypes.Structure):
         ("access_addr", ctypes.c_uint32),
         ("access_size", ctypes.c_uint32),
         ("io_stop", ctypes.c_uint32),
-        ("code_exec", ctypes.c_void_p),
         ("code_dirty_pages", ctypes.c_void_p),
         ("code_dirty", ctypes.c_void_p),
     ]
@@ -103,7 +125,7 @@ class HartState(ctypes.Structure):
 # enum iss_stop
 (STOP_NONE, STOP_BUDGET, STOP_ILLEGAL, STOP_ECALL, STOP_EBREAK, STOP_SLOW, STOP_TRAP, STOP_FAULT,
  STOP_CODE) = range(9)
-CODE_PAGE_SHIFT = 12     # ISS_CODE_PAGE_SHIFT
+CODE_PAGE_SLOTS_SHIFT = 11     # ISS_CODE_PAGE_SLOTS_SHIFT
 
 
 def _sources_digest() -> str:

@@ -946,14 +946,14 @@ static void chain(uc_engine *uc, iss_hart *h, iss_isa *s, const iss_insn *in, ui
                 c.npc = target;
         }
         pc = c.npc;
-        uint32_t off = pc - s->base;
+        uint32_t i;
         /* (code rewritten: the next block start redecodes it first) */
-        if (++n >= h->chain_limit || h->cycles >= h->budget || (off >> 1) >= s->n || (off & 1) ||
+        if (++n >= h->chain_limit || h->cycles >= h->budget || (pc & 1) || !iss_code_insn(&h->code, pc, &i) ||
             (h->code_dirty && *h->code_dirty)) {
             flush(&c);
             break;
         }
-        in = &s->tab[off >> 1];
+        in = &s->tab[i];
         if (!(in->op && in->op <= ISS_OP_COREV_LAST && SEM[in->op])) {
             flush(&c);
             break;
@@ -991,9 +991,9 @@ void iss_intr_hook(uc_engine *uc, uint32_t intno, void *user_data)
         ISS_UC.emu_stop(uc);
         return;
     }
-    uint32_t off = pc - s->base;
-    if ((off >> 1) < s->n && !(off & 1)) {
-        const iss_insn *in = &s->tab[off >> 1];
+    uint32_t i;
+    if (!(pc & 1) && iss_code_insn(&h->code, pc, &i)) {
+        const iss_insn *in = &s->tab[i];
         if (in->op && in->op <= ISS_OP_COREV_LAST && SEM[in->op]) {
             if (h->chain_limit)
                 chain(uc, h, s, in, pc);

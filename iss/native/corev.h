@@ -36,9 +36,8 @@ enum iss_slow {
 /* Per-hart state owned by the executor (iss_hart.isa points here). Allocated and
  * kept alive by Python (iss/isa/__init__.py:IsaState mirrors it; tests/test_native_layout.py checks). */
 typedef struct iss_isa {
-    const iss_insn *tab;      /* pre-decoded entries, one per halfword from base */
-    uint32_t base;
-    uint32_t n;               /* number of halfwords */
+    const iss_insn *tab;      /* pre-decoded entries, one per halfword of the hart's code map */
+    uint32_t n;               /* number of entries */
     uint32_t lp_start[2];
     uint32_t lp_end[2];
     uint32_t lp_count[2];

@@ -22,8 +22,7 @@ typedef struct iss_debug {
     uint32_t hit_addr;   /* the data address of the access */
     uint32_t hit_index;  /* which watch[] */
     uint32_t skip_pc;    /* the first instruction after a resume runs unchecked */
-    uint32_t code_base;
-    uint32_t code_halfwords;
+    iss_code_map code;   /* the hart's (code.h): meta has an entry per halfword of it */
     uint32_t n_watch;
     const iss_trace_meta *meta;
     iss_debug_watch watch[ISS_DEBUG_WATCH_MAX];
@@ -45,8 +44,8 @@ void iss_debug_code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *u
     d->skip_pc = ISS_DEBUG_NO_PC;
     if (pc == skip)
         return;
-    uint32_t i = (pc - d->code_base) >> 1;
-    if (pc < d->code_base || i >= d->code_halfwords)
+    uint32_t i;
+    if (!iss_code_insn(&d->code, pc, &i))
         return;
     const iss_trace_meta *m = &d->meta[i];
     if (!(m->mem & ISS_TM_ACCESS))

@@ -12,11 +12,7 @@ size_t iss_hart_size(void) { return sizeof(iss_hart); }
 
 static inline int in_code(const iss_hart *h, uint32_t addr, uint32_t *idx)
 {
-    uint32_t off = addr - h->code_base;
-    if (addr < h->code_base || (off >> 1) > h->code_halfwords)
-        return 0;
-    *idx = off >> 1;
-    return 1;
+    return iss_code_index(&h->code, addr, idx);
 }
 
 static inline void remember(iss_hart *h, uint32_t start, uint32_t end)
@@ -69,36 +65,36 @@ static inline uint32_t end_flags(const iss_hart *h, uint32_t i)
            ((f & ISS_I_32) ? ISS_END_LEN4 : 0);
 }
 
-/* A store of `size` bytes at `addr`: marks the pages of the executable bytes it
+/* A store of `size` bytes at `addr` into the code: marks the slot pages it
  * changes dirty (rare: kept out of line). */
 static void code_written(iss_hart *h, uint32_t addr, uint32_t size)
 {
-    uint32_t bytes = 2 * h->code_halfwords;
     for (uint32_t k = 0; k < size; k++) {
-        uint32_t off = addr + k - h->code_base, hw = off >> 1;
-        if (off < bytes && (h->code_exec[hw >> 3] >> (hw & 7) & 1)) {
-            h->code_dirty_pages[off >> ISS_CODE_PAGE_SHIFT] = 1;
+        uint32_t i;
+        if (iss_code_insn(&h->code, addr + k, &i)) {
+            h->code_dirty_pages[i >> ISS_CODE_PAGE_SLOTS_SHIFT] = 1;
             *h->code_dirty = 1;
         }
     }
 }
 
-/* Every store goes through here (Unicorn's, the CORE-V executor's): two compares
- * when it is not in the code image. */
+/* Every store goes through here (Unicorn's, the CORE-V executor's): a couple of
+ * compares per code region when it is not in the code. */
 static inline void watch_store(iss_hart *h, uint32_t addr, uint32_t size)
 {
-    uint32_t bytes = 2 * h->code_halfwords;
-    if ((addr - h->code_base < bytes || addr + size - 1 - h->code_base < bytes) && h->code_exec)
+    uint32_t i;
+    if (h->code_dirty_pages &&
+        (iss_code_insn(&h->code, addr, &i) || iss_code_insn(&h->code, addr + size - 1, &i)))
         code_written(h, addr, size);
 }
 
-/* Whether the block [start, end) (in the image) lies on a page rewritten since
- * it was decoded. */
-static inline int block_dirty(const iss_hart *h, uint32_t start, uint32_t end)
+/* Whether the block [start, end) (slots s..e) lies on a page rewritten since it
+ * was decoded. */
+static inline int block_dirty(const iss_hart *h, uint32_t s, uint32_t e)
 {
     return h->code_dirty && *h->code_dirty &&
-           (h->code_dirty_pages[(start - h->code_base) >> ISS_CODE_PAGE_SHIFT] ||
-            h->code_dirty_pages[(end - 1 - h->code_base) >> ISS_CODE_PAGE_SHIFT]);
+           (h->code_dirty_pages[s >> ISS_CODE_PAGE_SLOTS_SHIFT] ||
+            h->code_dirty_pages[(e - 1) >> ISS_CODE_PAGE_SLOTS_SHIFT]);
 }
 
 /* Charges a translated block when it starts executing. Checking the budget first
@@ -116,7 +112,7 @@ void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_d
     }
     uint32_t start = (uint32_t)address, end = (uint32_t)address + size, s, e;
     int known = in_code(h, start, &s) && in_code(h, end, &e);
-    if (known && block_dirty(h, start, end)) {
+    if (known && block_dirty(h, s, e)) {
         /* Its code was rewritten: Python redecodes it, then it runs (and is charged). */
         h->stop_reason = ISS_STOP_CODE;
         h->stop_pc = start;
@@ -321,7 +317,7 @@ uint32_t iss_locate_access(uc_engine *uc, iss_hart *h, uint32_t addr)
             uint8_t f = h->info[i];
             uint32_t len = (f & ISS_I_32) ? 2 : 1;
             if ((f & (ISS_I_ACC1 | ISS_I_ACC2)) && (!(f & ISS_I_SC) || sc_accesses(uc, h, i, addr))) {
-                h->access_pc = h->code_base + 2 * i;
+                h->access_pc = iss_code_pc(&h->code, i);
                 h->access_cost = c;
                 h->access_left = (f & ISS_I_ACC2) ? 1 : 0;
                 h->cursor = i + len;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <unicorn/unicorn.h>
 
+#include "code.h"
 #include "tcdm.h"
 
 /* Why the native side stopped the engine (iss_hart.stop_reason). */
@@ -45,10 +46,9 @@ typedef struct iss_hart {
     uint32_t stop_pc;
     uint32_t stop_info;
     uint32_t hartid;
-    /* Code map, per halfword from code_base: prefix sums over the instructions that
-     * start before halfword i, so a block [a, b) costs prefix[b] - prefix[a]. */
-    uint32_t code_base;
-    uint32_t code_halfwords;
+    /* Code map (code.h), and per halfword of it: prefix sums over the instructions
+     * that start before halfword i, so a block [a, b) costs prefix[b] - prefix[a]. */
+    iss_code_map code;
     const uint32_t *insn_prefix;
     const uint32_t *cycle_prefix;
     /* The block being executed, so Python can refund its tail when it stops mid-block. */
@@ -112,16 +112,15 @@ typedef struct iss_hart {
     uint32_t access_size;
     uint32_t io_stop;        /* set by Python when an MMIO callback stopped the engine: the
                                 CORE-V executor then leaves its instruction undone */
-    /* Self-modifying code (iss/hart.py: CodeImage.refresh). A store to a byte of an
-     * executable segment marks its page of the code image dirty; a block in a dirty
-     * page stops the hart before it runs (ISS_STOP_CODE) so that the decode and cost
-     * tables, and every hart's translations, are redone first. All NULL: not watched. */
-    const uint8_t *code_exec;    /* one bit per halfword of the image: an executable byte there */
-    uint8_t *code_dirty_pages;   /* one byte per ISS_CODE_PAGE of the image (shared by the harts) */
+    /* Self-modifying code (iss/hart.py: CodeImage.refresh). A store to a byte of the
+     * code (a region of the code map) marks its page of slots dirty; a block on a
+     * dirty page stops the hart before it runs (ISS_STOP_CODE) so that the decode and
+     * cost tables, and every hart's translations, are redone first. NULL: not watched. */
+    uint8_t *code_dirty_pages;   /* one byte per 2^ISS_CODE_PAGE_SLOTS_SHIFT slots (shared by the harts) */
     uint32_t *code_dirty;        /* shared: some page is dirty */
 } iss_hart;
 
-#define ISS_CODE_PAGE_SHIFT 12
+#define ISS_CODE_PAGE_SLOTS_SHIFT 11   /* 2048 halfwords: 4 KiB of code */
 
 /* iss_hart.info bits */
 #define ISS_I_32 1u          /* a 32-bit encoding */

@@ -98,8 +98,8 @@ void iss_trace_code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *u
 {
     iss_tracer *t = (iss_tracer *)user_data;
     uint32_t pc = (uint32_t)address;
-    uint32_t i = (pc - t->code_base) >> 1;
-    const iss_trace_meta *m = (pc >= t->code_base && i < t->code_halfwords) ? &t->meta[i] : NULL;
+    uint32_t i;
+    const iss_trace_meta *m = iss_code_insn(&t->hart->code, pc, &i) ? &t->meta[i] : NULL;
     if (t->has_open) {
         if (t->open.pc == pc && m && (m->mem & ISS_TM_ACCESS)) {
             /* The same load/store again right after itself: the first attempt put
@@ -166,8 +166,8 @@ void iss_timeline_block_hook(uc_engine *uc, uint64_t address, uint32_t size, voi
     iss_tracer *t = (iss_tracer *)user_data;
     const iss_hart *h = t->hart;
     uint32_t pc = (uint32_t)address;
-    uint32_t i = (pc - t->code_base) >> 1;
-    uint32_t f = (pc >= t->code_base && i < t->code_halfwords) ? t->func_id[i] : 0;
+    uint32_t i;
+    uint32_t f = iss_code_insn(&h->code, pc, &i) ? t->func_id[i] : 0;
     /* The block was just charged: the state before it is the block's start. */
     uint64_t cycle = cycle_at(h, pc) - h->stall_tcdm;   /* as in iss_trace_code_hook */
     uint64_t instret = h->instret;

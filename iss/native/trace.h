@@ -88,8 +88,6 @@ typedef struct iss_sample_rec {
 typedef struct iss_tracer {
     iss_hart *hart;
     uint32_t hart_id;
-    uint32_t code_base;
-    uint32_t code_halfwords;
     uint32_t error;                  /* nonzero after a failed write (errno) */
     const iss_trace_meta *meta;      /* instruction trace: per-halfword table */
     const uint32_t *func_id;         /* timeline: per-halfword function id (0: unknown) */

@@ -56,6 +56,16 @@ class CodeTiming:
     div_sites: list         # (pc, rs2) of div/divu/rem/remu instructions
     kind: np.ndarray        # uint8 per halfword: K_LOAD | K_STORE | K_JUMP | K_BRANCH | K_RVC
 
+    @staticmethod
+    def concatenate(parts: list, n: int) -> "CodeTiming":
+        """The tables of code regions laid end to end, each followed by the slot
+        for its end (as iss.hart.CodeImage lays them out): `n` halfwords in all."""
+        def cat(name):
+            return np.concatenate([np.append(getattr(p, name), 0).astype(getattr(p, name).dtype)
+                                   for p in parts])[:n]
+        return CodeTiming(cat("cost"), cat("load_use"), cat("jump"), np.concatenate([p.flags for p in parts]),
+                          [d for p in parts for d in p.div_sites], cat("kind"))
+
 
 # Cost class per op id ("" for op 0, no instruction)
 _CLS = [""] * (len(ROWS) + 1)

@@ -19,7 +19,7 @@ import os
 import numpy as np
 from unicorn import UC_HOOK_BLOCK, UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE
 
-from .. import isa, native, unicorn_adapter
+from .. import native, unicorn_adapter
 from ..isa.table import ROWS
 
 INSN_DTYPE = np.dtype([("cycle", "<u8"), ("pc", "<u4"), ("value", "<u4"), ("addr", "<u4"), ("hart", "u1"),
@@ -51,7 +51,7 @@ def _row_meta(row) -> tuple[str, int, str]:
 
 def build_meta(code) -> np.ndarray:
     """Per-halfword `iss_trace_meta` of a hart.CodeImage."""
-    tab = isa.predecode_table(code.raw, code.base)[:code.halfwords]
+    tab = code.table
     meta = np.zeros(code.halfwords, META_DTYPE)
     ops = tab["op"].astype(np.int64)
     for op in np.unique(ops):
@@ -79,15 +79,15 @@ def build_meta(code) -> np.ndarray:
 
 
 class FunctionMap:
-    """Function ids per halfword of code from `base` (`n` halfwords), as
+    """Function ids per halfword of code (at the addresses `pcs`: a CodeImage's), as
     Program.function_at sees them: id = index + 1 into `funcs`, 0 outside any symbol."""
 
-    def __init__(self, program, base: int, n: int):
+    def __init__(self, program, pcs: np.ndarray):
         funcs = sorted((s for s in program.symbols.values() if s.kind in ("func", "notype") and s.addr),
                        key=lambda s: s.addr)
         self.funcs = funcs
         self.names = [s.name for s in funcs]
-        pcs = base + 2 * np.arange(n, dtype=np.int64)
+        pcs = np.asarray(pcs, dtype=np.int64)
         starts = np.array([s.addr for s in funcs], dtype=np.int64)
         sizes = np.array([s.size for s in funcs], dtype=np.int64)
         idx = np.searchsorted(starts, pcs, side="right") - 1
@@ -120,8 +120,6 @@ class Tracer:
         st = _TracerHead.from_address(self.addr)
         st.hart = ctypes.addressof(hart.native)
         st.hart_id = hart.id
-        st.code_base = hart._code.base
-        st.code_halfwords = hart._code.halfwords
         st.meta = meta.ctypes.data if meta is not None else 0
         st.func_id = func_ids.ctypes.data if func_ids is not None else 0
         st.window_start = window[0]
@@ -134,7 +132,7 @@ class Tracer:
             raise OSError(err, os.strerror(err), insn_path or sample_path)
         uc = hart.uc
         code = hart._code
-        lo, hi = code.base, code.base + 2 * code.halfwords - 1
+        lo, hi = code.span
         self.hooks = []
         if insn_path:
             hart.native.chain_limit = 0   # every instruction must pass the trace hook
@@ -170,8 +168,6 @@ class _TracerHead(ctypes.Structure):
     _fields_ = [
         ("hart", ctypes.c_void_p),
         ("hart_id", ctypes.c_uint32),
-        ("code_base", ctypes.c_uint32),
-        ("code_halfwords", ctypes.c_uint32),
         ("error", ctypes.c_uint32),
         ("meta", ctypes.c_void_p),
         ("func_id", ctypes.c_void_p),

@@ -3,9 +3,9 @@ functions and source lines the cycles went to.
 
 Input: the per-hart counters of the cycle model, `cluster.profile_data()` (a list
 with one dict per hart: `cycles`, `instructions`, `stalls` {kind: cycles}, `sleep`
-{kind: cycles}, `exec_count` and `cycles_at` (per halfword of the code image from
-`code_base`: times the instruction starting there ran, cycles spent in it, stalls
-included)). `profile_data_from_trace` derives the same shape (without stall
+{kind: cycles}, `exec_count` and `cycles_at` (per halfword of the code image, at
+the addresses `pcs`: times the instruction starting there ran, cycles spent in it,
+stalls included)). `profile_data_from_trace` derives the same shape (without stall
 kinds) from an instruction trace.
 
 JSON (`--profile-json FILE`), schema "iss-profile/1":
@@ -43,7 +43,7 @@ from .native import FunctionMap
 SCHEMA = "iss-profile/1"
 
 
-def _aggregate(program, base, exec_count, cycles_at, funcs, fids, line_cache):
+def _aggregate(program, pcs, exec_count, cycles_at, funcs, fids, line_cache):
     """({fid: [cycles, insns]}, {(file, line, func): [cycles, insns]}) of one hart."""
     exec_count = np.asarray(exec_count, dtype=np.uint64)
     cycles_at = np.asarray(cycles_at, dtype=np.uint64)
@@ -57,7 +57,7 @@ def _aggregate(program, base, exec_count, cycles_at, funcs, fids, line_cache):
         per_func[fid][1] += e
         line = line_cache.get(i)
         if line is None:
-            pc = base + 2 * i
+            pc = int(pcs[i])
             loc = program.line_at(pc)
             name = funcs[fid - 1].name if fid else "??"
             line = (loc[0], loc[1], name) if loc else ("??", 0, name)
@@ -91,9 +91,9 @@ def build_profile(program, data: list[dict], *, clock_mhz: float, cycles: int | 
     """The profile (the JSON document above) from per-hart profile data."""
     if not data:
         raise ValueError("no profile data (no harts)")
-    base = int(data[0]["code_base"])
+    pcs = data[0]["pcs"]
     n = max(len(d["exec_count"]) for d in data)
-    fmap = FunctionMap(program, base, n)
+    fmap = FunctionMap(program, pcs[:n])
     funcs, fids = fmap.funcs, fmap.ids
     line_cache: dict[int, tuple] = {}
     all_func: dict[int, list[int]] = defaultdict(lambda: [0, 0])
@@ -103,7 +103,7 @@ def build_profile(program, data: list[dict], *, clock_mhz: float, cycles: int | 
     cores = []
     total_code = 0
     for hart, d in enumerate(data):
-        per_func, per_line = _aggregate(program, base, d["exec_count"], d["cycles_at"], funcs, fids, line_cache)
+        per_func, per_line = _aggregate(program, pcs, d["exec_count"], d["cycles_at"], funcs, fids, line_cache)
         code_cycles = sum(c for c, _ in per_func.values())
         total_code += code_cycles
         hart_id = int(d.get("hart", hart))
@@ -156,7 +156,7 @@ def profile_data_from_trace(code, records: np.ndarray, harts, sleep_spans: dict[
         for s, e, _, kind in spans:
             sleep[kind] += e - s
         if len(r):
-            idx = ((r["pc"].astype(np.int64) - code.base) >> 1)
+            idx = code.indices(r["pc"])
             ok = (idx >= 0) & (idx < n)
             cyc = r["cycle"].astype(np.int64)
             nxt = np.empty_like(cyc)
@@ -174,7 +174,7 @@ def profile_data_from_trace(code, records: np.ndarray, harts, sleep_spans: dict[
             np.add.at(exec_count, idx[ok & ~retry], 1)
             np.add.at(cycles_at, idx[ok], dur[ok].astype(np.uint64))
         out.append({"hart": hid, "cycles": int(final), "instructions": int(insns), "stalls": None,
-                    "sleep": sleep, "exec_count": exec_count, "cycles_at": cycles_at, "code_base": code.base})
+                    "sleep": sleep, "exec_count": exec_count, "cycles_at": cycles_at, "pcs": code.pcs})
     return out
 
 

@@ -169,7 +169,7 @@ class Session:
     def _attach(self) -> None:
         o, c = self.options, self.cluster
         code = c.code
-        self.function_map = FunctionMap(c.program, code.base, code.halfwords)
+        self.function_map = FunctionMap(c.program, code.pcs[:code.halfwords])
         need_insn = self._needs_insn()
         if need_insn or o.timeline or o.profile or o.profile_json:
             self.sleep = SleepLog(c)
