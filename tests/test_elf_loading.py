@@ -38,3 +38,70 @@ def test_symbols_as_readelf_lists_them(fw, name):
     want = _readelf_symbols(path)
     assert len(want) > 20
     assert {n: (s.addr, s.size, s.kind) for n, s in prog.symbols.items()} == want
+
+
+# -- code in the TCDM ------------------------------------------------------------------
+# Hand-computed from tests/firmware_src/l1_code.[cS]: each core's 1^2 + ... + n^2 for
+# n = 10 + core, n(n+1)(2n+1)/6; and the cycles of the timed loops by the CV32E40P
+# table as in test_timing.py (csrr mcycle 4 + mv 1 before the loop; a taken branch
+# 3; a load 1 and 1 more when the next instruction uses it; a hardware loop only
+# its body after cv.setup's 1).
+N = 100
+PROLOGUE = 4 + 1
+SUMS = [385, 506, 650, 819, 1015, 1240, 1496, 1785]
+L1_CYCLES = [PROLOGUE + N * 2 + (N - 1) * 2,              # addi; bnez
+             PROLOGUE + N * 4 + (N - 1) * 2 + N,          # lw; add (uses it); addi; bnez
+             PROLOGUE + 1 + N * 3]                        # cv.setup; 3-instruction body
+
+
+@pytest.fixture(scope="module")
+def l1_elf(iss_build):
+    from conftest import FIRMWARE_SRC
+    return iss_build([FIRMWARE_SRC / "l1_code.c", FIRMWARE_SRC / "l1_code.S"], name="l1_code")
+
+
+def _run(elf, **config):
+    import numpy as np
+
+    from iss import Cluster, Config
+    cluster = Cluster(elf, Config.load(**config))
+    res = cluster.run()
+    assert res.exit_code == 0
+    sums = np.frombuffer(cluster.memory.read(cluster.program.symbol("sums").addr, 32), np.int32)
+    cycles = np.frombuffer(cluster.memory.read(cluster.program.symbol("cycles").addr, 96), np.uint32)
+    return cluster, res, sums.tolist(), cycles.reshape(8, 3).tolist()
+
+
+def test_l1_text_is_placed_in_the_tcdm_and_only_it_is_executable(l1_elf):
+    prog = Program(l1_elf)
+    tcdm = [s for s in prog.segments if 0x10000000 <= s.vaddr < 0x10200000]
+    code = [s for s in tcdm if s.executable]
+    assert len(code) == 1 and code[0].vaddr <= prog.symbol("l1_sum_squares").addr < code[0].vaddr + code[0].memsz
+    data = prog.symbol("tcdm_word").addr       # PI_L1 data beside it stays data
+    assert not any(s.executable and s.vaddr <= data < s.vaddr + s.memsz for s in prog.segments)
+
+
+def test_code_in_the_tcdm_runs_on_every_core(l1_elf):
+    """An L1 function called from every core, calling back into L2 (the program used
+    to hang in the loader: the code image spanned the 192 MiB between the memories)."""
+    cluster, _, sums, cycles = _run(l1_elf)
+    assert sums == SUMS
+    assert cycles == [L1_CYCLES] * 8
+    # one region per executable segment: nothing decoded between them
+    assert [base for base, _, _ in cluster.code.regions] == [0x10000000, 0x1C000000]
+    assert cluster.code.halfwords < 64 * 1024
+
+
+def test_code_in_the_tcdm_in_the_profile(l1_elf):
+    from iss.trace.profile import build_profile
+    cluster, res, _, _ = _run(l1_elf)
+    prof = build_profile(cluster.program, cluster.profile_data(), clock_mhz=cluster.config.cluster.clock_mhz)
+    funcs = {f["name"]: f for f in prof["functions"]}
+    # 8 cores: what the function measured (from its first csrr on), and after the
+    # second csrr: csrr 4, sub 1, ret 2
+    assert funcs["l1_branch_taken"]["cycles"] == 8 * (L1_CYCLES[0] + 4 + 1 + 2)
+    assert funcs["l1_branch_taken"]["instructions"] == 8 * (2 + 2 * N + 3)
+    # called 10 + core times by each core, from the TCDM
+    calls = sum(10 + core for core in range(8))
+    assert funcs["l1_sum_squares"]["cycles"] > 0
+    assert funcs["l2_square"]["instructions"] > 0 and funcs["l2_square"]["instructions"] % calls == 0
