@@ -105,3 +105,57 @@ def test_code_in_the_tcdm_in_the_profile(l1_elf):
     calls = sum(10 + core for core in range(8))
     assert funcs["l1_sum_squares"]["cycles"] > 0
     assert funcs["l2_square"]["instructions"] > 0 and funcs["l2_square"]["instructions"] % calls == 0
+
+
+# -- the tables code runs from ----------------------------------------------------------
+def _random_code(seed: int, n: int):
+    """Halfwords mixing every encoding of the decode table (its match bits with
+    random operand bits) and random noise; the last one may start a cut-off
+    32-bit instruction."""
+    import numpy as np
+
+    from iss.isa.table import ROWS
+    rng = np.random.default_rng(seed)
+    out = []
+    while len(out) < n:
+        if rng.random() < 0.7:
+            r = ROWS[rng.integers(len(ROWS))]
+            w = (int(rng.integers(0, 1 << 32)) & ~r.mask) | r.match
+            out += [w & 0xFFFF, w >> 16] if r.length == 4 else [w & 0xFFFF]
+        else:
+            out.append(int(rng.integers(0, 1 << 16)))
+    out = out[:n]
+    out[-1] |= 3
+    return np.array(out, dtype=np.uint16)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_predecode_is_decode_at_every_halfword(seed):
+    """The vectorised predecode against decode(), one word at a time."""
+    from iss.isa import decode, predecode
+    half = _random_code(seed, 6000)
+    tab = predecode(half.tobytes(), 0x1C000000)
+    for i in range(len(half)):
+        word = int(half[i]) | (int(half[i + 1]) << 16 if i + 1 < len(half) else 0)
+        insn = decode(word) if (word & 3 != 3 or i + 1 < len(half)) else None
+        e = tab[i]
+        assert int(e["len"]) == (4 if half[i] & 3 == 3 else 2)
+        if insn is None:
+            assert int(e["op"]) == 0, i
+        else:
+            assert (int(e["op"]), int(e["rd"]), int(e["rs1"]), int(e["rs2"]), int(e["rs3"]), int(e["cycles"]),
+                    int(e["imm"]), int(e["imm2"])) == (insn.op, insn.rd, insn.rs1, insn.rs2, insn.rs3,
+                                                       insn.cycles, insn.imm, insn.imm2), (i, insn)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_linear_starts_walk_the_code(seed):
+    """Instruction starts from the first halfword on: a 32-bit encoding (low bits
+    11) takes two halfwords, any other one."""
+    from iss.isa import linear_starts
+    half = _random_code(seed, 6000)
+    want, i = set(), 0
+    while i < len(half):
+        want.add(i)
+        i += 2 if half[i] & 3 == 3 else 1
+    assert set(linear_starts(half).nonzero()[0].tolist()) == want

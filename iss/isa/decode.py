@@ -337,19 +337,16 @@ def predecode(code: bytes, base: int) -> np.ndarray:
     Vectorised: row by row of the decode table over all the words of the row's
     bucket, by the same field functions decode() uses."""
     n = len(code) // 2
-    out = np.zeros(n, PREDECODE_DTYPE)
     if n == 0:
-        return out
+        return np.zeros(0, PREDECODE_DTYPE)
     hw = np.frombuffer(code[:2 * n], "<u2").astype(np.int64)
     is32 = (hw & 3) == 3
-    out["len"] = np.where(is32, 4, 2)
     words = hw.copy()
     words[:-1] |= np.where(is32[:-1], hw[1:] << 16, 0)
-    # every halfword but a 32-bit instruction cut off by the end of the image
-    at = np.arange(n - 1 if is32[-1] else n)
-    fields = _decode_many(words[at])
-    for name in ("op", "rd", "rs1", "rs2", "rs3", "cycles", "imm", "imm2"):
-        out[name][at] = fields[name]
+    out = _decode_many(words)
+    if is32[-1]:
+        out[-1] = 0         # a 32-bit instruction cut off by the end of the image
+    out["len"] = np.where(is32, 4, 2)
     return out
 
 
