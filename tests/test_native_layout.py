@@ -18,6 +18,8 @@ from iss.trace import native as trace_native
 # (C struct, Python mirror: a ctypes Structure or a numpy record dtype)
 STRUCTS = [
     ("iss_hart", native.HartState),
+    ("iss_code_map", native.CodeMap),
+    ("iss_code_region", native.CodeRegion),
     ("iss_isa", isa.IsaState),
     ("iss_insn", isa.PREDECODE_DTYPE),
     ("iss_trace_rec", trace_native.INSN_DTYPE),
@@ -30,6 +32,7 @@ CONSTANTS = [
     *((f"ISS_STOP_{n}", getattr(native, f"STOP_{n}"))
       for n in ("NONE", "BUDGET", "ILLEGAL", "ECALL", "EBREAK", "SLOW", "TRAP", "FAULT", "CODE")),
     ("ISS_RECENT", native.RECENT),
+    ("ISS_CODE_REGIONS", native.CODE_REGIONS),
     *((f"ISS_SLOW_{n}", getattr(isa, f"SLOW_{n}")) for n in ("NONE", "ELW", "HWLOOP", "DECODE")),
     ("ISS_CODE_PAGE_SLOTS_SHIFT", native.CODE_PAGE_SLOTS_SHIFT),
     ("ISS_END_BRANCH", timing_core.END_BRANCH),
