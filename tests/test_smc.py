@@ -90,6 +90,18 @@ def test_rewritten_back_and_forth(elf, words, timing):
     assert list(out[:4]) == [3, 9, 3, 9]
 
 
+@TIMING
+def test_code_in_the_tcdm_rewritten(elf, words, timing):
+    """A function in .l1.text (the TCDM) rewritten from cv.max into cv.min: its
+    region of the code image is redecoded, the L2 code keeps cv.max."""
+    c, out = run(elf, 7, words["cv.min a0, a0, a1"], timing={"enabled": timing})
+    assert list(out[:3]) == [9, 3, 9]
+    m = c.memory
+    assert m.tcdm_base <= c.program.symbol("f_l1_corev").addr < m.tcdm_base + m.tcdm.size
+    assert c.program.symbol("f_corev").addr >= m.l2_base
+    assert len(c.code.regions) == 2
+
+
 def test_stores_to_data_redecode_nothing(elf, words):
     """Stores outside executable segments (all a program's data) leave the tables
     alone: no refresh."""

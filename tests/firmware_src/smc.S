@@ -28,6 +28,15 @@ FUNC(f_one)
     ret
 END(f_one)
 
+/* int f_l1_corev(int a, int b): cv.max a0, a0, a1, in the TCDM (rewritten into
+ * cv.min: code in its own region of the code map, 192 MiB from the L2 code). */
+    .section .l1.text, "ax"
+FUNC(f_l1_corev)
+    cv.max a0, a0, a1
+    ret
+END(f_l1_corev)
+    .text
+
 /* void store_cv_sw(uint32_t *at, uint32_t word): the word stored with cv.sw
  * (post-increment), then fence.i. */
 FUNC(store_cv_sw)

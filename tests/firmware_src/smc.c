@@ -3,7 +3,7 @@
  * in `out`. */
 #include "pmsis.h"
 
-int f_corev(int a, int b), f_add(int a, int b), f_one(void);
+int f_corev(int a, int b), f_add(int a, int b), f_one(void), f_l1_corev(int a, int b);
 void store_cv_sw(uint32_t *at, uint32_t word);
 uint32_t cycles_of(int (*f)(int, int), int a, int b);
 
@@ -78,6 +78,13 @@ int main(void)
             fence_i();
             out[k] = f_corev(3, 9);
         }
+        break;
+    case 7:   /* code in the TCDM rewritten: the L2 code beside it is not */
+        out[0] = f_l1_corev(3, 9);
+        *(volatile uint32_t *)f_l1_corev = word_a;
+        fence_i();
+        out[1] = f_l1_corev(3, 9);
+        out[2] = f_corev(3, 9);
         break;
     }
     return 0;
