@@ -419,3 +419,50 @@ def test_machine_mode_csrs_inside_an_interrupt_handler(iss_build):
     assert printed == ["0x8000000a", "0x1880", "1", "0x400", "0x0", "0x0", "0x1234"], out
     # the first tick interrupts task A, core 0's part of the team (cluster_entry)
     assert re.search(r"^cluster_entry \+ \d+ in section \.text", out, re.M), out
+
+
+@pytest.fixture(scope="module")
+def chain_elf(fw):
+    return fw("gdb_chain")
+
+
+def test_breakpoint_and_watchpoint_inside_a_chain_of_corev_instructions(chain_elf):
+    """The CORE-V executor runs back-to-back CORE-V instructions without going
+    back to the engine (whose code hooks are the breakpoints and the watch
+    check): a breakpoint on the second of them, and a watchpoint on a cv.sw that
+    follows them, must stop there all the same (both were run through)."""
+    from iss.cluster import Cluster
+    from iss.gdb import Debugger
+    c = Cluster(chain_elf)
+    d = Debugger(c)
+    second = c.program.symbol("chained_second").addr
+    store = c.program.symbol("chained_store").addr
+    watched = c.program.symbol("watched").addr
+    d.add_breakpoint(second)
+    ev = d.resume()
+    assert (ev.kind, ev.hart.id, ev.hart.pc) == ("breakpoint", 0, second)
+    d.remove_breakpoint(second)              # (as GDB does before it continues)
+    d.add_watchpoint(2, watched, 4)          # (the start-up code clears it: set from here)
+    ev = d.resume()
+    assert (ev.kind, ev.hart.id, ev.hart.pc, ev.address) == ("watch", 0, store, watched)
+    assert c.memory.read(watched, 4) == bytes(4)          # stopped before the store
+    d.remove_watchpoint(2, watched, 4)
+    ev = d.resume()
+    assert (ev.kind, ev.exit_code) == ("exit", 18)         # max(3, 9) stored, + min(...) then max
+
+
+def test_chains_come_back_when_nothing_is_set(chain_elf):
+    """Breakpoints and watchpoints turn chaining off while they exist, and only then."""
+    from iss.cluster import Cluster
+    from iss.gdb import Debugger
+    c = Cluster(chain_elf)
+    before = [h.native.chain_limit for h in c.harts]
+    assert all(before)
+    d = Debugger(c)
+    d.add_breakpoint(c.program.symbol("chained_second").addr)
+    d.add_watchpoint(2, c.program.symbol("watched").addr, 4)
+    assert [h.native.chain_limit for h in c.harts] == [0] * len(c.harts)
+    d.remove_breakpoint(c.program.symbol("chained_second").addr)
+    assert [h.native.chain_limit for h in c.harts] == [0] * len(c.harts)
+    d.remove_watchpoint(2, c.program.symbol("watched").addr, 4)
+    assert [h.native.chain_limit for h in c.harts] == before

@@ -100,8 +100,23 @@ class Debugger:
         self._watch_state = {h.id: _DebugState(skip_pc=NO_PC) for h in cluster.harts}
         self.watch_hooks: dict[int, int] = {}     # hart id -> native code hook, while watchpoints exist
         self._access_table = None
+        self._chain_limits = None  # each hart's chain limit, while breakpoints or watchpoints turn chains off
         for h in cluster.harts:
             h.debug = self
+
+    def _sync_chains(self) -> None:
+        """The CORE-V executor runs back-to-back CORE-V instructions in one go,
+        past the engine's code hooks (breakpoints, the watch check): while any
+        breakpoint or watchpoint exists each CORE-V instruction runs alone."""
+        harts = self.cluster.harts
+        if (self.breakpoints or self.watchpoints) and self._chain_limits is None:
+            self._chain_limits = [h.native.chain_limit for h in harts]
+            for h in harts:
+                h.native.chain_limit = 0
+        elif not (self.breakpoints or self.watchpoints) and self._chain_limits is not None:
+            for h, limit in zip(harts, self._chain_limits):
+                h.native.chain_limit = limit
+            self._chain_limits = None
 
     # -- breakpoints -------------------------------------------------------------
     def add_breakpoint(self, address: int) -> None:
@@ -113,6 +128,7 @@ class Debugger:
             # Blocks translated before the hook was added would not call it.
             h.uc.ctl_remove_cache(address, address + 4)
         self.breakpoints[address] = hooks
+        self._sync_chains()
 
     def remove_breakpoint(self, address: int) -> bool:
         hooks = self.breakpoints.pop(address, None)
@@ -121,6 +137,7 @@ class Debugger:
         for h in self.cluster.harts:
             h.uc.hook_del(hooks[h.id])
             h.uc.ctl_remove_cache(address, address + 4)
+        self._sync_chains()
         return True
 
     def _breakpoint_hook(self, uc, address, size, hart):
@@ -148,6 +165,7 @@ class Debugger:
     def _sync_watch(self) -> None:
         """Copy the watch list into every hart's native state; install the hook with
         the first watchpoint, remove it with the last (then nothing is left)."""
+        self._sync_chains()
         code = self.cluster.code
         if self.watchpoints and self._access_table is None:
             self._access_table = access_table(code)
