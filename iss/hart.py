@@ -7,6 +7,7 @@ per-instruction cost tables of the code (iss/timing/core.py).
 """
 from __future__ import annotations
 
+import bisect
 import ctypes
 import enum
 from typing import TYPE_CHECKING
@@ -336,6 +337,10 @@ class Hart:
         if reason == native.STOP_SLOW:
             self.pc = st.stop_pc
             return self._slow()
+        if reason == native.STOP_EXIT:
+            self.pc = st.stop_pc
+            self._code.add_exit(st.stop_info, self.cluster.harts)
+            return Stop.BUDGET
         if reason == native.STOP_CODE:
             # About to run rewritten code (stopped before its block was charged; a
             # block Unicorn cut short after a store into it is refunded from here).
@@ -787,12 +792,13 @@ class CodeImage:
         self.table = np.concatenate(tables)[:n] if tables else np.zeros(0, isa.PREDECODE_DTYPE)
         starts = np.concatenate(starts_all)[:n]
         self.starts = starts
-        # Every halfword where no valid instruction starts: Unicorn would run some of
-        # these (c.fld, F/D instructions, RV64-only RVC, ...), the CV32E40P traps them.
-        # (The regions' end slots are not code.)
-        real = np.ones(n, bool)
-        real[[o + h for _, h, o in self.regions[:-1]]] = False
-        self.illegal = self.pcs[:n][(self.table["op"] == 0) & real].tolist()
+        # Every instruction start of the linear decode that is no valid instruction:
+        # Unicorn would run some of these (c.fld, F/D instructions, RV64-only RVC,
+        # ...), the CV32E40P traps them; they are the engines' exit addresses. Off
+        # the linear decode (a jump into the middle of an instruction) the block hook
+        # adds one when a block would reach it (add_exit): every exit costs each
+        # emu_start a lookup and invalidates the translations that hold it.
+        self.illegal = self.pcs[:n][starts & (self.table["op"] == 0)].tolist()
         t = self.timing = timing_core.CodeTiming.concatenate(timings, n)
         self.flags = t.flags
         self.info, self.cost_at = timing_core.halfword_tables(self.table, starts, t.cost)
@@ -804,6 +810,16 @@ class CodeImage:
         self.dirty_pages = np.zeros((offset >> native.CODE_PAGE_SLOTS_SHIFT) + 1, np.uint8)
         self.dirty = np.zeros(1, np.uint32)
         self.refreshes = 0           # how many times rewritten code was redecoded
+
+    def add_exit(self, addr: int, harts) -> None:
+        """An invalid encoding off the linear decode is about to be reached: make it
+        an exit address of every engine (see `illegal`), and drop the
+        translations that hold it (made before it was an exit)."""
+        if addr not in self.illegal:
+            bisect.insort(self.illegal, addr)
+            for h in harts:
+                h.uc.ctl_set_exits([0, *self.illegal])
+                h.uc.ctl_remove_cache(addr, addr + 2)
 
     @staticmethod
     def _sites_of(half: np.ndarray, starts: np.ndarray, lo: int) -> tuple[list, list]:
@@ -893,7 +909,7 @@ class CodeImage:
         pc_of = lambda i: lo + 2 * i                        # noqa: E731
         old_csr = [x for x in self.csr_sites if pc_of(p) <= x[0] < pc_of(r2)]
         old_sys = [x for x in self.system_sites if pc_of(p) <= x[0] < pc_of(r2)]
-        old_ill = {x for x in self.illegal if pc_of(d0) <= x < pc_of(b)}
+        old_ill = {x for x in self.illegal if pc_of(p) <= x < pc_of(r2)}
         old_div = [x for x in self.timing.div_sites if pc_of(p) <= x[0] < pc_of(r2)]
         # decode: [a - 1, b) (a 32-bit decode at a - 1 reads halfword a)
         self.table[o + d0:o + b] = isa.predecode(bytes(raw[2 * (o + d0):2 * (o + b) + 2]), pc_of(d0))[:b - d0]
@@ -917,7 +933,7 @@ class CodeImage:
         new_csr, new_sys = self._sites_of(half[p:r2], starts[p:r2], pc_of(p))
         self.csr_sites[:] = sorted(set(self.csr_sites) - set(old_csr) | set(new_csr))
         self.system_sites[:] = sorted(set(self.system_sites) - set(old_sys) | set(new_sys))
-        new_ill = {pc_of(int(i)) for i in np.nonzero(self.table["op"][o + d0:o + b] == 0)[0] + d0}
+        new_ill = {pc_of(int(i)) for i in np.nonzero(starts[p:r2] & (self.table["op"][o + p:o + r2] == 0))[0] + p}
         if new_ill != old_ill:
             self.illegal[:] = sorted(set(self.illegal) - old_ill | new_ill)
         return (min(p, d0), max(r2, b), (old_csr, old_sys, old_ill, old_div), (new_csr, new_sys, new_ill, new_div))

@@ -16,7 +16,8 @@ from iss.isa import disasm
 
 SRC = Path(__file__).parent / "firmware_src"
 ORDER = ["hints", "jump_mid", "ill_c_fld", "ill_c_fsd", "ill_c_fldsp", "ill_c_fsdsp", "ill_c_q0_f100",
-         "ill_c_slli_64", "ill_c_srli_64", "ill_c_srai_64", "ill_c_subw", "ill_c_addw", "ill_flw", "ill_fadd"]
+         "ill_c_slli_64", "ill_c_srli_64", "ill_c_srai_64", "ill_c_subw", "ill_c_addw", "ill_flw", "ill_fadd",
+         "jump_mid_bad"]
 ENCODING = {"ill_c_fld": 0x2000, "ill_c_fsd": 0xA000, "ill_c_fldsp": 0x2502, "ill_c_fsdsp": 0xA002,
             "ill_c_q0_f100": 0x8000, "ill_c_slli_64": 0x1502, "ill_c_srli_64": 0x9101,
             "ill_c_srai_64": 0x9501, "ill_c_subw": 0x9D0D, "ill_c_addw": 0x9D2D, "ill_flw": 0x0005A507,
@@ -76,3 +77,17 @@ def test_jump_into_the_middle_of_an_instruction_hits_the_cycle_limit(elf):
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     assert "cycle limit" in p.stdout and "jump_mid+0x12" in p.stdout, p.stdout
+
+
+@pytest.mark.parametrize("timing", [True, False])
+def test_jump_into_an_instruction_onto_an_invalid_encoding(elf, timing):
+    """A jump 2 bytes into 'lui a0,0x20000' lands on its upper half, 0x2000 (c.fld,
+    which Unicorn would run): an illegal instruction there (mcause 2, mepc on it),
+    although only the linear decode's invalid encodings are exits from the start."""
+    c = cluster(elf, "jump_mid_bad", timing={"enabled": timing})
+    with pytest.raises(IllegalInstruction) as e:
+        c.run(max_cycles=100000)
+    at = c.program.symbol("jump_mid_bad").addr + 16 + 2     # la (8 bytes), addi, jr; then 2 into the lui
+    assert "0x00002000" in str(e.value)
+    m = c.harts[0].machine
+    assert (m.mcause, m.mepc) == (2, at)

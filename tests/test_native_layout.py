@@ -30,7 +30,7 @@ STRUCTS = [
 # (C expression, the Python value written beside it)
 CONSTANTS = [
     *((f"ISS_STOP_{n}", getattr(native, f"STOP_{n}"))
-      for n in ("NONE", "BUDGET", "ILLEGAL", "ECALL", "EBREAK", "SLOW", "TRAP", "FAULT", "CODE")),
+      for n in ("NONE", "BUDGET", "ILLEGAL", "ECALL", "EBREAK", "SLOW", "TRAP", "FAULT", "CODE", "EXIT")),
     ("ISS_RECENT", native.RECENT),
     ("ISS_CODE_REGIONS", native.CODE_REGIONS),
     *((f"ISS_SLOW_{n}", getattr(isa, f"SLOW_{n}")) for n in ("NONE", "ELW", "HWLOOP", "DECODE")),
@@ -38,7 +38,7 @@ CONSTANTS = [
     ("ISS_END_BRANCH", timing_core.END_BRANCH),
     ("ISS_END_JUMP", timing_core.END_JUMP),
     ("ISS_START_32", timing_core.START_32),
-    *((f"ISS_I_{n}", getattr(timing_core, f"I_{n}")) for n in ("32", "LINEAR", "ACC1", "ACC2", "SC", "BRANCH", "JUMP")),
+    *((f"ISS_I_{n}", getattr(timing_core, f"I_{n}")) for n in ("32", "LINEAR", "ACC1", "ACC2", "SC", "BRANCH", "JUMP", "BAD")),
     *((f"ISS_TF_{n}", getattr(trace_native, f"F_{n}")) for n in ("MEM", "STORE", "VALUE", "RETRY", "UNRETIRED")),
     *((f"ISS_TM_{n}", getattr(trace_native, f"TM_{n}")) for n in ("BASE", "RR", "IMM", "ACCESS", "STORE")),
     ("ISS_TRACE_BUF", trace_native.BUF_RECORDS),

@@ -97,6 +97,20 @@ static inline int block_dirty(const iss_hart *h, uint32_t s, uint32_t e)
             h->code_dirty_pages[(e - 1) >> ISS_CODE_PAGE_SLOTS_SHIFT]);
 }
 
+/* Whether the instructions from slot s (off the linear decode) up to where they
+ * rejoin it, or e, include an invalid encoding (its slot in *bad). */
+static int off_linear_bad(const iss_hart *h, uint32_t s, uint32_t e, uint32_t *bad)
+{
+    while (s < e && !(h->info[s] & ISS_I_LINEAR)) {
+        if (h->info[s] & ISS_I_BAD) {
+            *bad = s;
+            return 1;
+        }
+        s += (h->info[s] & ISS_I_32) ? 2 : 1;
+    }
+    return 0;
+}
+
 /* Charges a translated block when it starts executing. Checking the budget first
  * means a stopped block is not charged, so resuming at it is exact. The penalty of
  * how control arrived here (a taken branch, a jump to a misaligned 32-bit target)
@@ -112,6 +126,17 @@ void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_d
     }
     uint32_t start = (uint32_t)address, end = (uint32_t)address + size, s, e;
     int known = in_code(h, start, &s) && in_code(h, end, &e);
+    uint32_t bad;
+    if (known && !(h->info[s] & ISS_I_LINEAR) && off_linear_bad(h, s, e, &bad)) {
+        /* Only the invalid encodings of the linear decode are exits (each exit costs
+         * every emu_start a lookup, and invalidates the translations holding it):
+         * this one, off it, becomes one now, before the block runs. */
+        h->stop_reason = ISS_STOP_EXIT;
+        h->stop_pc = start;
+        h->stop_info = iss_code_pc(&h->code, bad);
+        ISS_UC.emu_stop(uc);
+        return;
+    }
     if (known && block_dirty(h, s, e)) {
         /* Its code was rewritten: Python redecodes it, then it runs (and is charged). */
         h->stop_reason = ISS_STOP_CODE;

@@ -24,6 +24,8 @@ enum iss_stop {
     ISS_STOP_TRAP = 6,     /* other exception; stop_info = Unicorn interrupt number */
     ISS_STOP_FAULT = 7,    /* custom instruction accessed unmapped memory; stop_info = address */
     ISS_STOP_CODE = 8,     /* the block at stop_pc is in code rewritten since it was decoded (not charged) */
+    ISS_STOP_EXIT = 9,     /* the block at stop_pc, off the linear decode, reaches an invalid encoding at
+                              stop_info that is no exit address yet (not charged) */
 };
 
 typedef struct iss_api {
@@ -130,6 +132,7 @@ typedef struct iss_hart {
 #define ISS_I_SC 16u         /* sc.w */
 #define ISS_I_BRANCH 32u     /* a conditional branch Unicorn executes */
 #define ISS_I_JUMP 64u       /* a jump */
+#define ISS_I_BAD 128u       /* not a valid instruction */
 
 #define ISS_END_BRANCH 1u
 #define ISS_END_JUMP 2u

@@ -33,7 +33,7 @@ END_JUMP = 2     # a jump (jal, jalr, c.j, c.jal, c.jr, c.jalr) ends here
 START_32 = 4     # a 32-bit instruction starts here
 
 # what the instruction decoded at a halfword is (struct iss_hart.info; any halfword)
-I_32, I_LINEAR, I_ACC1, I_ACC2, I_SC, I_BRANCH, I_JUMP = 1, 2, 4, 8, 16, 32, 64
+I_32, I_LINEAR, I_ACC1, I_ACC2, I_SC, I_BRANCH, I_JUMP, I_BAD = 1, 2, 4, 8, 16, 32, 64, 128
 
 # instruction classes per halfword (CodeTiming.kind), for the performance counters
 K_LOAD, K_STORE, K_JUMP, K_BRANCH, K_RVC = 1, 2, 4, 8, 16
@@ -105,7 +105,8 @@ def halfword_tables(table: np.ndarray, starts: np.ndarray, cost: np.ndarray) -> 
     n = len(starts)
     info = np.zeros(n + 1, np.uint8)
     op = table["op"][:n]
-    info[:n] = OP_INFO[op] | np.where(table["len"][:n] == 4, I_32, 0) | np.where(starts, I_LINEAR, 0)
+    info[:n] = (OP_INFO[op] | np.where(table["len"][:n] == 4, I_32, 0) | np.where(starts, I_LINEAR, 0)
+                | np.where(op == 0, I_BAD, 0))
     cost = np.where(starts, cost[:n], np.where(op != 0, table["cycles"][:n], 1))
     return info, np.minimum(cost, 255).astype(np.uint8)
 

@@ -45,3 +45,13 @@ FUNC(jump_mid)
 1:  lui  a0, 0xa0010                    /* 0xa0010537: upper halfword 0xa001 = c.j . */
     ret
 END(jump_mid)
+
+/* The same, where the upper half is c.fld (0x2000: RV32DC only, which Unicorn
+ * would run): an illegal instruction there. */
+FUNC(jump_mid_bad)
+    la   t0, 1f
+    addi t0, t0, 2
+    jr   t0
+1:  lui  a0, 0x20000                    /* 0x20000537: upper halfword 0x2000 = c.fld */
+    ret
+END(jump_mid_bad)
