@@ -450,10 +450,11 @@ class Ima(Hwpe):
         """The streamers take their TCDM banks during each job's stream-in and
         stream-out phases (stream_ports words a cycle)."""
         per_cycle = 4 * self.cfg.stream_ports
-        lines = np.arange(feat, dtype=np.int64)[:, None] * stride + np.arange(line, dtype=np.int64)[None, :]
-        for k in range(len(srcs)):
-            self.port.reserve_stream((srcs[k] + lines).ravel(), sched[0][k], per_cycle)
-            self.port.reserve_stream(dsts[k] + np.arange(w, dtype=np.int64), sched[4][k], per_cycle)
+        lines = (np.arange(feat, dtype=np.int64)[:, None] * stride + np.arange(line, dtype=np.int64)[None, :]).ravel()
+        # job k's stream-in, then its stream-out, for every job in order
+        self.port.reserve_streams([(np.asarray(srcs, dtype=np.int64)[:, None] + lines, sched[0]),
+                                   (np.asarray(dsts, dtype=np.int64)[:, None] + np.arange(w, dtype=np.int64), sched[4])],
+                                  per_cycle)
 
     def _stream_in_done(self, job, k):
         if job["gen"] != self.gen:

@@ -91,16 +91,28 @@ class TcdmArbiter:
     def reserve_stream(self, port: int, addresses, start: int, bytes_per_cycle: int) -> None:
         """Port `port` moves the TCDM bytes at `addresses` (in order) from cycle
         `start`, `bytes_per_cycle` a cycle: one request per word moved."""
-        addr = np.asarray(addresses, dtype=np.int64)
-        if addr.size == 0:
+        self.reserve_streams(port, [(np.asarray(addresses, dtype=np.int64)[None, :], [start])], bytes_per_cycle)
+
+    def reserve_streams(self, port: int, parts, bytes_per_cycle: int) -> None:
+        """Many streams of port `port` at once, as reserve_stream would one by one:
+        `parts` is a list of (addresses, starts), each `addresses` a 2-D array with
+        a stream per row starting at cycle starts[row]; all parts have as many rows,
+        and the streams go in the order row 0 of each part, then row 1, ..."""
+        words, cycles, keep = [], [], []
+        step = max(1, bytes_per_cycle)
+        for addresses, starts in parts:
+            w = np.asarray(addresses, dtype=np.int64) >> 2
+            k = np.ones(w.shape, dtype=bool)
+            k[:, 1:] = w[:, 1:] != w[:, :-1]          # one access per word moved
+            words.append(w)
+            keep.append(k)
+            cycles.append(np.asarray(starts, dtype=np.int64)[:, None] + np.arange(w.shape[1]) // step)
+        keep = np.concatenate(keep, axis=1)
+        w = np.ascontiguousarray(np.concatenate(words, axis=1)[keep].astype(np.uint32))
+        if w.size == 0:
             return
-        words = addr >> 2
-        keep = np.ones(words.size, dtype=bool)
-        keep[1:] = words[1:] != words[:-1]             # one access per word moved
-        words = np.ascontiguousarray(words[keep].astype(np.uint32))
-        pos = np.nonzero(keep)[0]
-        cycles = np.ascontiguousarray((start + pos // max(1, bytes_per_cycle)).astype(np.uint64))
-        self._lib.iss_tcdm_port_words(self.ptr, port, words.ctypes.data, cycles.ctypes.data, words.size)
+        c = np.ascontiguousarray(np.concatenate(cycles, axis=1)[keep].astype(np.uint64))
+        self._lib.iss_tcdm_port_words(self.ptr, port, w.ctypes.data, c.ctypes.data, w.size)
 
     def resolve(self, upto: int = UINT64_MAX) -> None:
         """Arbitrate every request before cycle `upto` (default: all queued)."""
@@ -148,6 +160,10 @@ class TcdmPort:
         """Move the TCDM bytes at `addresses` (in order) from cycle `start`,
         `bytes_per_cycle` a cycle (TcdmArbiter.reserve_stream)."""
         self.arbiter.reserve_stream(self.id, addresses, start, bytes_per_cycle)
+
+    def reserve_streams(self, parts, bytes_per_cycle: int) -> None:
+        """Many streams at once (TcdmArbiter.reserve_streams)."""
+        self.arbiter.reserve_streams(self.id, parts, bytes_per_cycle)
 
     @property
     def wait(self) -> int:
