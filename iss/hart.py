@@ -797,8 +797,11 @@ class CodeImage:
         # ...), the CV32E40P traps them; they are the engines' exit addresses. Off
         # the linear decode (a jump into the middle of an instruction) the block hook
         # adds one when a block would reach it (add_exit): every exit costs each
-        # emu_start a lookup and invalidates the translations that hold it.
-        self.illegal = self.pcs[:n][starts & (self.table["op"] == 0)].tolist()
+        # emu_start a lookup and invalidates the translations that hold it. The
+        # halfword 0x0000 (padding between functions) is none: Unicorn traps it
+        # itself, like every encoding it does not know (the CORE-V executor's INTR hook).
+        half = np.frombuffer(self.raw, dtype="<u2")[:n]
+        self.illegal = self.pcs[:n][starts & (self.table["op"] == 0) & (half != 0)].tolist()
         t = self.timing = timing_core.CodeTiming.concatenate(timings, n)
         self.flags = t.flags
         self.info, self.cost_at = timing_core.halfword_tables(self.table, starts, t.cost)
@@ -933,7 +936,8 @@ class CodeImage:
         new_csr, new_sys = self._sites_of(half[p:r2], starts[p:r2], pc_of(p))
         self.csr_sites[:] = sorted(set(self.csr_sites) - set(old_csr) | set(new_csr))
         self.system_sites[:] = sorted(set(self.system_sites) - set(old_sys) | set(new_sys))
-        new_ill = {pc_of(int(i)) for i in np.nonzero(starts[p:r2] & (self.table["op"][o + p:o + r2] == 0))[0] + p}
+        new_ill = {pc_of(int(i)) for i in np.nonzero(starts[p:r2] & (self.table["op"][o + p:o + r2] == 0)
+                                                     & (half[p:r2] != 0))[0] + p}
         if new_ill != old_ill:
             self.illegal[:] = sorted(set(self.illegal) - old_ill | new_ill)
         return (min(p, d0), max(r2, b), (old_csr, old_sys, old_ill, old_div), (new_csr, new_sys, new_ill, new_div))
