@@ -49,36 +49,7 @@
 #include "depthwise.c"
 #include "elementwise.c"
 
-#define MNV2_MAGIC 0x32564E4Du
-#define KIND_CONV 1
-#define KIND_PW 2
-#define KIND_DW 3
-#define KIND_ADD 4
-#define KIND_POOL 5
-#define KIND_FC 6
-#define UNIT_CORES 0
-#define UNIT_IMA 1
-#define UNIT_DWA 2
-
-typedef struct {
-  uint32_t magic, version, n_ops, ops, n_prog, prog, map_blob, order, cycles, l1_size;
-  uint32_t total_cycles, prog_cycles, status, n_arrays, spare[2];
-} hdr_t;
-
-typedef struct {
-  int32_t kind, unit, h, w, cin, cout, stride, relu;
-  uint32_t in, out, in2, wgt, bias, mult_p, shift_p;
-  int32_t mult, shift, mult_b, lo, hi, adc_low, adc_high;
-  int32_t tile_first, tile_count, n_row_tiles, tile, n_arrays_used, chain, lag, spare[3];
-} op_t;
-
-typedef struct { uint32_t array, x, y, width, height, words; } prog_t;
-
-/* iss.nn.mapping BLOB_RECORD */
-typedef struct {
-  uint16_t layer, array, x, y, width, height, row_off, col_off, row_tile, n_row_tiles;
-} tile_rec_t;
-#define MAP_BLOB_HEADER 20
+#include "mobilenetv2_image.h" /* the records of the image, shared with the host */
 
 extern char __l2_heap_start[], __l1_heap_start[];
 static hdr_t *hdr;
@@ -454,7 +425,6 @@ static void op_pw_ima(const op_t *op)
  * of step s+1, at its end the stores of step s. The host's lags guarantee
  * that a band's inputs were computed two steps earlier, so their stores were
  * pushed before the loads that read them (the DMA serves in push order). */
-#define MAX_CHAIN 8
 
 typedef struct {
   const op_t *op;
@@ -779,7 +749,7 @@ static void run_op(const op_t *op)
 int main(void)
 {
   hdr = (hdr_t *)__l2_heap_start;
-  if (hdr->magic != MNV2_MAGIC || hdr->version != 1) {
+  if (hdr->magic != MNV2_MAGIC || hdr->version != MNV2_VERSION) {
     printf("mobilenetv2: no network image at %p (the host writes it: iss/study/mobilenetv2.py)\n", hdr);
     return 1;
   }

@@ -58,20 +58,34 @@ from . import APPS, KERNELS
 
 APP = APPS / "mobilenetv2.c"
 
+# The image's records: (C field, struct code) in order, the C structs of
+# firmware/apps/mobilenetv2_image.h (tests/test_mnv2_image_layout.py checks
+# every field's offset, size and signedness against them).
 MAGIC = 0x32564E4D  #: "MNV2"
 VERSION = 1
-#: header: magic, version, n_ops, ops, n_prog, prog, map_blob, order, cycles,
-#: l1_size, total_cycles (fw), prog_cycles (fw), status (fw), n_arrays, 2 spare
-HEADER = struct.Struct("<16I")
-#: op record, 32 x int32 (firmware/apps/mobilenetv2.c: op_t)
-OP_FIELDS = ("kind", "unit", "h", "w", "cin", "cout", "stride", "relu",
-             "in_", "out", "in2", "wgt", "bias", "mult_p", "shift_p",
-             "mult", "shift", "mult_b", "lo", "hi", "adc_low", "adc_high",
-             "tile_first", "tile_count", "n_row_tiles", "tile", "n_arrays_used", "chain",
-             "lag", "spare2", "spare3", "spare4")
-OP = struct.Struct("<32i")
-#: plot record: array, x, y, width, height, words address
-PROG = struct.Struct("<6I")
+#: header; total_cycles, prog_cycles and status are written by the firmware
+HEADER_LAYOUT = tuple((n, "I") for n in ("magic", "version", "n_ops", "ops", "n_prog", "prog", "map_blob",
+                                         "order", "cycles", "l1_size", "total_cycles", "prog_cycles", "status",
+                                         "n_arrays", "spare[0]", "spare[1]"))
+#: one layer; in, out, in2, wgt, bias, mult_p, shift_p are L2 addresses
+OP_LAYOUT = (*((n, "i") for n in ("kind", "unit", "h", "w", "cin", "cout", "stride", "relu")),
+             *((n, "I") for n in ("in", "out", "in2", "wgt", "bias", "mult_p", "shift_p")),
+             *((n, "i") for n in ("mult", "shift", "mult_b", "lo", "hi", "adc_low", "adc_high",
+                                  "tile_first", "tile_count", "n_row_tiles", "tile", "n_arrays_used", "chain",
+                                  "lag", "spare[0]", "spare[1]", "spare[2]")))
+#: one SUBMIT_PLOT run: a tile's weights (at L2 address words) into its array's window
+PROG_LAYOUT = tuple((n, "I") for n in ("array", "x", "y", "width", "height", "words"))
+
+
+def _record(layout) -> struct.Struct:
+    return struct.Struct("<" + "".join(code for _, code in layout))
+
+
+HEADER_FIELDS = tuple(n for n, _ in HEADER_LAYOUT)
+HEADER = _record(HEADER_LAYOUT)
+OP_FIELDS = tuple(n for n, _ in OP_LAYOUT)
+OP = _record(OP_LAYOUT)
+PROG = _record(PROG_LAYOUT)
 
 KIND_CONV, KIND_PW, KIND_DW, KIND_ADD, KIND_POOL, KIND_FC = 1, 2, 3, 4, 5, 6
 UNIT_CORES, UNIT_IMA, UNIT_DWA = 0, 1, 2
@@ -274,7 +288,7 @@ def build_plan(net: mnv2.Network, base: int, l1_size: int, mapping: Mapping | No
         p = params.get(name)
         hi_, wi_, ci = spec.in_shape
         ho, wo, co = spec.out_shape
-        f.update(h=hi_, w=wi_, cin=ci, cout=co, stride=spec.stride, relu=int(spec.relu), in_=prev)
+        f.update(h=hi_, w=wi_, cin=ci, cout=co, stride=spec.stride, relu=int(spec.relu), **{"in": prev})
         if spec.block >= 0:
             block_in.setdefault(spec.block, prev)   # the block's input: before its first layer
         if spec.kind == "conv":
@@ -353,7 +367,7 @@ def build_plan(net: mnv2.Network, base: int, l1_size: int, mapping: Mapping | No
                     f["tile"] = cap(_fit(L, need, name, 1, n_pix))
         elif spec.kind == "add":
             kind, unit = KIND_ADD, UNIT_CORES
-            f.update(in_=block_in[spec.block], in2=prev, mult=int(p.mult_a), mult_b=int(p.mult_b),
+            f.update({"in": block_in[spec.block]}, in2=prev, mult=int(p.mult_a), mult_b=int(p.mult_b),
                      shift=int(p.shift))
             n = ho * wo * co
             f["tile"] = 4 * cap(_fit(L, lambda c: 3 * 4 * c + 64, name, 1, r4(n) // 4))
@@ -380,8 +394,11 @@ def build_plan(net: mnv2.Network, base: int, l1_size: int, mapping: Mapping | No
         order_addr = A.put(np.array(order, dtype="<u2"), 4)
     cycles_addr = A.alloc(12 * len(ops), 4)  # per op: cycles, chain cycles, start
     A.alloc(0, 64)
-    hdr = HEADER.pack(MAGIC, VERSION, len(ops), ops_addr, len(prog_recs), prog_addr, map_addr, order_addr,
-                      cycles_addr, l1_size, 0, 0, 0, mapping.n_arrays if on_ima else 0, 0, 0)
+    hdr = dict.fromkeys(HEADER_FIELDS, 0)
+    hdr.update(magic=MAGIC, version=VERSION, n_ops=len(ops), ops=ops_addr, n_prog=len(prog_recs), prog=prog_addr,
+               map_blob=map_addr, order=order_addr, cycles=cycles_addr, l1_size=l1_size,
+               n_arrays=mapping.n_arrays if on_ima else 0)
+    hdr = HEADER.pack(*(hdr[k] for k in HEADER_FIELDS))
     A.write(hdr_addr, hdr)
     return Plan(net, mapping if on_ima else None, base, bytes(A.buf), ops, hdr_addr, cycles_addr, in_addr,
                 l1_size, program, len(prog_recs), words_total, act)
@@ -390,7 +407,7 @@ def build_plan(net: mnv2.Network, base: int, l1_size: int, mapping: Mapping | No
 # ----------------------------------------------------------------------------
 # Chains: consecutive layers overlapped over row bands (the paper's schedule)
 # ----------------------------------------------------------------------------
-MAX_CHAIN = 8  #: firmware/apps/mobilenetv2.c MAX_CHAIN
+MAX_CHAIN = 8  #: most layers in one chain (firmware/apps/mobilenetv2_image.h)
 
 
 def chainable(o: OpInfo) -> bool:
@@ -435,7 +452,7 @@ def chain_lags(chain: list, rows: list) -> list:
     was computed two steps earlier (its store then precedes the load)."""
     lags = []
     for j, o in enumerate(chain):
-        srcs = [o.fields["in_"]] + ([o.fields["in2"]] if o.kind == KIND_ADD else [])
+        srcs = [o.fields["in"]] + ([o.fields["in2"]] if o.kind == KIND_ADD else [])
         lag = 0
         ho = (o.fields["h"] - 1) // _stride(o) + 1
         for i in range(j):
@@ -493,7 +510,7 @@ def plan_chains(ops: list, limit: int, cores: int = 8, max_rows=None, lag_share=
         cur.clear()
 
     for o in ops:
-        linked = cur and (cur[-1].out_addr in (o.fields["in_"], o.fields["in2"]))
+        linked = cur and (cur[-1].out_addr in (o.fields["in"], o.fields["in2"]))
         if chainable(o) and linked and ok(cur + [o]):
             cur.append(o)
             continue
@@ -630,12 +647,13 @@ def run(net: mnv2.Network, elf, n_arrays=DEFAULT_IMAS, program="preload", x=None
     if result.exit_code != 0:
         raise RuntimeError(f"mobilenetv2 firmware exited with {result.exit_code}: "
                            + "\n".join(result.stdout[-5:]))
-    hdr = HEADER.unpack(bytes(cluster.memory.view(plan.header_addr, HEADER.size)))
+    hdr = dict(zip(HEADER_FIELDS, HEADER.unpack(bytes(cluster.memory.view(plan.header_addr, HEADER.size)))))
     acts = {name: np.frombuffer(bytes(cluster.memory.view(a, int(np.prod(s)))), np.int8).reshape(s).copy()
             for name, (a, s) in plan.act.items()}
     n = len(plan.ops)
     cyc = np.frombuffer(bytes(cluster.memory.view(plan.cycles_addr, 12 * n)), "<u4").tolist()
-    return RunResult(plan, acts, cyc[:n], hdr[10], hdr[11], cluster, result, wall, chain_cycles=cyc[n:2 * n],
+    return RunResult(plan, acts, cyc[:n], hdr["total_cycles"], hdr["prog_cycles"], cluster, result, wall,
+                     chain_cycles=cyc[n:2 * n],
                      op_starts=cyc[2 * n:])
 
 
