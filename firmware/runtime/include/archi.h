@@ -1,6 +1,7 @@
 /* Addresses and register offsets of the simulated PULP cluster. Usable from C
  * and assembly. Must agree with iss/memory.py and the peripheral models in
- * iss/periph/ (tests/test_headers_agree.py checks it). */
+ * iss/periph/ (tests/periph/test_headers.py checks its addresses, register offsets
+ * and event lines against them). */
 #ifndef ISS_ARCHI_H
 #define ISS_ARCHI_H
 
