@@ -237,8 +237,3 @@ def attach(uc, hart_state_address: int, code, code_base: int | None = None) -> I
 
 def hwloop_state(obj: Isa) -> dict:
     return obj.hwloop_state()
-
-
-def cycles_per_halfword(tab: np.ndarray) -> np.ndarray:
-    """Base cost of the instruction starting at each halfword (for cycle prefix sums)."""
-    return tab["cycles"].astype(np.uint32)

@@ -22,15 +22,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Cost classes: base cycles on a CV32E40P (user manual, pipeline chapter; platform.md
-# section 4). Dynamic extras (taken branch +2, misaligned access +1, load-use +1,
+# Cost classes: base cycles on a CV32E40P (user manual, "Pipeline Details": the
+# instruction timing table). Dynamic extras (taken branch +2, misaligned access +1, load-use +1,
 # data-dependent division) are applied by the executor or the timing model.
 COST_CYCLES = {
     "alu": 1, "mul": 1, "mulh": 5, "div": 3, "load": 1, "store": 1, "branch": 1,
     "jump": 2, "csr": 1, "system": 1, "fence": 1, "amo": 2, "elw": 4, "hwlp": 1,
     "simd": 1, "dot": 1, "mac": 1,
 }
-BRANCH_TAKEN_EXTRA = 2
 
 
 @dataclass(frozen=True)
