@@ -158,7 +158,7 @@ class Hart:
         # loop ending on a csrr must redirect before the CSR is emulated (_csr).
         for site in code.csr_sites:
             self._add_csr_hook(site)
-        # mret and ebreak: Unicorn would not run them as the core does (platform.md s. 6).
+        # mret and ebreak: Unicorn would not run them as the core does (iss/machine.py).
         for site in code.system_sites:
             self._add_system_hook(site)
         # The stack pointer and the rest start at 0, like the core out of reset.

@@ -1,8 +1,8 @@
 """Machine mode of the CV32E40P (user manual, "Control and Status Registers" and
 "Exceptions and Interrupts"): the CSRs, trap entry, mret, interrupt priority.
 
-Unicorn's own trap machinery is not used (platform.md s. 6: it runs the guest
-without M-mode CSRs and never enters the guest's vector): the hart finds every
+Unicorn's own trap machinery is not used (it runs the guest without M-mode
+CSRs and never enters the guest's vector): the hart finds every
 CSR instruction, mret and ebreak of the program at load time and executes them
 through this model; ecall and illegal instructions reach it from the native
 executor's stops. One `Machine` per hart.

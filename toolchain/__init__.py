@@ -1,6 +1,6 @@
 """Compiles firmware for the simulated cluster with the `ziglang` wheel's clang.
 
-This is the one place that holds the target and flags (platform.md section 5);
+This is the one place that holds the target (the CV32E40P's ISA, below) and flags;
 `iss cc`, the Makefile and the tests all come through `compile()`.
 """
 from __future__ import annotations

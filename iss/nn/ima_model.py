@@ -1,6 +1,6 @@
 """The IMA's exact digital meaning: an integer formulation of the analog MVM.
 
-Float model (GVSoC ``ima_v1``, platform.md section 3), for output column i of a
+Float model (GVSoC's ``ima_v1`` IMA model), for output column i of a
 job window with ``rows`` input rows::
 
     y_i = sum_j (in[j] / 127) * (w[j][i] / 7)

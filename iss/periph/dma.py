@@ -1,4 +1,5 @@
-"""Cluster DMA in the style of PULP's mchan v7 (register facts: platform.md section 2).
+"""Cluster DMA in the style of PULP's mchan v7 (registers and command word as the PULP
+runtime's archi/dma/mchan_v7.h and hal/dma/mchan_v7.h define them).
 
 Windows: one model, seen at the shared window (cluster peripherals +0x1800) and
 at every core's private demux view (0x1020_4000 + 0x400); a command's issuing

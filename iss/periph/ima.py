@@ -1,5 +1,5 @@
 """The in-memory accelerator (IMA): a 256x256 PCM crossbar behind an HWPE
-register file, after GVSoC's ``ima_v1`` model (platform.md section 3).
+register file, after GVSoC's ``ima_v1`` model.
 
 Instances (``[ima] count``): IMA 0 answers at the cluster's HWPE slot
 (0x1020_1000); IMA i >= 1 at ``ACCEL_BASE + 0x100*i`` (0x1021_0000 + 0x100*i).

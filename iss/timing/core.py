@@ -1,4 +1,4 @@
-"""CV32E40P instruction timing (user manual, "Pipeline Details"; platform.md s. 4).
+"""CV32E40P instruction timing (user manual, "Pipeline Details").
 
 What follows from the code alone is computed here, once per program, into
 per-halfword tables the native block hook sums:
