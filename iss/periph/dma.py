@@ -45,8 +45,12 @@ the shorter lines sets the bursts) are l_1..l_n bytes::
     engine_free = start + busy
     done  = start + busy + latency          (completion event, copy, STATUS bit clear)
 
-Not modelled: the DMA's TCDM bank conflicts with the cores (its busy spans are
-recorded as activity "dma" for the profile), non-incremental transfers.
+The TCDM side of a transfer takes its banks through the DMA's TCDM port
+(iss/timing/tcdm.py), a word per bank request from `start`, so the cores and
+the DMA contend for banks: a core that loses waits, a DMA word that loses moves
+to the next cycle (the port's `wait`), but `done` stays as above. Busy spans are
+recorded as activity "dma" for the profile. Not modelled: non-incremental
+transfers (refused).
 """
 from __future__ import annotations
 
