@@ -451,7 +451,7 @@ class Firmware:
                           list(stdout), self, window)
 
     def _profile_data(self):
-        """The cycle model's cumulative per-hart counters (issue 4), if this build has them."""
+        """The cycle model's cumulative per-hart counters, if this build has them."""
         data = getattr(self.cluster, "profile_data", None)
         return data() if data is not None else None
 

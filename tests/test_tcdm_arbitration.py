@@ -1,7 +1,6 @@
 """TCDM bank arbitration (iss/timing/tcdm.py, iss/native/tcdm.c): round-robin per
 bank and cycle among cores and ports, worked out by hand on small request
-patterns, and cycle counts that do not depend on `scheduler.quantum` (issue 15,
-item 1)."""
+patterns, and cycle counts that do not depend on `scheduler.quantum`."""
 from __future__ import annotations
 
 import ctypes

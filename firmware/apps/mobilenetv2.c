@@ -1,4 +1,4 @@
-/* End-to-end MobileNetV2 on the heterogeneous cluster (issue 8): a layer-table
+/* End-to-end MobileNetV2 on the heterogeneous cluster: a layer-table
  * interpreter. The host (iss/study/mobilenetv2.py) places one image at the
  * start of the L2 heap before the run: header, op table, the IMA layer table
  * (iss.nn.mapping.Mapping.to_blob), the tiles' issue order, SUBMIT_PLOT words,

@@ -1,4 +1,4 @@
-"""The bottleneck study of the seed paper (issue 7): one MobileNetV2 inverted
+"""The bottleneck study of the seed paper: one MobileNetV2 inverted
 residual block run three ways from compiled firmware, every output checked bit
 for bit against the golden model (iss.nn.mobilenetv2.bottleneck_forward):
 

@@ -1,4 +1,4 @@
-"""End-to-end MobileNetV2 on the heterogeneous cluster (issue 8).
+"""End-to-end MobileNetV2 on the heterogeneous cluster.
 
 Python side of ``firmware/apps/mobilenetv2.c``: the weight mapping (Tile&Pack
 of every IMA layer, :mod:`iss.nn.mapping`), the L2 image the firmware
@@ -107,7 +107,7 @@ from .packing import pack_dw4, pack_pw4  # kernels.h layouts (PW4, DW4)
 
 
 # ----------------------------------------------------------------------------
-# Weight mapping (item 1)
+# Weight mapping
 # ----------------------------------------------------------------------------
 def weight_mapping(n_arrays=DEFAULT_IMAS, fc_on_ima=False) -> Mapping:
     """Tile&Pack of every IMA-mapped layer onto at most ``n_arrays`` crossbars.

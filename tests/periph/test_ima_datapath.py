@@ -1,4 +1,4 @@
-"""The IMA's noise-free arithmetic, checked two ways (issue 15, item 4): the
+"""The IMA's noise-free arithmetic, checked two ways: the
 peripheral's datapath (iss.periph.ima.crossbar_mvm: bit-serial inputs, integer
 division ADC) against the golden model (iss.nn.ima_model.mvm: one integer matrix
 product, sign/abs rounding formula), over random windows and ADC ranges, and
