@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from figures import figure  # noqa: E402
 
 REPEAT = 3
-ITERATIONS = 200_000      # work() iterations per core (written into `iterations`)
+ITERATIONS = 200_000      # work() iterations per core
 HERE = Path(__file__).resolve().parent
 
 
@@ -40,17 +40,17 @@ def build(tmp: Path) -> Path:
     return toolchain.compile([HERE / "firmware" / "compute.c"], tmp / "compute.elf", opt="-O2", corev=False)
 
 
-def sim(elf: Path, iterations: int | None = None, **config):
+def sim(elf: Path, iterations: int, **config):
+    """The program with `iterations` per core; returns (instructions, seconds, slices)."""
     cluster = Cluster(elf, Config.load(**config))
-    if iterations is not None:
-        cluster.write_symbol("iterations", np.array([iterations], np.int32))
+    cluster.write_symbol("iterations", np.array([iterations], np.int32))
     res = cluster.run()
     assert res.exit_code == 0
     return res.instructions, res.wall_seconds, cluster.scheduler.slices
 
 
 def bare(elf: Path, iterations: int):
-    """`work(1, iterations)` on one engine with no hooks; returns (instructions, seconds)."""
+    """`work(1, iterations)` on one engine with no hooks; returns its seconds."""
     prog = Program(elf)
     uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV32)
     l2 = np.zeros(4 << 20, np.uint8)
@@ -147,19 +147,18 @@ def load_seconds_per_mb(elf: Path) -> tuple[float, float]:
 def main() -> int:
     with tempfile.TemporaryDirectory() as d:
         elf = build(Path(d))
-        iters = ITERATIONS
         rows = []
         for label, cfg in (("functional", {"timing": {"enabled": False}}), ("cycle model", {})):
-            runs = [sim(elf, iters, **cfg) for _ in range(REPEAT)]
+            runs = [sim(elf, ITERATIONS, **cfg) for _ in range(REPEAT)]
             mips = statistics.median(i / s / 1e6 for i, s, _ in runs)
             rows.append((label, runs[0][0], mips, runs[0][2]))
         # The instructions of one work() call, as the bare engine runs it: the
         # run's instructions minus those of the same run with no iterations
         # (start-up, fork, join), per core.
         per_core = (rows[0][1] - sim(elf, 0, timing={"enabled": False})[0]) / 8
-        bare_s = statistics.median(bare(elf, iters) for _ in range(REPEAT))
+        bare_s = statistics.median(bare(elf, ITERATIONS) for _ in range(REPEAT))
         bare_mips = per_core / bare_s / 1e6
-        print(f"compute-bound program, 8 harts x {iters} iterations, {rows[0][1]:,} instructions in all")
+        print(f"compute-bound program, 8 harts x {ITERATIONS} iterations, {rows[0][1]:,} instructions in all")
         print(f"{'mode':<14}{'MIPS (median)':>15}{'vs bare':>10}{'slices':>9}")
         for label, _, mips, slices in rows:
             print(f"{label:<14}{mips:>15.1f}{mips / bare_mips:>9.0%}{slices:>9}")

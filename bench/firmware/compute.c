@@ -3,6 +3,8 @@
  * also run alone on a bare Unicorn engine by bench_sim.py. */
 #include "pmsis.h"
 
+/* bench_sim.py writes it before each run (0: the start-up alone); initialised,
+ * so in .data, which start-up leaves as loaded (it clears .bss) */
 int iterations = 200000;
 uint32_t out[8];
 
