@@ -200,15 +200,14 @@ class CallResult:
     def profile(self, top: int = 8) -> str:
         """The call's profile: per-core cycles, instructions, stalls and sleep by
         kind, and the top functions and source lines (the cycle model's counters
-        over the call, fork and join included); the per-core table of
-        `per_core` if the cluster has no cycle-model counters."""
+        over the call, fork and join included)."""
         return report.profile_text(self, top)
 
     @property
-    def window_cycles(self) -> int | None:
+    def window_cycles(self) -> int:
         """Core 0's cycles over the whole call (what the profile covers): the
         function's `cycles` plus the runtime's entry, argument set-up and return."""
-        return int(self.profile_data[0]["cycles"]) if self.profile_data else None
+        return int(self.profile_data[0]["cycles"])
 
     def assert_cycles(self, budget: int) -> "CallResult":
         """Fail (with the per-core profile and a dump) if the call took more than `budget` cycles."""
@@ -418,7 +417,7 @@ class Firmware:
         nap = [max(0, start - h.cycles) if h.state.value == "asleep" else 0 for h in harts]
         nap_kind = [h.sleep_kind for h in harts]
         before = [h.sleep_cycles + nap[i] for i, h in enumerate(harts)]
-        prof_before = self._profile_data()
+        prof_before = self.cluster.profile_data()
         first_line = len(self.cluster.stdout_lines)
         self._enter("__iss_call_resume")
         self._resume(max_cycles, what=f"call {name}")
@@ -444,16 +443,9 @@ class Firmware:
                 w.array[...] = now
         cycles = per_core[0].cycles if cores == 1 else int(d["cycles"])
         instructions = per_core[0].instructions if cores == 1 else int(d["instret"])
-        window = None
-        if prof_before is not None:
-            window = report.profile_window(prof_before, self._profile_data(), cores, nap, nap_kind)
+        window = report.profile_window(prof_before, self.cluster.profile_data(), cores, nap, nap_kind)
         return CallResult(name, cores, _convert(raw, restype), raw, cycles, instructions, per_core, buffers,
                           list(stdout), self, window)
-
-    def _profile_data(self):
-        """The cycle model's cumulative per-hart counters, if this build has them."""
-        data = getattr(self.cluster, "profile_data", None)
-        return data() if data is not None else None
 
     def _arguments(self, args, arenas) -> list[_Arg]:
         out: list[_Arg] = []

@@ -221,21 +221,14 @@ def profile_window(before: list[dict], after: list[dict], cores: int, nap: list[
 
 
 def profile_text(call: "CallResult", top: int) -> str:
-    """A call's profile: the cycle model's (its window said as such), else the
-    per-core table of mcycle/minstret."""
-    if call.profile_data is not None and call.firmware is not None:
-        from .trace.profile import build_profile, format_profile
-        fw = call.firmware
-        # The counters cover the whole call window (the runtime's entry and
-        # return included), so its headline is the window's, said as such.
-        doc = build_profile(fw.program, call.profile_data, clock_mhz=fw.cluster.config.cluster.clock_mhz)
-        what = f"{call.function}'s {call.cycles}" if call.cores == 1 else \
-            f"the {call.cycles} from before the fork to after the join"
-        head = (f"profile of the call window: {call.window_cycles} cycles on core 0 = {what} + "
-                f"{call.window_cycles - call.cycles} of the runtime entering and leaving the call")
-        return (f"{head}\n" + format_profile(doc, top=top)).rstrip("\n")
-    rows = [f"{'core':>4} {'cycles':>10} {'instrs':>10} {'IPC':>5} {'sleep':>10}"]
-    for c in call.per_core:
-        ipc = c.instructions / c.cycles if c.cycles else 0.0
-        rows.append(f"{c.core:>4} {c.cycles:>10} {c.instructions:>10} {ipc:>5.2f} {c.sleep_cycles:>10}")
-    return "\n".join(rows)
+    """A call's profile from the cycle model's counters over its window (said as such)."""
+    from .trace.profile import build_profile, format_profile
+    fw = call.firmware
+    # The counters cover the whole call window (the runtime's entry and
+    # return included), so its headline is the window's, said as such.
+    doc = build_profile(fw.program, call.profile_data, clock_mhz=fw.cluster.config.cluster.clock_mhz)
+    what = f"{call.function}'s {call.cycles}" if call.cores == 1 else \
+        f"the {call.cycles} from before the fork to after the join"
+    head = (f"profile of the call window: {call.window_cycles} cycles on core 0 = {what} + "
+            f"{call.window_cycles - call.cycles} of the runtime entering and leaving the call")
+    return (f"{head}\n" + format_profile(doc, top=top)).rstrip("\n")

@@ -157,14 +157,13 @@ class Session:
         self.result = None
         self.tracers: list[Tracer] = []
         self._tmp: str | None = None
-        self._records: np.ndarray | None = None
         self._interrupted = False
         self.kept_records: Path | None = None   # where the binary records were kept after a second interrupt
 
     # -- which hooks the options need ------------------------------------------------
     def _needs_insn(self) -> bool:
         o = self.options
-        return bool(o.trace) or (o.profile or o.profile_json) and not hasattr(self.cluster, "profile_data")
+        return bool(o.trace)
 
     def _attach(self) -> None:
         o, c = self.options, self.cluster
@@ -243,9 +242,6 @@ class Session:
                                   f"trace {o.trace} ({n:,} instructions{again})")
                     self.trace_lines = self._write_trace(ins)
                 converted = True
-                if (o.profile or o.profile_json) and not hasattr(c, "profile_data"):
-                    self._records = insn_text.merge([r for r in (read_insn(p) for p in ins) if len(r)]) \
-                        if ins else None
                 for t in self.tracers:
                     if t.sample_path:
                         self.samples[t.hart.id] = read_samples(t.sample_path)
@@ -327,13 +323,6 @@ class Session:
 
     def _build_profile(self) -> dict:
         c = self.cluster
-        if hasattr(c, "profile_data"):
-            data = c.profile_data()
-        else:
-            recs = self._records if self._records is not None else np.zeros(0, dtype=np.dtype([]))
-            data = prof.profile_data_from_trace(
-                c.code, recs, [(h.id, h.native.cycles, h.native.instret) for h in c.harts],
-                self.sleep.spans if self.sleep else {})
-        return prof.build_profile(c.program, data, clock_mhz=c.config.cluster.clock_mhz,
+        return prof.build_profile(c.program, c.profile_data(), clock_mhz=c.config.cluster.clock_mhz,
                                   cycles=max((h.native.cycles for h in c.harts), default=0),
                                   exit_code=c.exit_code, elf=str(c.program.path))
