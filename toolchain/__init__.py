@@ -267,22 +267,46 @@ def content_key(sources, **options) -> str:
     return h.hexdigest()[:20]
 
 
-def compile_cached(sources, out_dir, name: str, **options) -> Path:
+def compile_cached(sources, out_dir, name: str, *, keep_globals: bool = False, **options) -> Path:
     """`compile()` into `out_dir/NAME-KEY.elf`, KEY the `content_key` of the sources
     and options: an existing ELF is reused, and a build lands with an atomic
-    rename, so concurrent processes never see half an ELF."""
-    import tempfile
+    rename, so concurrent processes (pytest-xdist workers, parallel scripts)
+    never see half an ELF. zig's cache: `cache_dir`, else $ISS_ZIG_CACHE, else
+    `out_dir/.zig-cache`, shared by the builds there.
+
+    keep_globals: keep every global function and variable the sources define in
+    the image although nothing references it (the link drops unused sections),
+    as calls into a firmware from the host need."""
+    sources = [Path(s) for s in sources]
     out_dir = Path(out_dir)
-    out = out_dir / f"{name}-{content_key(sources, **options)}.elf"
+    key_options = dict(options, keep_globals=True) if keep_globals else options
+    out = out_dir / f"{name}-{content_key(sources, **key_options)}.elf"
     if out.exists():
         return out
     out_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".build-", suffix=".elf")
-    os.close(fd)
-    try:
-        compile(sources, tmp, **options)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    options["cache_dir"] = Path(options.get("cache_dir") or os.environ.get("ISS_ZIG_CACHE") or out_dir / ".zig-cache")
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".build-") as tmp:
+        if keep_globals:
+            keep = _global_symbols(sources, Path(tmp), options)
+            options["extra_flags"] = [*options.get("extra_flags", ()), *(f"-Wl,-u,{s}" for s in keep)]
+        tmp_out = Path(tmp) / out.name
+        compile(sources, tmp_out, **options)
+        os.replace(tmp_out, out)
     return out
+
+
+def _global_symbols(sources, tmp: Path, options: dict) -> list[str]:
+    """Global functions and variables the sources define (compiled one by one)."""
+    from elftools.elf.elffile import ELFFile
+
+    names: set[str] = set()
+    for i, src in enumerate(sources):
+        obj = tmp / f"{i}-{src.stem}.o"
+        compile([src], obj, link=False, **options)
+        with open(obj, "rb") as f:
+            tab = ELFFile(f).get_section_by_name(".symtab")
+            for s in tab.iter_symbols() if tab is not None else ():
+                if (s["st_info"]["bind"] == "STB_GLOBAL" and s["st_shndx"] != "SHN_UNDEF"
+                        and s["st_info"]["type"] in ("STT_FUNC", "STT_OBJECT") and s.name):
+                    names.add(s.name)
+    return sorted(names)
