@@ -1,6 +1,6 @@
 /* Accesses in blocks that start right after a CORE-V instruction (the executor
  * writes the PC, after which Unicorn's PC inside memory callbacks is the block's
- * start): tests/test_exact_pc.c drives them, tests/test_exact_pc.py checks them. */
+ * start): tests/firmware_src/exact_pc.c drives them, tests/test_exact_pc.py checks them. */
 #include "archi.h"
 
     .option norvc
