@@ -68,8 +68,9 @@ class SchedulerSection:
     communication through plain shared memory: a store by one hart is seen by
     another up to one quantum early or late in simulated time (tests/
     test_timing.py::test_quantum_bounds_shared_memory_latency). Smaller is finer
-    and slower: ~5 us of host time per slice (1000 cycles: ~190 MIPS; 20000:
-    ~900 MIPS on compute-bound code, make bench)."""
+    and slower: every slice has a fixed host cost, which at 1000 cycles makes
+    compute-bound code several times slower than at the default (README,
+    "Speed", has the default's figures; `make bench` measures them)."""
     max_cycles: int = 2_000_000_000
     """Stop with an error when any hart's clock passes this (0: no limit)."""
 
