@@ -1,7 +1,7 @@
 /* The records of the image the host (iss/study/mobilenetv2.py) places at the
  * start of the L2 heap for mobilenetv2.c. The host packs them with Python
  * struct formats written beside its field lists (HEADER_LAYOUT, OP_LAYOUT,
- * PROG_LAYOUT; TILE_FIELDS and BLOB_HEADER of iss/nn/mapping.py);
+ * PROG_LAYOUT; TILE_FIELDS, BLOB_RECORD and BLOB_HEADER of iss/nn/mapping.py);
  * tests/test_mnv2_image_layout.py compiles this header for the cluster with
  * one static assertion per field (offset, size, signedness) and constant. */
 #ifndef MOBILENETV2_IMAGE_H
