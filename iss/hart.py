@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import ctypes
 import enum
+import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -813,6 +814,13 @@ class CodeImage:
         self.dirty_pages = np.zeros((offset >> native.CODE_PAGE_SLOTS_SHIFT) + 1, np.uint8)
         self.dirty = np.zeros(1, np.uint32)
         self.refreshes = 0           # how many times rewritten code was redecoded
+        self._derived = []           # (weak reference to a per-slot table, its builder): keep_current
+
+    def keep_current(self, table: np.ndarray, build) -> None:
+        """`table` holds a row per slot, made from the decode by build(code, lo, hi)
+        for the slots [lo, hi) (a trace's or a debugger's per-instruction table):
+        the rows of rewritten code are rebuilt in place when it is redecoded."""
+        self._derived.append((weakref.ref(table), build))
 
     def add_exit(self, addr: int, harts) -> None:
         """An invalid encoding off the linear decode is about to be reached: make it
@@ -870,6 +878,9 @@ class CodeImage:
                     illegal_changed = removed[2] != added[2]
                     for h in harts:
                         h.code_changed(base + 2 * lo_hw, base + 2 * hi_hw, removed, added, illegal_changed)
+                    self._derived = [(ref, build) for ref, build in self._derived if ref() is not None]
+                    for ref, build in self._derived:
+                        ref()[o + lo_hw:o + hi_hw] = build(self, o + lo_hw, o + hi_hw)
 
     def _linear_decode(self, region, i: int, stop: int) -> int:
         """The region's starts from its instruction start i (local), up to `stop`

@@ -3,6 +3,7 @@ what the program, another core or the DMA writes into the code
 (tests/firmware_src/smc.c, smc.S). The new encodings come from the assembler."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -100,6 +101,43 @@ def test_code_in_the_tcdm_rewritten(elf, words, timing):
     assert m.tcdm_base <= c.program.symbol("f_l1_corev").addr < m.tcdm_base + m.tcdm.size
     assert c.program.symbol("f_corev").addr >= m.l2_base
     assert len(c.code.regions) == 2
+
+
+def test_views_describe_the_rewritten_instruction(elf, tmp_path):
+    """The instruction trace and GDB's watch table follow rewritten code: f_one's
+    first instruction (addi a0, zero, 1) rewritten with cv.sw into a load of the
+    word at sp is traced as a load at that address (it had no access before),
+    and a watchpoint on that word stops the core on it."""
+    from iss.gdb import Debugger
+    from iss.trace.session import Session, ViewOptions
+    code, _ = assemble(".option norvc\nlw a0, 0(sp)\n", tmp_path, "load")
+    load = int.from_bytes(code[:4], "little")
+    c = Cluster(elf, Config.load())
+    for name, v in (("mode", 3), ("word_a", load)):
+        c.memory.write_u32(c.program.symbol(name).addr, v)
+    f_one = c.program.symbol("f_one").addr
+    trace = tmp_path / "t.txt"
+    Session(c, ViewOptions(trace=trace, trace_cores={0})).run()
+    rows = [ln.split(None, 5) for ln in trace.read_text().splitlines()
+            if not ln.startswith("#") and int(ln.split()[2], 16) == f_one]
+    # (the text disassembles from the code as it ends, so both show the load's
+    # encoding; what each execution did is recorded: a0 = 1 without an access, then
+    # the load with its address)
+    assert len(rows) == 2 and all(r[4] == f"{load:08x}" for r in rows)
+    assert "a0=0x00000001" in rows[0][5] and "load" not in rows[0][5]
+    assert re.search(r"load 0x1[0-9a-f]{7}/4", rows[1][5]), rows[1]
+    # the debugger's table: a watchpoint on the word the patched instruction loads
+    sp_word = int(re.search(r"load 0x([0-9a-f]{8})/4", rows[1][5])[1], 16)
+    c = Cluster(elf, Config.load())
+    for name, v in (("mode", 3), ("word_a", load)):
+        c.memory.write_u32(c.program.symbol(name).addr, v)
+    d = Debugger(c)
+    d.add_breakpoint(c.program.symbol("store_cv_sw").addr)
+    assert d.resume().kind == "breakpoint"
+    d.remove_breakpoint(c.program.symbol("store_cv_sw").addr)
+    d.add_watchpoint(3, sp_word, 4)          # rwatch
+    ev = d.resume()
+    assert (ev.kind, ev.hart.pc) == ("rwatch", f_one)
 
 
 def test_stores_to_data_redecode_nothing(elf, words):

@@ -67,14 +67,14 @@ class _DebugState(ctypes.Structure):
                 ("watch", _WatchRange * WATCH_MAX)]
 
 
-def access_table(code) -> np.ndarray:
-    """Per halfword of the code: how the instruction starting there forms its data
-    address (iss_trace_meta), for standard loads/stores (base + offset) as well as
-    the CORE-V ones the trace table already describes."""
+def access_table(code, lo: int = 0, hi: int | None = None) -> np.ndarray:
+    """Per halfword of the code (its slots [lo, hi)): how the instruction starting
+    there forms its data address (iss_trace_meta), for standard loads/stores
+    (base + offset) as well as the CORE-V ones the trace table already describes."""
     from ..isa.table import ROWS
     from ..trace.native import TM_IMM, build_meta
-    meta = build_meta(code)
-    tab = code.table
+    meta = build_meta(code, lo, hi)
+    tab = code.table[lo:code.halfwords if hi is None else hi]
     ops = tab["op"].astype(np.int64)
     for op in np.unique(ops):
         if op and ROWS[op - 1].fmt in ("L", "CL", "CLWSP", "S", "CS", "CSS", "LR", "AMO"):
@@ -169,6 +169,7 @@ class Debugger:
         code = self.cluster.code
         if self.watchpoints and self._access_table is None:
             self._access_table = access_table(code)
+            code.keep_current(self._access_table, access_table)
         for h in self.cluster.harts:
             st = self._watch_state[h.id]
             code.fill(st.code)

@@ -551,6 +551,7 @@ class _LiveTrace:
         self._tmp = tempfile.mkdtemp(prefix=".iss-gdb-trace-")
         code = cluster.code
         self._meta = build_meta(code)
+        code.keep_current(self._meta, build_meta)
         self._fmap = FunctionMap(cluster.program, code.pcs[:code.halfwords])
         self._chain = [h.native.chain_limit for h in cluster.harts]
         self.tracers = [Tracer(h, insn_path=str(Path(self._tmp) / f"insn{h.id}.bin"), meta=self._meta,

@@ -49,10 +49,10 @@ def _row_meta(row) -> tuple[str, int, str]:
     return dest, mem, o.address
 
 
-def build_meta(code) -> np.ndarray:
-    """Per-halfword `iss_trace_meta` of a hart.CodeImage."""
-    tab = code.table
-    meta = np.zeros(code.halfwords, META_DTYPE)
+def build_meta(code, lo: int = 0, hi: int | None = None) -> np.ndarray:
+    """Per-halfword `iss_trace_meta` of a hart.CodeImage (of its slots [lo, hi))."""
+    tab = code.table[lo:code.halfwords if hi is None else hi]
+    meta = np.zeros(len(tab), META_DTYPE)
     ops = tab["op"].astype(np.int64)
     for op in np.unique(ops):
         if op == 0:

@@ -182,6 +182,8 @@ class Session:
             raise OutputError(f"cannot write the trace's records in {out_dir}: {e.strerror or e}") from None
         c.tcdm_arbiter.log_waits()
         meta = build_meta(code) if need_insn else None
+        if meta is not None:
+            code.keep_current(meta, build_meta)
         # A trace for the profile (no cycle model counters yet) covers every core and cycle.
         full = bool((o.profile or o.profile_json) and need_insn)
         cores = None if full else o.trace_cores
