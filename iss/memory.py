@@ -126,32 +126,37 @@ class Memory:
 
     def io_read(self, hart, addr: int, size: int):
         """A hart's load from a peripheral window; may return WAIT."""
-        w = self._io_window(hart, addr, size, "load from")
+        w, off = self._io_window(hart, addr, size, "load from")
         hart.retrying = hart.retry_addr == addr
-        value = w.periph.read(hart, addr - w.base if w in self.windows else addr - DEMUX_BASE - w.base, size)
+        value = w.periph.read(hart, off, size)
         hart.retry_addr = addr if value is WAIT else None
         return value
 
     def io_write(self, hart, addr: int, size: int, value: int):
-        w = self._io_window(hart, addr, size, "store to")
+        w, off = self._io_window(hart, addr, size, "store to")
         hart.retrying = hart.retry_addr == addr
-        r = w.periph.write(hart, addr - w.base if w in self.windows else addr - DEMUX_BASE - w.base, size, value)
+        r = w.periph.write(hart, off, size, value)
         hart.retry_addr = addr if r is WAIT else None
         return r
 
     def _io_window(self, hart, addr: int, size: int, what: str):
-        w = self.window_at(addr)
-        if w is None:
+        at = self.locate(addr)
+        if at is None:
             raise MemoryFault(f"{what} unmapped address 0x{addr:08x} ({size} bytes, no peripheral there)")
-        return w
+        return at
 
-    def window_at(self, addr: int):
+    def locate(self, addr: int):
+        """(the peripheral window at `addr`, the offset of `addr` in it), or None."""
         for w in self.windows:
             if w.base <= addr < w.end:
-                return w
+                return w, addr - w.base
         if DEMUX_BASE <= addr < DEMUX_BASE + DEMUX_SIZE:
             off = addr - DEMUX_BASE
             for w in self.private:
                 if w.base <= off < w.end:
-                    return w
+                    return w, off - w.base
         return None
+
+    def window_at(self, addr: int):
+        at = self.locate(addr)
+        return at[0] if at is not None else None
