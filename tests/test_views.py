@@ -242,6 +242,5 @@ def test_cli_stats_separate_loading_from_running(hot, capsys):
     lo = insns / (run + 0.0005) / 1e6 - 0.05
     hi = insns / max(run - 0.0005, 1e-9) / 1e6 + 0.05
     assert lo <= mips <= hi, (insns, run, mips)
-    assert mips > insns / (run + load) / 1e6 or load < 0.001
     r = Cluster(hot).run()
     assert r.load_seconds > 0 and r.wall_seconds > 0
