@@ -826,11 +826,14 @@ class CodeImage:
         """An invalid encoding off the linear decode is about to be reached: make it
         an exit address of every engine (see `illegal`), and drop the
         translations that hold it (made before it was an exit)."""
-        if addr not in self.illegal:
+        new = addr not in self.illegal
+        if new:
             bisect.insort(self.illegal, addr)
-            for h in harts:
+        for h in harts:
+            if new:
                 h.uc.ctl_set_exits([0, *self.illegal])
-                h.uc.ctl_remove_cache(addr, addr + 2)
+            # (always: a translation still holding it would stop here again on every resume)
+            h.uc.ctl_remove_cache(addr, addr + 2)
 
     @staticmethod
     def _sites_of(half: np.ndarray, starts: np.ndarray, lo: int) -> tuple[list, list]:
