@@ -108,9 +108,7 @@ class Scheduler:
             hart, now = None, 0
             for h in harts:
                 if h.state is running:
-                    c = h.native.cycles          # Hart.next_cycle, inlined: read per hart per slice
-                    if h.ready_at > c:
-                        c = h.ready_at
+                    c = h.next_cycle
                     if hart is None or c < now:
                         hart, now = h, c
             if hart is None:
