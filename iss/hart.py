@@ -964,12 +964,7 @@ class CodeImage:
 
     def index(self, addr: int):
         """The slot of the halfword at `addr` (a region's end included), or None."""
-        if addr & 1:
-            return None
-        for base, n, offset in self.regions:
-            if base <= addr <= base + 2 * n:
-                return offset + ((addr - base) >> 1)
-        return None
+        return native.code_slot(self.regions, addr)
 
     def indices(self, addrs: np.ndarray) -> np.ndarray:
         """`index` of each address (-1 where there is none)."""
@@ -981,9 +976,8 @@ class CodeImage:
         return out
 
     def is_illegal(self, addr: int) -> bool:
-        i = self.index(addr)
-        return i is not None and i < self.halfwords and self.table["op"][i] == 0 and int(self.pcs[i]) == addr \
-            and not any(i == o + h for _, h, o in self.regions)
+        i = native.code_slot(self.regions, addr, ends=False)
+        return i is not None and self.table["op"][i] == 0
 
     def word(self, addr: int) -> int:
         for base, n, offset in self.regions:

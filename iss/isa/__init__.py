@@ -136,12 +136,9 @@ class Isa:
 
     def _entry(self, pc: int):
         """The pre-decoded entry of the instruction at `pc` (None outside the code)."""
-        m = self.hart.code
-        for k in range(m.n):
-            r = m.r[k]
-            if not pc & 1 and r.base <= pc < r.base + 2 * r.halfwords:
-                return self.table[r.offset + ((pc - r.base) >> 1)]
-        return None
+        from iss import native
+        i = native.code_slot(self.hart.code.regions(), pc, ends=False)
+        return None if i is None else self.table[i]
 
     # -- hardware loops
     def add_loop_end_hook(self, address: int, flush: bool = True) -> None:

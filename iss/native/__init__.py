@@ -48,6 +48,10 @@ class CodeMap(ctypes.Structure):
 
     _fields_ = [("n", ctypes.c_uint32), ("r", CodeRegion * CODE_REGIONS)]
 
+    def regions(self) -> list[tuple[int, int, int]]:
+        """(base, halfwords, offset) of each region."""
+        return [(r.base, r.halfwords, r.offset) for r in self.r[:self.n]]
+
     def set(self, regions) -> None:
         """`regions`: (base, halfwords, offset) of each region."""
         if len(regions) > CODE_REGIONS:
@@ -55,6 +59,18 @@ class CodeMap(ctypes.Structure):
         self.n = len(regions)
         for k, (base, halfwords, offset) in enumerate(regions):
             self.r[k] = CodeRegion(base, halfwords, offset)
+
+
+def code_slot(regions, addr: int, ends: bool = True) -> int | None:
+    """The table slot of the halfword at `addr` among `regions` ((base, halfwords,
+    offset) each), or None: code.h's iss_code_index, or with `ends=False`
+    iss_code_insn (an instruction: not a region's end slot)."""
+    if addr & 1:
+        return None
+    for base, n, offset in regions:
+        if base <= addr and (addr - base) >> 1 < n + ends:
+            return offset + ((addr - base) >> 1)
+    return None
 
 
 class HartState(ctypes.Structure):
