@@ -38,6 +38,7 @@ CONSTANTS = [
     ("ISS_END_BRANCH", timing_core.END_BRANCH),
     ("ISS_END_JUMP", timing_core.END_JUMP),
     ("ISS_START_32", timing_core.START_32),
+    ("ISS_END_LEN4", timing_core.END_LEN4),
     *((f"ISS_I_{n}", getattr(timing_core, f"I_{n}")) for n in ("32", "LINEAR", "ACC1", "ACC2", "SC", "BRANCH", "JUMP", "BAD")),
     *((f"ISS_TF_{n}", getattr(trace_native, f"F_{n}")) for n in ("MEM", "STORE", "VALUE", "RETRY", "UNRETIRED")),
     *((f"ISS_TM_{n}", getattr(trace_native, f"TM_{n}")) for n in ("BASE", "RR", "IMM", "ACCESS", "STORE")),

@@ -14,7 +14,8 @@ per-halfword tables the native block hook sums:
   writes comes from the decode table's operand roles (iss/isa/table.py);
 - flags the block hook reads at run time to add what depends on the path taken:
   a taken branch (+2; +1 more to a non-word-aligned 32-bit target) and a jump to
-  a non-word-aligned 32-bit target (+1).
+  a non-word-aligned 32-bit target (+1), and the length of the branch or jump
+  (the penalty is the stall of the instruction that caused it).
 
 Operand-dependent costs (division: 3 + the divisor's leading zeros, 35 for
 zero) and memory costs (misaligned, L2, TCDM banks) are charged at run time.
@@ -31,6 +32,7 @@ from ..isa.table import ROWS
 END_BRANCH = 1   # a conditional branch (standard) ends at this halfword
 END_JUMP = 2     # a jump (jal, jalr, c.j, c.jal, c.jr, c.jalr) ends here
 START_32 = 4     # a 32-bit instruction starts here
+END_LEN4 = 8     # the branch or jump that ends here is 32-bit (whom a penalty is charged to)
 
 # what the instruction decoded at a halfword is (struct iss_hart.info; any halfword)
 I_32, I_LINEAR, I_ACC1, I_ACC2, I_SC, I_BRANCH, I_JUMP, I_BAD = 1, 2, 4, 8, 16, 32, 64, 128
@@ -183,6 +185,7 @@ def analyse(table: np.ndarray, starts: np.ndarray, base: int, raw: bytes) -> Cod
     flags[end[_OP_BRANCH[op] & inside]] |= END_BRANCH
     jumps = _OP_JUMP[op] & inside
     flags[end[jumps]] |= END_JUMP
+    flags[end[(_OP_BRANCH[op] | jumps) & inside & (length == 4)]] |= END_LEN4
     jump[idx[jumps]] = 1                 # jumps take 2 cycles: one beyond issue
     # Each instruction's register fields (rd, rs1, rs2, rs3) and those of the next one.
     m = len(idx)
