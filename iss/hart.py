@@ -38,7 +38,7 @@ TCG_BUFFER = 128 << 20     # bytes of translated code per engine
 MRET = 0x30200073
 EBREAK = 0x00100073
 C_EBREAK = 0x9002
-CHAIN_LIMIT = 1024
+CHAIN_LIMIT = 1 << 20
 
 # CSRs whose value Unicorn cannot know (it reads 0 for mhartid and the host's TSC
 # for the counters): reads and writes of these are emulated at their call sites.
@@ -143,10 +143,12 @@ class Hart:
             self._add_div_hook(site)
         # The CORE-V executor: its INTR hook runs every instruction Unicorn does not
         # know, and stops with a reason for everything else it cannot handle. It
-        # runs up to CHAIN_LIMIT consecutive CORE-V instructions per trap (an
-        # instruction tracer sets 0: it must see each one through its hook).
+        # runs up to CHAIN_LIMIT instructions per trap, the CORE-V one and those
+        # after it, CORE-V or standard (an instruction tracer sets 0: it must see
+        # each one through its hook).
         self.isa = isa.attach(uc, ctypes.addressof(st), code)
         st.chain_limit = CHAIN_LIMIT
+        st.chain_standard = 1
         # Stores to code are watched (CodeImage.refresh).
         st.code_dirty_pages, st.code_dirty = code.dirty_pages.ctypes.data, code.dirty.ctypes.data
         # Execution stops before any encoding that is not a valid instruction (an

@@ -54,10 +54,11 @@ class StandaloneHart:
     """`code` at `base` in an L2 of `l2_size` bytes (and a TCDM), on one engine
     with the native block hook; the CORE-V executor attached unless
     `corev=False` (the caller then hooks the traps itself). `chain_limit`: how
-    many consecutive CORE-V instructions one trap runs (0: one)."""
+    many consecutive instructions one trap runs (0: one); `chain_standard`:
+    whether those include standard ones (else CORE-V only)."""
 
     def __init__(self, code: bytes, base: int = L2_BASE, l2_size: int = L2_SIZE, *, corev: bool = True,
-                 chain_limit: int = 0):
+                 chain_limit: int = 0, chain_standard: bool = False):
         self.code, self.base = code, base
         self.l2 = np.zeros(l2_size, np.uint8)
         self.tcdm = np.zeros(TCDM_SIZE, np.uint8)
@@ -92,6 +93,7 @@ class StandaloneHart:
         native.add_hook(uc, UC_HOOK_BLOCK, "iss_block_hook", ctypes.addressof(st), 1, 0)
         self.isa = isa.attach(uc, ctypes.addressof(st), code, base) if corev else None
         st.chain_limit = chain_limit
+        st.chain_standard = int(chain_standard)
 
     def reg(self, name: str) -> int:
         return self.uc.reg_read(getattr(rc, "UC_RISCV_REG_" + name.upper()))

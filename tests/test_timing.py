@@ -189,9 +189,10 @@ def test_performance_counters_count_the_loop(fw, use_l2):
 
 
 def test_chaining_core_v_instructions_changes_only_speed(fw, monkeypatch):
-    """The executor runs consecutive CORE-V instructions without returning to
-    Unicorn: results, every cycle count and the profile are the same as one
-    trap per instruction."""
+    """The executor runs a CORE-V instruction and those after it, standard ones
+    included, without returning to Unicorn: results, every cycle count and the
+    profile are the same as one trap per CORE-V instruction with Unicorn running
+    the rest."""
     from iss import hart as hart_module
 
     def observe(limit):

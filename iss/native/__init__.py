@@ -122,6 +122,7 @@ class HartState(ctypes.Structure):
         ("l2_stores", ctypes.c_uint64),
         ("chain_limit", ctypes.c_uint32),
         ("recent_pos", ctypes.c_uint32),
+        ("chain_standard", ctypes.c_uint32),
         ("recent", (ctypes.c_uint32 * 2) * RECENT),
         ("info", ctypes.c_void_p),
         ("cost_at", ctypes.c_void_p),

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #define ISS_CODE_REGIONS 4
+#define ISS_NO_SLOT 0xFFFFFFFFu   /* an address outside the code map */
 
 typedef struct iss_code_region {
     uint32_t base;       /* address of the region's first halfword */
@@ -43,6 +44,15 @@ static inline int iss_code_insn(const iss_code_map *m, uint32_t addr, uint32_t *
         }
     }
     return 0;
+}
+
+/* The region whose instructions include `addr` (NULL: none). */
+static inline const iss_code_region *iss_code_region_of(const iss_code_map *m, uint32_t addr)
+{
+    for (uint32_t k = 0; k < m->n; k++)
+        if (addr - m->r[k].base < 2 * m->r[k].halfwords)
+            return &m->r[k];
+    return NULL;
 }
 
 /* The address of table index `idx`. */

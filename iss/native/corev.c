@@ -16,6 +16,7 @@ typedef struct cx {
     iss_isa *s;
     const iss_insn *in;
     uint32_t pc;
+    uint32_t slot;    /* pc's code slot (ISS_NO_SLOT: outside the code map) */
     uint32_t npc;     /* next PC; semantics change it for taken branches */
     int jumped;       /* a taken branch: no end-of-loop check */
     regcache *rc;     /* NULL: registers go straight to the engine */
@@ -98,12 +99,14 @@ static void stop(cx *c, uint32_t reason, uint32_t info)
     ISS_UC.emu_stop(c->uc);
 }
 
-/* Stop so that Python finishes the instruction; it is neither executed nor charged. */
+/* Stop so that Python finishes the instruction; it is neither executed nor
+ * charged: the block it is in was charged up to its end when it started (the
+ * instruction starts the block when chained, or ends Unicorn's), so it is given
+ * back from here, whether or not it began the block. */
 static int slow(cx *c, uint32_t kind, uint32_t word)
 {
     c->s->slow_kind = kind;
-    if (c->h->block_start == c->pc)
-        iss_cut_block(c->h, c->pc);
+    iss_cut_block(c->h, c->pc);
     stop(c, ISS_STOP_SLOW, word);
     return 1;
 }
@@ -139,7 +142,7 @@ static int ld(cx *c, uint32_t a, unsigned n, uint32_t *v)
 {
     uint32_t x = 0;
     uint8_t *p = direct(c->h, a, n);
-    iss_mem_access(c->h, c->pc, a, n, 0);
+    iss_mem_access_slot(c->h, c->pc, c->slot, a, n, 0);
     if (p)
         memcpy(&x, p, n);
     else if ((flush(c), ISS_UC.mem_read(c->uc, a, &x, n) != UC_ERR_OK)) {
@@ -154,7 +157,7 @@ static int ld(cx *c, uint32_t a, unsigned n, uint32_t *v)
 static int st(cx *c, uint32_t a, unsigned n, uint32_t v)
 {
     uint8_t *p = direct(c->h, a, n);
-    iss_mem_access(c->h, c->pc, a, n, 1);
+    iss_mem_access_slot(c->h, c->pc, c->slot, a, n, 1);
     if (p)
         memcpy(p, &v, n);
     else if ((flush(c), ISS_UC.mem_write(c->uc, a, &v, n) != UC_ERR_OK)) {
@@ -246,7 +249,7 @@ static int cv_beqimm(cx *c)
     if ((int32_t)RS1 == IN->imm) {
         c->npc = c->pc + (uint32_t)IN->imm2;
         c->jumped = 1;
-        iss_taken_branch(c->h, c->pc, c->npc);
+        iss_taken_branch(c->h, c->slot, c->npc);
     }
     return 0;
 }
@@ -256,7 +259,7 @@ static int cv_bneimm(cx *c)
     if ((int32_t)RS1 != IN->imm) {
         c->npc = c->pc + (uint32_t)IN->imm2;
         c->jumped = 1;
-        iss_taken_branch(c->h, c->pc, c->npc);
+        iss_taken_branch(c->h, c->slot, c->npc);
     }
     return 0;
 }
@@ -775,6 +778,15 @@ static int hwloop_end(iss_isa *s, uint32_t a, uint32_t *target)
     return 0;
 }
 
+int iss_hwloop_jumps_back(const iss_hart *h, uint32_t a)
+{
+    const iss_isa *s = (const iss_isa *)h->isa;
+    for (int l = 0; s && l < 2; l++)
+        if (s->lp_count[l] > 1 && s->lp_end[l] == a)
+            return 1;
+    return 0;
+}
+
 /* UC_HOOK_CODE registered exactly at each loop end address: runs before the
  * instruction there, i.e. just after the body's last instruction. */
 void iss_hwloop_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
@@ -793,6 +805,154 @@ void iss_hwloop_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_
     set_pc(uc, target);
 }
 
+/* ------------------------------------------------------------------ RV32IMC in a chain */
+
+/* The standard instructions a chain runs natively between CORE-V ones (Unicorn
+ * runs them otherwise), timed as Unicorn's path times them: the static cost with
+ * the instruction (iss_charge_insn), a taken branch's or a jump's penalty
+ * (iss_taken_branch, iss_jumped), a division's operand-dependent cycles, memory
+ * through iss_mem_access. System, CSR and atomic instructions, and memory that is
+ * not TCDM or L2 (std_chainable), stay Unicorn's. Compressed instructions share
+ * the semantics of the base instruction their decoded fields describe. */
+static int rv_lui(cx *c) { W(c, IN->rd, (uint32_t)IN->imm); return 0; }
+static int rv_auipc(cx *c) { W(c, IN->rd, c->pc + (uint32_t)IN->imm); return 0; }
+static int rv_c_lui(cx *c) { W(c, IN->rd, (uint32_t)IN->imm << 12); return 0; }
+static int rv_c_li(cx *c) { W(c, IN->rd, (uint32_t)IN->imm); return 0; }
+static int rv_c_mv(cx *c) { W(c, IN->rd, RS2); return 0; }
+static int rv_nop(cx *c) { (void)c; return 0; }
+
+static inline void jump_to(cx *c, unsigned rd, uint32_t target)
+{
+    W(c, rd, c->pc + IN->len);
+    c->npc = target;
+    iss_jumped(c->h, c->slot, target);
+}
+static int rv_jal(cx *c) { jump_to(c, IN->rd, c->pc + (uint32_t)IN->imm); return 0; }
+static int rv_c_jal(cx *c) { jump_to(c, 1, c->pc + (uint32_t)IN->imm); return 0; }
+static int rv_jalr(cx *c) { jump_to(c, IN->rd, (RS1 + (uint32_t)IN->imm) & ~1u); return 0; }
+static int rv_c_jalr(cx *c) { jump_to(c, 1, RS1 & ~1u); return 0; }
+
+/* A taken branch to its own fall-through costs nothing extra: Unicorn's path
+ * cannot tell it from a branch not taken (iss_block_hook). */
+#define BRANCH(fname, COND)                                                     \
+    static int fname(cx *c)                                                     \
+    {                                                                           \
+        uint32_t a = RS1, b = RS2;                                              \
+        (void)b;                                                                \
+        if (COND) {                                                             \
+            c->npc = c->pc + (uint32_t)IN->imm;                                 \
+            if (c->npc != c->pc + IN->len)                                      \
+                iss_taken_branch(c->h, c->slot, c->npc);                          \
+        }                                                                       \
+        return 0;                                                               \
+    }
+BRANCH(rv_beq, a == b)
+BRANCH(rv_bne, a != b)
+BRANCH(rv_blt, (int32_t)a < (int32_t)b)
+BRANCH(rv_bge, (int32_t)a >= (int32_t)b)
+BRANCH(rv_bltu, a < b)
+BRANCH(rv_bgeu, a >= b)
+BRANCH(rv_c_beqz, a == 0)
+BRANCH(rv_c_bnez, a != 0)
+
+#define LOAD(fname, N, SIGN)                                                    \
+    static int fname(cx *c)                                                     \
+    {                                                                           \
+        uint32_t v;                                                             \
+        if (ld(c, RS1 + (uint32_t)IN->imm, N, &v)) return 1;                    \
+        W(c, IN->rd, ext_load(v, N, SIGN));                                     \
+        return 0;                                                               \
+    }
+#define STORE(fname, N)                                                         \
+    static int fname(cx *c) { return st(c, RS1 + (uint32_t)IN->imm, N, RS2); }
+LOAD(rv_lb, 1, 1)
+LOAD(rv_lh, 2, 1)
+LOAD(rv_lw, 4, 0)
+LOAD(rv_lbu, 1, 0)
+LOAD(rv_lhu, 2, 0)
+STORE(rv_sb, 1)
+STORE(rv_sh, 2)
+STORE(rv_sw, 4)
+
+#define ALU_I(fname, EXPR)                                                      \
+    static int fname(cx *c) { uint32_t a = RS1, b = (uint32_t)IN->imm; W(c, IN->rd, (EXPR)); return 0; }
+#define ALU_R(fname, EXPR)                                                      \
+    static int fname(cx *c) { uint32_t a = RS1, b = RS2; W(c, IN->rd, (EXPR)); return 0; }
+ALU_I(rv_addi, a + b)
+ALU_I(rv_slti, (int32_t)a < (int32_t)b)
+ALU_I(rv_sltiu, a < b)
+ALU_I(rv_xori, a ^ b)
+ALU_I(rv_ori, a | b)
+ALU_I(rv_andi, a & b)
+ALU_I(rv_slli, a << (b & 31))
+ALU_I(rv_srli, a >> (b & 31))
+ALU_I(rv_srai, (uint32_t)((int32_t)a >> (b & 31)))
+ALU_R(rv_add, a + b)
+ALU_R(rv_sub, a - b)
+ALU_R(rv_sll, a << (b & 31))
+ALU_R(rv_slt, (int32_t)a < (int32_t)b)
+ALU_R(rv_sltu, a < b)
+ALU_R(rv_xor, a ^ b)
+ALU_R(rv_srl, a >> (b & 31))
+ALU_R(rv_sra, (uint32_t)((int32_t)a >> (b & 31)))
+ALU_R(rv_or, a | b)
+ALU_R(rv_and, a & b)
+ALU_R(rv_mul, a * b)
+ALU_R(rv_mulh, (uint32_t)(((int64_t)(int32_t)a * (int32_t)b) >> 32))
+ALU_R(rv_mulhsu, (uint32_t)(((int64_t)(int32_t)a * (int64_t)(uint64_t)b) >> 32))
+ALU_R(rv_mulhu, (uint32_t)(((uint64_t)a * b) >> 32))
+
+/* Division (the ISA's results for a zero divisor and for INT_MIN / -1), plus the
+ * divisor's leading zeros as the cycle model's operand-dependent part. */
+#define DIV(fname, EXPR)                                                        \
+    static int fname(cx *c)                                                     \
+    {                                                                           \
+        uint32_t a = RS1, b = RS2;                                              \
+        iss_div_stall(c->h, c->slot, b);                                        \
+        W(c, IN->rd, (EXPR));                                                   \
+        return 0;                                                               \
+    }
+#define OVF(a, b) ((a) == 0x80000000u && (b) == 0xFFFFFFFFu)
+DIV(rv_div, !b ? 0xFFFFFFFFu : OVF(a, b) ? a : (uint32_t)((int32_t)a / (int32_t)b))
+DIV(rv_divu, !b ? 0xFFFFFFFFu : a / b)
+DIV(rv_rem, !b ? a : OVF(a, b) ? 0 : (uint32_t)((int32_t)a % (int32_t)b))
+DIV(rv_remu, !b ? a : a % b)
+
+/* Whether `target` holds a valid instruction of the code map. */
+static int code_target(const cx *c, uint32_t target)
+{
+    const iss_code_region *r = iss_code_region_of(&c->h->code, target);
+    return r && !(target & 1) && c->s->tab[r->offset + ((target - r->base) >> 1)].op;
+}
+
+/* Standard loads and stores a chain may run: those whose address is TCDM or L2
+ * (anything else may be a peripheral: Unicorn's path handles it). Branches and
+ * jumps: those whose target is a valid instruction of the code (Unicorn faults
+ * at anything else before a block starts there and charges the penalty). */
+static int std_chainable(cx *c)
+{
+    unsigned n;
+    switch (IN->op) {
+    case ISS_OP_BEQ: case ISS_OP_BNE: case ISS_OP_BLT: case ISS_OP_BGE: case ISS_OP_BLTU: case ISS_OP_BGEU:
+    case ISS_OP_C_BEQZ: case ISS_OP_C_BNEZ: case ISS_OP_JAL: case ISS_OP_C_JAL: case ISS_OP_C_J:
+        return code_target(c, c->pc + (uint32_t)IN->imm);
+    case ISS_OP_JALR: case ISS_OP_C_JR: case ISS_OP_C_JALR:
+        return code_target(c, (RS1 + (uint32_t)IN->imm) & ~1u);
+    case ISS_OP_LB: case ISS_OP_LBU: case ISS_OP_SB:
+        n = 1;
+        break;
+    case ISS_OP_LH: case ISS_OP_LHU: case ISS_OP_SH:
+        n = 2;
+        break;
+    case ISS_OP_LW: case ISS_OP_C_LW: case ISS_OP_C_LWSP: case ISS_OP_SW: case ISS_OP_C_SW: case ISS_OP_C_SWSP:
+        n = 4;
+        break;
+    default:
+        return 1;
+    }
+    return direct(c->h, RS1 + (uint32_t)IN->imm, n) != NULL;
+}
+
 /* ------------------------------------------------------------------ dispatch */
 
 #define T6(BASE, base)                                                                      \
@@ -800,7 +960,7 @@ void iss_hwloop_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_
     [ISS_OP_CV_##BASE##_SC_H] = cv_##base##_sc_h, [ISS_OP_CV_##BASE##_SC_B] = cv_##base##_sc_b, \
     [ISS_OP_CV_##BASE##_SCI_H] = cv_##base##_sci_h, [ISS_OP_CV_##BASE##_SCI_B] = cv_##base##_sci_b
 
-static const sem_fn SEM[ISS_OP_COREV_LAST + 1] = {
+static const sem_fn SEM[ISS_OP_COUNT] = {
     [ISS_OP_CV_LB_RI_INC] = cv_lb_ri_inc, [ISS_OP_CV_LBU_RI_INC] = cv_lbu_ri_inc,
     [ISS_OP_CV_LH_RI_INC] = cv_lh_ri_inc, [ISS_OP_CV_LHU_RI_INC] = cv_lhu_ri_inc,
     [ISS_OP_CV_LW_RI_INC] = cv_lw_ri_inc,
@@ -872,6 +1032,29 @@ static const sem_fn SEM[ISS_OP_COREV_LAST + 1] = {
     [ISS_OP_CV_STARTI] = cv_starti, [ISS_OP_CV_START] = cv_start, [ISS_OP_CV_ENDI] = cv_endi,
     [ISS_OP_CV_END] = cv_end, [ISS_OP_CV_COUNTI] = cv_counti, [ISS_OP_CV_COUNT] = cv_count,
     [ISS_OP_CV_SETUPI] = cv_setupi, [ISS_OP_CV_SETUP] = cv_setup,
+    /* standard, run only inside a chain */
+    [ISS_OP_LUI] = rv_lui, [ISS_OP_AUIPC] = rv_auipc, [ISS_OP_JAL] = rv_jal, [ISS_OP_JALR] = rv_jalr,
+    [ISS_OP_BEQ] = rv_beq, [ISS_OP_BNE] = rv_bne, [ISS_OP_BLT] = rv_blt, [ISS_OP_BGE] = rv_bge,
+    [ISS_OP_BLTU] = rv_bltu, [ISS_OP_BGEU] = rv_bgeu,
+    [ISS_OP_LB] = rv_lb, [ISS_OP_LH] = rv_lh, [ISS_OP_LW] = rv_lw, [ISS_OP_LBU] = rv_lbu, [ISS_OP_LHU] = rv_lhu,
+    [ISS_OP_SB] = rv_sb, [ISS_OP_SH] = rv_sh, [ISS_OP_SW] = rv_sw,
+    [ISS_OP_ADDI] = rv_addi, [ISS_OP_SLTI] = rv_slti, [ISS_OP_SLTIU] = rv_sltiu, [ISS_OP_XORI] = rv_xori,
+    [ISS_OP_ORI] = rv_ori, [ISS_OP_ANDI] = rv_andi, [ISS_OP_SLLI] = rv_slli, [ISS_OP_SRLI] = rv_srli,
+    [ISS_OP_SRAI] = rv_srai,
+    [ISS_OP_ADD] = rv_add, [ISS_OP_SUB] = rv_sub, [ISS_OP_SLL] = rv_sll, [ISS_OP_SLT] = rv_slt,
+    [ISS_OP_SLTU] = rv_sltu, [ISS_OP_XOR] = rv_xor, [ISS_OP_SRL] = rv_srl, [ISS_OP_SRA] = rv_sra,
+    [ISS_OP_OR] = rv_or, [ISS_OP_AND] = rv_and,
+    [ISS_OP_MUL] = rv_mul, [ISS_OP_MULH] = rv_mulh, [ISS_OP_MULHSU] = rv_mulhsu, [ISS_OP_MULHU] = rv_mulhu,
+    [ISS_OP_DIV] = rv_div, [ISS_OP_DIVU] = rv_divu, [ISS_OP_REM] = rv_rem, [ISS_OP_REMU] = rv_remu,
+    [ISS_OP_FENCE] = rv_nop,
+    [ISS_OP_C_ADDI4SPN] = rv_addi, [ISS_OP_C_LW] = rv_lw, [ISS_OP_C_SW] = rv_sw, [ISS_OP_C_NOP] = rv_nop,
+    [ISS_OP_C_ADDI] = rv_addi, [ISS_OP_C_JAL] = rv_c_jal, [ISS_OP_C_LI] = rv_c_li,
+    [ISS_OP_C_ADDI16SP] = rv_addi, [ISS_OP_C_LUI] = rv_c_lui, [ISS_OP_C_SRLI] = rv_srli,
+    [ISS_OP_C_SRAI] = rv_srai, [ISS_OP_C_ANDI] = rv_andi, [ISS_OP_C_SUB] = rv_sub, [ISS_OP_C_XOR] = rv_xor,
+    [ISS_OP_C_OR] = rv_or, [ISS_OP_C_AND] = rv_and, [ISS_OP_C_J] = rv_jal, [ISS_OP_C_BEQZ] = rv_c_beqz,
+    [ISS_OP_C_BNEZ] = rv_c_bnez, [ISS_OP_C_SLLI] = rv_slli, [ISS_OP_C_LWSP] = rv_lw,
+    [ISS_OP_C_JR] = rv_jalr, [ISS_OP_C_JALR] = rv_c_jalr, [ISS_OP_C_MV] = rv_c_mv, [ISS_OP_C_ADD] = rv_add,
+    [ISS_OP_C_SWSP] = rv_sw,
 };
 
 int iss_corev_has_semantics(int op)
@@ -897,7 +1080,10 @@ int iss_corev_mark_hooked(iss_hart *h, uint32_t address)
 
 int iss_corev_exec(uc_engine *uc, iss_hart *h, const iss_insn *in, uint32_t pc)
 {
-    cx c = {uc, h, (iss_isa *)h->isa, in, pc, pc + in->len, 0, NULL};
+    uint32_t slot;
+    if (!iss_code_index(&h->code, pc, &slot))
+        slot = ISS_NO_SLOT;
+    cx c = {uc, h, (iss_isa *)h->isa, in, pc, slot, pc + in->len, 0, NULL};
     if (SEM[in->op](&c))
         return 1;
     c.s->executed++;
@@ -924,42 +1110,55 @@ void iss_corev_complete_elw(uc_engine *uc, iss_hart *h, uint32_t pc, uint32_t rd
     set_pc(uc, npc);
 }
 
-/* Run the trapping CORE-V instruction and, while the next one is CORE-V too,
- * that one, without going back to Unicorn (a trap each costs far more than the
- * instruction). Each chained instruction is charged as its own block, so cycle
- * accounting, memory timing and profiles are as if Unicorn had run them; the
- * chain ends at the hart's budget or after chain_limit instructions. The first
- * one was charged by the block hook. */
-static void chain(uc_engine *uc, iss_hart *h, iss_isa *s, const iss_insn *in, uint32_t pc)
+/* Run the trapping CORE-V instruction and what follows it, CORE-V or standard
+ * (see std_chainable), without going back to Unicorn (a trap each costs far more
+ * than the instruction). Each chained instruction is charged as its own block, so
+ * cycle accounting, memory timing and profiles are as if Unicorn had run them; the
+ * chain ends at the hart's budget, after chain_limit instructions, or at an
+ * instruction Unicorn must run. The first one was charged by the block hook.
+ * A chained standard instruction checks the end of a hardware loop even after a
+ * jump, as Unicorn's code hook at the loop end does. */
+static void chain(uc_engine *uc, iss_hart *h, iss_isa *s, uint32_t pc, uint32_t slot)
 {
     regcache rc;
     rc.valid = rc.dirty = 0;
-    uint32_t n = 0;
-    for (;;) {
-        cx c = {uc, h, s, in, pc, pc + in->len, 0, &rc};
+    /* The code region being run: the next instruction's slot needs no lookup
+     * while control stays in it. */
+    const iss_code_region *r = iss_code_region_of(&h->code, pc);
+    cx c = {uc, h, s, &s->tab[slot], pc, slot, 0, 0, &rc};
+    for (uint32_t n = 1;; n++) {
+        const iss_insn *in = c.in;
+        c.npc = c.pc + in->len;
+        c.jumped = 0;
         if (SEM[in->op](&c))
             return;                     /* stopped: stop() flushed and left PC on it */
-        s->executed++;
-        if (!c.jumped && (s->lp_count[0] | s->lp_count[1])) {
+        int standard = in->op > ISS_OP_COREV_LAST;
+        s->executed += !standard;
+        if ((standard || !c.jumped) && (s->lp_count[0] | s->lp_count[1])) {
             uint32_t target;
             if (hwloop_end(s, c.npc, &target))
                 c.npc = target;
         }
         pc = c.npc;
-        uint32_t i;
+        if (pc & 1)
+            break;
+        if (!r || pc - r->base >= 2 * r->halfwords) {
+            r = iss_code_region_of(&h->code, pc);
+            if (!r)
+                break;
+        }
+        slot = r->offset + ((pc - r->base) >> 1);
         /* (code rewritten: the next block start redecodes it first) */
-        if (++n >= h->chain_limit || h->cycles >= h->budget || (pc & 1) || !iss_code_insn(&h->code, pc, &i) ||
-            (h->code_dirty && *h->code_dirty)) {
-            flush(&c);
+        if (n >= h->chain_limit || h->cycles >= h->budget || (h->code_dirty && *h->code_dirty))
             break;
-        }
-        in = &s->tab[i];
-        if (!(in->op && in->op <= ISS_OP_COREV_LAST && SEM[in->op])) {
-            flush(&c);
+        c.in = &s->tab[slot];
+        c.pc = pc;
+        c.slot = slot;
+        if (!SEM[c.in->op] || (c.in->op > ISS_OP_COREV_LAST && (!h->chain_standard || !std_chainable(&c))))
             break;
-        }
-        iss_charge_insn(h, pc);
+        iss_charge_slot(h, pc, slot);
     }
+    flush(&c);
     set_pc(uc, pc);
 }
 
@@ -996,7 +1195,7 @@ void iss_intr_hook(uc_engine *uc, uint32_t intno, void *user_data)
         const iss_insn *in = &s->tab[i];
         if (in->op && in->op <= ISS_OP_COREV_LAST && SEM[in->op]) {
             if (h->chain_limit)
-                chain(uc, h, s, in, pc);
+                chain(uc, h, s, pc, i);
             else
                 iss_corev_exec(uc, h, in, pc);
             return;
@@ -1004,7 +1203,7 @@ void iss_intr_hook(uc_engine *uc, uint32_t intno, void *user_data)
     } else {
         uint32_t w = raw_word(uc, h, pc);
         if ((w & 0x7F) == 0x0B || (w & 0x7F) == 0x2B || (w & 0x7F) == 0x5B || (w & 0x7F) == 0x7B) {
-            cx c = {uc, h, s, NULL, pc, pc + 4, 0};
+            cx c = {uc, h, s, NULL, pc, ISS_NO_SLOT, pc + 4, 0, NULL};
             slow(&c, ISS_SLOW_DECODE, w);   /* Python decodes it and calls iss_corev_exec */
             return;
         }

@@ -60,6 +60,9 @@ int iss_corev_exec(uc_engine *uc, iss_hart *h, const iss_insn *in, uint32_t pc);
 /* Writes rd and advances PC past a cv.elw that Python completed. */
 void iss_corev_complete_elw(uc_engine *uc, iss_hart *h, uint32_t pc, uint32_t rd, uint32_t value);
 int iss_corev_has_semantics(int op);
+/* Whether reaching `a` (the instruction there not run yet) jumps back to a
+ * hardware loop's start (see hwloop_end in corev.c). */
+int iss_hwloop_jumps_back(const iss_hart *h, uint32_t a);
 size_t iss_corev_state_size(void);
 /* Records a hooked loop end; 0 when the buffer is full (Python grows it and retries). */
 int iss_corev_mark_hooked(iss_hart *h, uint32_t address);

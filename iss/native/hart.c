@@ -15,14 +15,7 @@ static inline int in_code(const iss_hart *h, uint32_t addr, uint32_t *idx)
     return iss_code_index(&h->code, addr, idx);
 }
 
-static inline void remember(iss_hart *h, uint32_t start, uint32_t end)
-{
-    uint32_t *r = h->recent[h->recent_pos++ % ISS_RECENT];
-    r[0] = start;
-    r[1] = end;
-}
-
-#define NONE 0xFFFFFFFFu
+#define NONE ISS_NO_SLOT
 
 /* Static cycles and instructions of the decode path from halfword s to e: walk the
  * per-halfword table while off the linear decode, then the prefix sums. *last is
@@ -118,6 +111,12 @@ static int off_linear_bad(const iss_hart *h, uint32_t s, uint32_t e, uint32_t *b
 void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
 {
     iss_hart *h = (iss_hart *)user_data;
+    /* A block whose first instruction Unicorn cannot translate (a 0x0000 halfword)
+     * has size 0 and runs nothing; Unicorn calls block hooks for it only sometimes
+     * (not when a second block hook is registered), so it is never charged: what
+     * control brought here stays pending for the block that runs next. */
+    if (!size)
+        return;
     if (h->cycles >= h->budget) {
         h->stop_reason = ISS_STOP_BUDGET;
         h->stop_pc = (uint32_t)address;
@@ -188,7 +187,7 @@ void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_d
     h->prev_end = end;
     h->block_start = start;
     h->block_end = end;
-    remember(h, start, end);
+    iss_remember(h, start, end);
 }
 
 void iss_cut_block(iss_hart *h, uint32_t pc)
@@ -222,78 +221,84 @@ void iss_cut_block(iss_hart *h, uint32_t pc)
 
 uint32_t iss_charge_insn(iss_hart *h, uint32_t pc)
 {
-    uint32_t i, len = 4;
+    uint32_t i;
+    if (in_code(h, pc, &i))
+        return iss_charge_slot(h, pc, i);
     h->block_start_cycles = h->cycles;
     h->block_dyn = 0;
     h->access_left = 0;
     h->cursor_cost = 0;
     h->cursor = NONE;
-    if (in_code(h, pc, &i)) {
-        len = (h->info[i] & ISS_I_32) ? 4 : 2;
-        h->instret++;
-        h->cycles += h->cost_at[i];
-        if (h->exec_diff) {
-            h->exec_diff[i]++;
-            h->exec_diff[i + (len >> 1)]--;
-        }
-    } else {
-        h->instret++;
-        h->cycles++;
-    }
+    h->instret++;
+    h->cycles++;
     h->block_start = pc;
-    h->block_end = pc + len;
-    h->prev_end = pc + len;
+    h->block_end = pc + 4;
+    h->prev_end = pc + 4;
     h->prev_flags = 0;
-    remember(h, pc, pc + len);
-    return len;
+    iss_remember(h, pc, pc + 4);
+    return 4;
 }
 
-void iss_taken_branch(iss_hart *h, uint32_t pc, uint32_t target)
+/* The extra cycle of arriving at a 32-bit instruction that is not word-aligned
+ * (the block hook's rule: the instruction decoded at the target, whatever the
+ * alignment of the linear decode). */
+static inline uint32_t misaligned_target(const iss_hart *h, uint32_t target)
 {
-    uint32_t t, i;
-    if (!h->timing)
-        return;
-    uint32_t pen = 2 + ((target & 2) && h->flags && in_code(h, target, &t) && (h->flags[t] & ISS_START_32));
-    h->branches_taken++;
-    h->cycles += pen;
-    h->block_dyn += pen;
-    h->stall_branch += pen;
-    if (h->stall_at && in_code(h, pc, &i))
-        h->stall_at[i] += pen;
+    uint32_t t;
+    return (target & 2) && h->info && in_code(h, target, &t) && (h->info[t] & ISS_I_32);
 }
 
-static inline void stall(iss_hart *h, uint32_t pc, uint32_t cycles, uint64_t *counter)
+/* Run-time cycles charged to the instruction at code slot `slot` (ISS_NO_SLOT:
+ * outside the code image, counted but not attributed). */
+static inline void stall(iss_hart *h, uint32_t slot, uint32_t cycles, uint64_t *counter)
 {
-    uint32_t i;
     h->cycles += cycles;
     h->block_dyn += cycles;
     *counter += cycles;
-    if (h->stall_at && in_code(h, pc, &i))
-        h->stall_at[i] += cycles;
+    if (h->stall_at && slot != ISS_NO_SLOT)
+        h->stall_at[slot] += cycles;
 }
 
-/* The cycle model's part of a data access by the instruction at `pc`, whose
- * block's instructions before it cost `before` static cycles. */
-static void access_timing(iss_hart *h, uint32_t pc, uint64_t before, uint32_t addr, uint32_t size, int is_store)
+static inline uint32_t slot_of(const iss_hart *h, uint32_t pc)
+{
+    uint32_t i;
+    return in_code(h, pc, &i) ? i : ISS_NO_SLOT;
+}
+
+void iss_taken_branch(iss_hart *h, uint32_t slot, uint32_t target)
+{
+    if (!h->timing)
+        return;
+    h->branches_taken++;
+    stall(h, slot, 2 + misaligned_target(h, target), &h->stall_branch);
+}
+
+void iss_jumped(iss_hart *h, uint32_t slot, uint32_t target)
+{
+    if (h->timing && misaligned_target(h, target))
+        stall(h, slot, 1, &h->stall_branch);
+}
+
+/* The cycle model's part of a data access by the instruction at code slot `slot`,
+ * whose block's instructions before it cost `before` static cycles. */
+static void access_timing(iss_hart *h, uint32_t slot, uint64_t before, uint32_t addr, uint32_t size, int is_store)
 {
     /* The cycle this instruction issues its access: the block's start, the static
      * cost of the instructions before it in the block, and what was added since. */
-    uint32_t i;
     uint64_t t = h->block_start_cycles + h->block_dyn + before;
     h->access_cycle = t;
     /* Misaligned words, and halfwords crossing a word, take two bus transactions. */
     uint32_t misaligned = (size == 4 && (addr & 3)) || (size == 2 && (addr & 3) == 3);
     if (misaligned)
-        stall(h, pc, 1, &h->stall_misaligned);
+        stall(h, slot, 1, &h->stall_misaligned);
     uint32_t off = addr - h->tcdm_base;
     if (off < h->tcdm_size && h->arb) {
         /* Queued: the arbiter adds the wait, if any, when every requester of
          * that cycle is known (tcdm.h). */
-        uint32_t at = in_code(h, pc, &i) ? i : ISS_TCDM_NO_PC;
         h->tcdm_accesses++;
-        iss_tcdm_request(h->arb, h, t, (off >> 2) & (h->banks - 1), at);
+        iss_tcdm_request(h->arb, h, t, (off >> 2) & (h->banks - 1), slot);
         if (misaligned && off + 4 < h->tcdm_size)
-            iss_tcdm_request(h->arb, h, t + 1, ((off >> 2) + 1) & (h->banks - 1), at);
+            iss_tcdm_request(h->arb, h, t + 1, ((off >> 2) + 1) & (h->banks - 1), slot);
         return;
     }
     off = addr - h->l2_base;
@@ -301,19 +306,26 @@ static void access_timing(iss_hart *h, uint32_t pc, uint64_t before, uint32_t ad
         h->l2_accesses++;
         h->l2_stores += is_store != 0;
         if (h->l2_latency)
-            stall(h, pc, h->l2_latency, &h->stall_l2);
+            stall(h, slot, h->l2_latency, &h->stall_l2);
     }
+}
+
+void iss_mem_access_slot(iss_hart *h, uint32_t pc, uint32_t slot, uint32_t addr, uint32_t size, int is_store)
+{
+    uint32_t n;
+    h->access_pc = pc;
+    if (is_store)
+        watch_store(h, addr, size);
+    /* A chained instruction is a block of its own; the trapping one is inside
+     * Unicorn's block, after the instructions before it there. */
+    if (h->timing)
+        access_timing(h, slot, pc == h->block_start ? 0 : iss_span(h, h->block_start, pc, &n), addr, size,
+                      is_store);
 }
 
 void iss_mem_access(iss_hart *h, uint32_t pc, uint32_t addr, uint32_t size, int is_store)
 {
-    h->access_pc = pc;
-    if (is_store)
-        watch_store(h, addr, size);
-    if (!h->timing)
-        return;
-    uint32_t n;
-    access_timing(h, pc, pc == h->block_start ? 0 : iss_span(h, h->block_start, pc, &n), addr, size, is_store);
+    iss_mem_access_slot(h, pc, slot_of(h, pc), addr, size, is_store);
 }
 
 /* A failed sc.w makes no memory callback: an access is sc.w's only when it is at
@@ -374,17 +386,31 @@ void iss_mem_hook(uc_engine *uc, uc_mem_type type, uint64_t address, int size, i
     if (type == UC_MEM_WRITE)
         watch_store(h, (uint32_t)address, (uint32_t)size);
     if (h->timing)
-        access_timing(h, pc, h->access_cost, (uint32_t)address, (uint32_t)size, type == UC_MEM_WRITE);
+        access_timing(h, slot_of(h, pc), h->access_cost, (uint32_t)address, (uint32_t)size, type == UC_MEM_WRITE);
+}
+
+void iss_div_stall(iss_hart *h, uint32_t slot, uint32_t divisor)
+{
+    uint32_t extra = divisor ? (uint32_t)__builtin_clz(divisor) : 32;
+    if (h->timing && extra)
+        stall(h, slot, extra, &h->div_cycles);
 }
 
 /* UC_HOOK_CODE at each div/divu/rem/remu: 3 cycles (charged with the block) plus
- * the divisor's leading zeros (35 in all for a zero divisor). */
+ * the divisor's leading zeros (35 in all for a zero divisor). Not when the
+ * division is the first instruction after a hardware loop's body that goes
+ * round again: it does not run (the loop's hook, before or after this one,
+ * sends the PC back to the loop start). */
 void iss_div_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
 {
     (void)size;
     iss_hart *h = (iss_hart *)user_data;
     uint32_t i;
+    uint64_t now = 0;
     if (!h->timing || !in_code(h, (uint32_t)address, &i))
+        return;
+    ISS_UC.reg_read(uc, UC_RISCV_REG_PC, &now);
+    if ((uint32_t)now != (uint32_t)address || iss_hwloop_jumps_back(h, (uint32_t)address))
         return;
     /* The instruction word from the code image the prefix sums describe. */
     uint32_t word;
@@ -401,7 +427,5 @@ void iss_div_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_dat
         ISS_UC.reg_read(uc, UC_RISCV_REG_X0 + (int)rs2, &v);
         b = (uint32_t)v;
     }
-    uint32_t extra = b ? (uint32_t)__builtin_clz(b) : 32;
-    if (extra)
-        stall(h, (uint32_t)address, extra, &h->div_cycles);
+    iss_div_stall(h, i, b);
 }

@@ -92,8 +92,10 @@ typedef struct iss_hart {
     uint64_t access_cycle;       /* the cycle the last data access was issued (MMIO callbacks read it) */
     uint64_t branches_taken;     /* conditional branches taken (standard and cv.beqimm/bneimm) */
     uint64_t l2_stores;          /* of l2_accesses, the stores */
-    uint32_t chain_limit;        /* CORE-V instructions the executor may run back to back per trap (0: one) */
+    uint32_t chain_limit;        /* instructions the executor may run back to back per trap (0: one) */
     uint32_t recent_pos;         /* blocks started so far (ring index: recent_pos % ISS_RECENT) */
+    uint32_t chain_standard;     /* 1: a chain runs standard instructions too; 0: CORE-V only (a view
+                                    that samples at block starts must see every jump) */
     uint32_t recent[ISS_RECENT][2]; /* the last blocks run: [start, end) (crash reports) */
     /* Per halfword (+1): the instruction decoded there whatever the alignment of the
      * linear decode (ISS_I_*), and its static cycles; a block that starts off the
@@ -151,14 +153,53 @@ void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_d
 /* A data access of `size` bytes at `addr` by the instruction at `pc` (all paths:
  * Unicorn's loads/stores through iss_mem_hook, the CORE-V executor directly). */
 void iss_mem_access(iss_hart *h, uint32_t pc, uint32_t addr, uint32_t size, int is_store);
-/* A taken branch at `pc` executed outside Unicorn (cv.beqimm/bneimm) to `target`. */
-void iss_taken_branch(iss_hart *h, uint32_t pc, uint32_t target);
+/* The same, by the instruction at `pc` in code slot `slot` (known to the CORE-V
+ * executor). */
+void iss_mem_access_slot(iss_hart *h, uint32_t pc, uint32_t slot, uint32_t addr, uint32_t size, int is_store);
+/* A taken branch in code slot `slot` executed outside Unicorn (cv.beqimm/bneimm,
+ * a chained branch) to `target`. */
+void iss_taken_branch(iss_hart *h, uint32_t slot, uint32_t target);
+/* A jump in code slot `slot` executed outside Unicorn to `target`. */
+void iss_jumped(iss_hart *h, uint32_t slot, uint32_t target);
+/* The operand-dependent cycles of a division by `divisor` in code slot `slot`. */
+void iss_div_stall(iss_hart *h, uint32_t slot, uint32_t divisor);
 /* Execution leaves the current block at `pc` (before the instruction there): the
  * rest of the block, charged when it started, is given back. */
 void iss_cut_block(iss_hart *h, uint32_t pc);
 /* An instruction executed outside Unicorn (chained by the CORE-V executor) is
  * charged as a block of its own; returns its length in bytes. */
 uint32_t iss_charge_insn(iss_hart *h, uint32_t pc);
+
+static inline void iss_remember(iss_hart *h, uint32_t start, uint32_t end)
+{
+    uint32_t *r = h->recent[h->recent_pos++ % ISS_RECENT];
+    r[0] = start;
+    r[1] = end;
+}
+
+/* iss_charge_insn for the instruction at `pc` in code slot `slot` (the executor's
+ * hot path: the slot is known). */
+static inline uint32_t iss_charge_slot(iss_hart *h, uint32_t pc, uint32_t slot)
+{
+    uint32_t len = (h->info[slot] & ISS_I_32) ? 4 : 2;
+    h->block_start_cycles = h->cycles;
+    h->block_dyn = 0;
+    h->access_left = 0;
+    h->cursor_cost = 0;
+    h->cursor = ISS_NO_SLOT;
+    h->instret++;
+    h->cycles += h->cost_at[slot];
+    if (h->exec_diff) {
+        h->exec_diff[slot]++;
+        h->exec_diff[slot + (len >> 1)]--;
+    }
+    h->block_start = pc;
+    h->block_end = pc + len;
+    h->prev_end = pc + len;
+    h->prev_flags = 0;
+    iss_remember(h, pc, pc + len);
+    return len;
+}
 void iss_mem_hook(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user_data);
 void iss_div_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);
 

@@ -188,7 +188,7 @@ static inline void charge_wait(iss_tcdm *a, uint32_t i, uint32_t pc)
     h->block_dyn++;
     h->access_cycle++;
     h->stall_tcdm++;
-    if (h->stall_at && pc != ISS_TCDM_NO_PC)
+    if (h->stall_at && pc != ISS_NO_SLOT)
         h->stall_at[pc]++;
 }
 

@@ -18,8 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "code.h"
+
 #define ISS_TCDM_REQUESTERS 64   /* cores + ports: one bit each in a bank's request mask */
-#define ISS_TCDM_NO_PC 0xFFFFFFFFu
 
 struct iss_hart;
 typedef struct iss_tcdm iss_tcdm;
@@ -29,7 +30,7 @@ void iss_tcdm_free(iss_tcdm *a);
 /* Hart `id` (requester `id`) is `h`; its accesses go to iss_tcdm_request. */
 void iss_tcdm_attach(iss_tcdm *a, uint32_t id, struct iss_hart *h);
 /* Hart `h` issues an access to `bank` at cycle `t` (its clock, waits arbitrated so
- * far included) from the instruction at code halfword `pc_index`. */
+ * far included) from the instruction at code slot `pc_index` (ISS_NO_SLOT: none). */
 void iss_tcdm_request(iss_tcdm *a, struct iss_hart *h, uint64_t t, uint32_t bank, uint32_t pc_index);
 /* Port `port` (requester harts + port) moves TCDM word `words[i]` at cycle
  * `cycles[i]`; a word that loses arbitration moves to the next cycle. */

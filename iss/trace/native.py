@@ -140,6 +140,7 @@ class Tracer:
             self.hooks.append(native.add_hook(uc, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, "iss_trace_mem_hook",
                                               self.addr))
         if sample_path:
+            hart.native.chain_standard = 0   # the sampler sees calls and returns at block starts
             self.hooks.append(native.add_hook(uc, UC_HOOK_BLOCK, "iss_timeline_block_hook", self.addr))
         uc.ctl_flush_tb()     # hooks only fire in blocks translated after they were added
         self._finished = False
