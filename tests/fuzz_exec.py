@@ -13,7 +13,10 @@ the checks found (an empty `problems` list is a pass):
   instruction naming a CSR that does not exist), and every
   instruction the trace shows retired is one it accepts;
 - the cycle limit stops every run (the parent's timeout catches a hang);
-- views on and off give the same outcome, cycles, instructions and stalls."""
+- views on and off give the same outcome, cycles, instructions and stalls;
+- the CORE-V executor's chains on and off (chain_limit 0 on every hart, as the
+  GDB server sets it) give the same outcome, counters, registers, scratch
+  memory and per-instruction profile (execution counts, stall cycles)."""
 from __future__ import annotations
 
 import json
@@ -63,8 +66,11 @@ def random_code(rng: random.Random, n_bytes: int) -> bytes:
     return bytes(out[:n_bytes])
 
 
-def run(elf: Path, views: Path | None):
+def run(elf: Path, views: Path | None, chains: bool = True):
     c = Cluster(elf, Config.load())
+    if not chains:
+        for h in c.harts:
+            h.native.chain_limit = 0
     outcome = "exit"
     try:
         if views is None:
@@ -77,8 +83,18 @@ def run(elf: Path, views: Path | None):
     except SimulationError as e:
         outcome = f"{type(e).__name__}: {e}"
     harts = [(h.id, int(h.native.cycles), int(h.native.instret), int(h.native.stall_tcdm),
-              int(h.native.stall_branch), int(h.native.stall_misaligned), int(h.native.div_cycles)) for h in c.harts]
+              int(h.native.stall_branch), int(h.native.stall_misaligned), int(h.native.div_cycles),
+              int(h.native.stall_l2), int(h.native.branches_taken), int(h.native.tcdm_accesses),
+              int(h.native.l2_accesses)) for h in c.harts]
     return c, outcome, harts
+
+
+def state(c) -> tuple:
+    """Registers, PC, the scratch buffer and the per-instruction profile of every hart."""
+    sym = c.program.symbol("fuzz_scratch")
+    prof = [(p["exec_count"].tobytes(), p["cycles_at"].tobytes()) for p in c.profile_data()]
+    return ([[h.reg(i) for i in range(32)] + [h.pc] for h in c.harts], c.memory.read(sym.addr, sym.size),
+            [h.stall_at.tobytes() for h in c.harts], prof)
 
 
 def check_case(elf: Path, out: Path) -> tuple[str, list[str]]:
@@ -109,6 +125,17 @@ def check_case(elf: Path, out: Path) -> tuple[str, list[str]]:
             problems.append(f"illegal instruction reported for a valid word 0x{word:08x}: {outcome}")
     if (outcome, harts) != (outcome_v, harts_v):
         problems.append(f"views changed the run: {outcome} {harts} vs {outcome_v} {harts_v}")
+    if sum(h.isa.executed for h in c.harts) < 2:
+        return outcome, problems      # no two CORE-V instructions ran: nothing to chain
+    try:
+        c1, outcome_1, harts_1 = run(elf, None, chains=False)
+    except Exception:  # noqa: BLE001
+        return outcome, problems + ["traceback with chain_limit 0: " + traceback.format_exc(limit=3)]
+    if (outcome, harts) != (outcome_1, harts_1):
+        problems.append(f"chains changed the run: {outcome} {harts} vs chain_limit 0: {outcome_1} {harts_1}")
+    else:
+        names = ("registers", "scratch memory", "stall cycles by PC", "profile")
+        problems += [f"chains changed the {n}" for n, a, b in zip(names, state(c), state(c1)) if a != b]
     if max(h[1] for h in harts) > MAX_CYCLES + 1000:
         problems.append(f"ran past the cycle limit: {harts}")
     trace = out / "t.txt"

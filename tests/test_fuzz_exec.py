@@ -1,6 +1,7 @@
 """Random instruction words executed (tests/fuzz_exec.py, seeded): no traceback,
 no hang past the cycle limit, invalid encodings stop with an illegal
-instruction, views on and off give identical timing. A few cases by default;
+instruction, views on and off give identical timing, chains on and off identical
+results and timing. A few cases by default;
 many more under `make test-slow`."""
 from __future__ import annotations
 
