@@ -16,7 +16,9 @@ compressed and cv.beqimm/bneimm), short backward loops with a counter, calls
 entered at a 2-byte aligned 32-bit instruction); CORE-V ALU/SIMD/dot products,
 post-increment loads and stores (immediate and register increment),
 register-register loads and stores, and hardware loops of every setup form,
-nested, with bodies mixing CORE-V and standard instructions; and a few stores
+nested, with bodies mixing CORE-V and standard instructions; what stops a
+chain: CSR accesses (counters, hardware-loop CSRs, mscratch), atomics and
+lr/sc, MMIO loads, fence; and a few stores
 to code (a halfword of an instruction a little ahead, or of a function's entry,
 read and written back unchanged, by sh or cv.sh) that make the simulator
 redecode the code mid-run.
@@ -28,8 +30,10 @@ Safety by construction, checked by the model on every access:
   post-increment instructions (at most 4, increments within +-8) starts with
   `sub p, p, base; andi p, p, 511; add p, p, base`, so whatever happened before
   (a jump through a7, a loop), the run stays inside the area;
-- t4 holds the register increment (-8..8), t5 a hardware-loop count or address,
-  t6 the counter of software loops (which do not nest in each other, and
+- t4 holds the register increment (-8..8), t5 a hardware-loop count or address
+  or a value the model does not know (a counter CSR, an MMIO read: random code
+  never reads t5; those values go to the log words of the stack frame, compared
+  between runs only), t6 the counter of software loops (which do not nest in each other, and
   functions do not use it); sp, gp, tp, ra are never written by random code;
 - random code writes only the 20 data registers a0-a5, t0-t3, s2-s11.
 """
@@ -47,7 +51,7 @@ X = {n: i for i, n in enumerate(ABI)}
 DATA = ["a0", "a1", "a2", "a3", "a4", "a5", "t0", "t1", "t2", "t3",
         "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11"]
 CDATA = ["a0", "a1", "a2", "a3", "a4", "a5"]            # x10-x15: the compressed forms' registers
-SRC = DATA + ["zero", "s0", "s1", "a6", "a7", "t4", "t5", "t6"]   # registers whose value the model knows
+SRC = DATA + ["zero", "s0", "s1", "a6", "a7", "t4", "t6"]   # registers whose value the model knows
 BASE = {"tcdm": "s0", "l2": "s1"}
 PTR = {"tcdm": "a6", "l2": "a7"}
 INC, HWC, LOOPC = "t4", "t5", "t6"
@@ -55,8 +59,14 @@ INC, HWC, LOOPC = "t4", "t5", "t6"
 AREA = 768          # bytes of each hart's TCDM area and L2 area (the base register is area + 64)
 LO, HI = -64, AREA - 64
 PTR_MASK = 511
-FRAME = 256         # dt_body's stack frame: saved registers below 64, scratch above
+FRAME = 256         # dt_body's stack frame: saved registers below 56, the log at 56 and 60, scratch above
 SCRATCH = 64
+LOG = (56, 60)      # where timing-dependent values (counters, MMIO reads) go: compared between runs, not modelled
+COUNTER_CSRS = ["mcycle", "minstret", "cycle", "instret", "mcycleh", "0xb03", "0xb04", "0xb06"]
+HWLOOP_CSRS = ["0xcc0", "0xcc1", "0xcc2", "0xcc3", "0xcc4", "0xcc5"]   # lpstart0, lpend0, lpcount0, loop 1
+MMIO_READS = [0x102003F0, 0x102003F4, 0x102003F8]                      # cluster controller: TCDM/L2 size, clock
+AMOS = ["amoadd.w", "amoswap.w", "amoxor.w", "amoand.w", "amoor.w", "amomin.w", "amomax.w", "amominu.w",
+        "amomaxu.w"]
 STRIDES = (768, 768, 772, 832, 896)   # between harts' areas: 768 = 6 x 128 puts every hart on the same banks
 
 M32 = 0xFFFFFFFF
@@ -191,6 +201,7 @@ class Gen:
         self.pokes = pokes              # at most this many stores to code (each costs a redecode per hart)
         self.reg_end = reg_end          # the `start` form sets the end with cv.end rs1 (else cv.endi)
         self.poke_targets: list[str] = []
+        self.in_hw = False              # generating a hardware-loop body
         self.seed = seed
         self.size = size
         self.n_label = 0
@@ -438,9 +449,48 @@ class Gen:
             return self.mem()
         if r < 0.78:
             return self.corev()
-        if r < 0.92:
+        if r < 0.90:
             return self.postinc()
-        return self.rr_mem()
+        if r < 0.95:
+            return self.rr_mem()
+        return self.system()
+
+    def system(self) -> list:
+        """What stops a chain of the executor: CSR accesses (counters into t5 and the
+        log; mscratch, modelled), atomics and lr/sc on the hart's own area, an MMIO
+        load, fence."""
+        rng = self.rng
+        r = rng.random()
+        log = I("log", f"sw {HWC}, {rng.choice(LOG)}(sp)")
+        if r < 0.25:
+            csr = rng.choice(COUNTER_CSRS + ([] if self.in_hw else HWLOOP_CSRS))
+            return [I("unknown", f"csrr {HWC}, {csr}", X[HWC]), log]
+        if r < 0.45:
+            kind = rng.choice(["csrrw", "csrrs", "csrrc", "csrrwi", "csrrsi", "csrrci"])
+            rd = rng.choice(["zero"] + DATA)
+            if kind.endswith("i"):
+                imm = rng.randrange(32)
+                return [I(kind, f"{kind} {rd}, mscratch, {imm}", X[rd], imm=imm)]
+            rs = self.src()
+            return [I(kind, f"{kind} {rd}, mscratch, {rs}", X[rd], X[rs])]
+        if r < 0.55:
+            a = rng.choice(MMIO_READS)
+            return [I("unknown", f"li {HWC}, {a:#x}\n\tlw {HWC}, 0({HWC})", X[HWC], words=li_words(a) + 1), log]
+        if r < 0.62:
+            return [I("nop", "fence")]
+        where = "tcdm" if rng.random() < 0.7 else "l2"
+        p = PTR[where]
+        out = self.wrap(where)
+        out[1] = I("andi", f"andi {p}, {p}, {PTR_MASK & ~3}", X[p], X[p], imm=PTR_MASK & ~3)   # word aligned
+        rd, rs = self.dst(), self.src()
+        if r < 0.85:
+            name = rng.choice(AMOS)
+            out.append(I("amo", f"{name} {rd}, {rs}, ({p})", X[rd], X[p], X[rs], sym=name))
+        else:
+            rd2 = rng.choice([d for d in DATA if d != rd])
+            out += [I("lr", f"lr.w {rd}, ({p})", X[rd], X[p]),
+                    I("sc", f"sc.w {rd2}, {rs}, ({p})", X[rd2], X[p], X[rs])]
+        return out
 
     # -- structure -------------------------------------------------------------------
     def seq(self, n: int, depth: int, ctx: str) -> Seq:
@@ -554,6 +604,14 @@ class Gen:
         """32-bit straight-line instructions, at least 3; loop 1 may hold a loop 0
         followed by at least 2 words of its own (its end >= loop 0's end + 8)."""
         rng = self.rng
+        outer, self.in_hw = self.in_hw, True
+        try:
+            return self._hw_body(L, depth, max_words)
+        finally:
+            self.in_hw = outer
+
+    def _hw_body(self, L: int, depth: int, max_words: int) -> tuple[Seq, int]:
+        rng = self.rng
         while True:
             items, words, after_inner = [], 0, None
             want = rng.randint(3, 12)
@@ -630,6 +688,7 @@ class Gen:
             init.append(self.li(r, self.val()))
         init.append(self.li(INC, rng.randrange(-8, 9)))
         init += [self.li(HWC, 0), self.li(LOOPC, 0)]
+        init.append(I("csrrw", "csrw mscratch, zero", 0, 0))
         init.append(I("add", "mv a6, s0", X["a6"], 0, X["s0"]))
         init.append(I("add", "mv a7, s1", X["a7"], 0, X["s1"]))
         for k, off in enumerate(range(SCRATCH, FRAME, 4)):
@@ -828,6 +887,7 @@ class Model:
         self.x[X["s1"]] = l0 + 64
         self.funcs = prog.funcs
         self.steps = 0
+        self.mscratch = None
 
     # -- memory ----------------------------------------------------------------------
     def _at(self, addr, size):
@@ -849,7 +909,7 @@ class Model:
 
     def set(self, r, v):
         if r:
-            self.x[r] = u32(v)
+            self.x[r] = None if v is None else u32(v)
 
     # -- instructions -------------------------------------------------------------------
     def exec(self, i: I):
@@ -888,6 +948,24 @@ class Model:
             self.set(i.rd, self.load(u32(a + b), i.imm2, not i.sym.endswith("u")))
         elif op == "cvsrr":
             self.store(u32(a + x[i.rd]), i.imm2, b)
+        elif op == "unknown":        # a counter or an MMIO read: not modelled
+            self.set(i.rd, None)
+        elif op in ("log", "nop"):
+            pass
+        elif op in CSR_OPS:
+            old = self.mscratch
+            v = i.imm if op.endswith("i") else a
+            self.mscratch = CSR_OPS[op](old, v)
+            self.set(i.rd, old)
+        elif op == "amo":
+            old = self.load(a, 4, False)
+            self.store(a, 4, AMO_OPS[i.sym](old, b))
+            self.set(i.rd, old)
+        elif op == "lr":
+            self.set(i.rd, self.load(a, 4, False))
+        elif op == "sc":             # nothing stored in between: it succeeds
+            self.store(a, 4, b)
+            self.set(i.rd, 0)
         else:
             raise ValueError(op)
 
@@ -980,6 +1058,12 @@ ALU_R = {
     "mulhsu": lambda a, b: (s32(a) * b) >> 32, "mulhu": lambda a, b: (a * b) >> 32,
     "div": _div, "divu": lambda a, b: a // b if b else M32, "rem": _rem, "remu": lambda a, b: a % b if b else a,
 }
+CSR_OPS = {"csrrw": lambda o, v: v, "csrrs": lambda o, v: o | v, "csrrc": lambda o, v: o & ~v & M32,
+           "csrrwi": lambda o, v: v, "csrrsi": lambda o, v: o | v, "csrrci": lambda o, v: o & ~v & M32}
+AMO_OPS = {"amoadd.w": lambda m, r: u32(m + r), "amoswap.w": lambda m, r: r, "amoxor.w": lambda m, r: m ^ r,
+           "amoand.w": lambda m, r: m & r, "amoor.w": lambda m, r: m | r,
+           "amomin.w": lambda m, r: m if s32(m) < s32(r) else r, "amomax.w": lambda m, r: m if s32(m) > s32(r) else r,
+           "amominu.w": min, "amomaxu.w": max}
 LOADS = {"lw": (4, True), "lh": (2, True), "lhu": (2, False), "lb": (1, True), "lbu": (1, False)}
 STORES = {"sw": 4, "sh": 2, "sb": 1}
 
