@@ -3,8 +3,9 @@ natively ("chains", iss/native/corev.c: chain(), each charged as a block of its
 own); with chain_limit 0 on every hart it runs one per trap (as the GDB server
 and the instruction trace set it). Random valid programs (tests/chain_diff_gen.py:
 RV32IMC, CORE-V ALU/SIMD, post-increment memory, hardware loops, branches, loops,
-calls, stores to code) run on all 8 harts of the cluster, each on its own TCDM
-and L2 area (the areas on the same banks: contention), with chains and without,
+calls, CSR accesses, atomics, MMIO loads, stores to code) run on all 8 harts of
+the cluster, each on its own TCDM and L2 area (the areas on the same banks:
+contention), with chains and without,
 at the default scheduler quantum, at a small one (chains cut at the cycle
 budget), and in functional mode (no cycle model). In each pair everything
 observable must be identical: the result, every hart's registers (the engine's,
