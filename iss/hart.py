@@ -345,10 +345,13 @@ class Hart:
             self._code.add_exit(st.stop_info, self.cluster.harts)
             return Stop.BUDGET
         if reason == native.STOP_CODE:
-            # About to run rewritten code (stopped before its block was charged; a
-            # block Unicorn cut short after a store into it is refunded from here).
+            # About to run rewritten code: stopped at a block start before the block
+            # was charged, as at the budget. Nothing is refunded: the block before
+            # ran whole (Unicorn does not cut a RISC-V block short at a store into
+            # it, the rest runs as translated; what cuts a block refunds its tail
+            # then), and stop_pc inside it is a jump back into it (a loop), whose
+            # iteration and taken-branch penalty stand.
             self.pc = st.stop_pc
-            self._refund_block_tail(self.pc)
             self._code.refresh(self.cluster.memory, self.cluster.harts)
             return Stop.BUDGET
         if self._stop_request is not None:
