@@ -312,11 +312,11 @@ class Hart:
             if not e.where:
                 e.where = self.where()
             raise
-        pc = self.uc.reg_read(UC_RISCV_REG_PC)
         reason = st.stop_reason
         if reason == native.STOP_BUDGET:
-            self.pc = pc
+            self.pc = st.stop_pc      # the block it stopped before (saves reading the PC: most slices end so)
             return Stop.BUDGET
+        pc = self.uc.reg_read(UC_RISCV_REG_PC)
         if reason == native.STOP_ILLEGAL:
             self._exception(mm.CAUSE_ILLEGAL, st.stop_pc, st.stop_info)
             return Stop.BUDGET
