@@ -28,6 +28,7 @@ struct iss_tcdm {
     uint64_t head[MAX_HARTS], tail[MAX_HARTS];
     uint64_t waits[MAX_HARTS];  /* waits arbitrated so far (added to the hart's clock) */
     uint64_t last[MAX_HARTS];   /* cycle of the hart's last granted access */
+    uint64_t ht[MAX_HARTS];     /* head_time() of the hart's oldest queued access; UINT64_MAX: none */
     uint64_t port_wait[ISS_TCDM_REQUESTERS];
     /* with a trace: per hart, each access that waited (its queued t, its wait) */
     uint32_t logging;
@@ -60,6 +61,8 @@ iss_tcdm *iss_tcdm_new(uint32_t banks, uint32_t harts, uint32_t capacity)
     a->banks = banks;
     a->harts = harts;
     a->cap = capacity;
+    for (uint32_t i = 0; i < MAX_HARTS; i++)
+        a->ht[i] = UINT64_MAX;
     for (uint32_t i = 0; i < harts; i++)
         a->fifo[i] = malloc((size_t)capacity * sizeof(hart_req));
     a->rr = calloc(banks, 1);
@@ -95,6 +98,20 @@ void iss_tcdm_attach(iss_tcdm *a, uint32_t id, struct iss_hart *h)
         a->hart[id] = h;
 }
 
+/* The cycle hart i's oldest queued access is issued (it never issues before its
+ * previous access was granted). */
+static inline uint64_t head_time(const iss_tcdm *a, uint32_t i)
+{
+    uint64_t t = a->fifo[i][a->head[i] & (a->cap - 1)].t + a->waits[i];
+    return t < a->last[i] ? a->last[i] : t;
+}
+
+/* Keeps ht[i] equal to head_time(a, i) (called when the head, waits or last change). */
+static inline void refresh(iss_tcdm *a, uint32_t i)
+{
+    a->ht[i] = a->head[i] == a->tail[i] ? UINT64_MAX : head_time(a, i);
+}
+
 void iss_tcdm_request(iss_tcdm *a, struct iss_hart *h, uint64_t t, uint32_t bank, uint32_t pc_index)
 {
     uint32_t i = h->arb_id;
@@ -111,6 +128,8 @@ void iss_tcdm_request(iss_tcdm *a, struct iss_hart *h, uint64_t t, uint32_t bank
     r->pc = pc_index;
     r->bank = bank;
     h->tcdm_pending++;
+    if (a->tail[i] - a->head[i] == 1)
+        refresh(a, i);
 }
 
 static void heap_push(iss_tcdm *a, port_word w)
@@ -169,14 +188,6 @@ void iss_tcdm_port_words(iss_tcdm *a, uint32_t port, const uint32_t *words, cons
         }
         heap_push(a, (port_word){t, words[i] & (a->banks - 1), who});
     }
-}
-
-/* The cycle hart i's oldest queued access is issued (it never issues before its
- * previous access was granted). */
-static inline uint64_t head_time(const iss_tcdm *a, uint32_t i)
-{
-    uint64_t t = a->fifo[i][a->head[i] & (a->cap - 1)].t + a->waits[i];
-    return t < a->last[i] ? a->last[i] : t;
 }
 
 static inline void charge_wait(iss_tcdm *a, uint32_t i, uint32_t pc)
@@ -250,21 +261,92 @@ static inline uint32_t pick(iss_tcdm *a, uint32_t bank)
     return w;
 }
 
+/* Hart i's oldest access (r) is granted in cycle t. */
+static inline void grant(iss_tcdm *a, uint32_t i, const hart_req *r, uint64_t t)
+{
+    if (a->cur_wait[i]) {
+        if (a->logging)
+            log_wait(a, i, r->t, a->cur_wait[i]);
+        a->cur_wait[i] = 0;
+    }
+    a->head[i]++;
+    a->last[i] = t;
+    a->hart[i]->tcdm_pending--;
+    refresh(a, i);
+}
+
+static inline void lose(iss_tcdm *a, uint32_t i, const hart_req *r)
+{
+    charge_wait(a, i, r->pc);
+    refresh(a, i);
+}
+
+static inline hart_req *oldest(iss_tcdm *a, uint32_t i)
+{
+    return &a->fifo[i][a->head[i] & (a->cap - 1)];
+}
+
+/* Cycle t when only harts ask, each for a different bank (the common case): all
+ * are served, as the general path below would (each bank's round-robin pointer
+ * moves past its only requester). A hart's second access in the same cycle gets
+ * its bank if nobody asked for it in this cycle. Returns 0, having changed
+ * nothing, when two harts ask for one bank. */
+static int resolve_distinct(iss_tcdm *a, uint64_t t)
+{
+    uint64_t seen = 0;
+    uint32_t asking = 0;
+    for (uint32_t i = 0; i < a->harts; i++)
+        if (a->ht[i] == t) {
+            uint64_t bit = 1ull << oldest(a, i)->bank;
+            if (seen & bit)
+                return 0;
+            seen |= bit;
+            asking |= 1u << i;
+        }
+    for (uint32_t m = asking; m; m &= m - 1) {
+        uint32_t i = (uint32_t)__builtin_ctz(m);
+        hart_req *r = oldest(a, i);
+        a->rr[r->bank] = (uint8_t)((i + 1) & 63);
+        grant(a, i, r, t);
+    }
+    for (;;) {
+        uint32_t next = 0;
+        for (uint32_t m = asking; m; m &= m - 1) {
+            uint32_t i = (uint32_t)__builtin_ctz(m);
+            if (a->ht[i] == t)
+                next |= 1u << i;
+        }
+        if (!next)
+            return 1;
+        for (uint32_t m = next; m; m &= m - 1) {
+            uint32_t i = (uint32_t)__builtin_ctz(m);
+            hart_req *r = oldest(a, i);
+            uint64_t bit = 1ull << r->bank;
+            if (seen & bit) {
+                lose(a, i, r);
+            } else {
+                seen |= bit;
+                grant(a, i, r, t);
+            }
+        }
+        asking = next;
+    }
+}
+
 void iss_tcdm_resolve(iss_tcdm *a, uint64_t upto)
 {
     uint32_t H = a->harts;
     for (;;) {
         uint64_t t = UINT64_MAX;
         for (uint32_t i = 0; i < H; i++)
-            if (a->head[i] != a->tail[i]) {
-                uint64_t ht = head_time(a, i);
-                if (ht < t)
-                    t = ht;
-            }
+            if (a->ht[i] < t)
+                t = a->ht[i];
         if (a->heap_n && a->heap[0].t < t)
             t = a->heap[0].t;
         if (t >= upto || t == UINT64_MAX)
             break;
+        if (a->banks <= 64 && !(a->heap_n && a->heap[0].t == t) && resolve_distinct(a, t))
+            continue;
         /* Everyone asking in cycle t: the harts' oldest accesses and the ports' words. */
         if (++a->gen == 0) {
             memset(a->stamp, 0, a->banks * sizeof(uint32_t));
@@ -273,8 +355,8 @@ void iss_tcdm_resolve(iss_tcdm *a, uint64_t upto)
         uint32_t ntouched = 0;
         uint32_t asking = 0;     /* bit i: hart i asks in this cycle */
         for (uint32_t i = 0; i < H; i++)
-            if (a->head[i] != a->tail[i] && head_time(a, i) == t) {
-                ask(a, a->fifo[i][a->head[i] & (a->cap - 1)].bank, i, &ntouched);
+            if (a->ht[i] == t) {
+                ask(a, oldest(a, i)->bank, i, &ntouched);
                 asking |= 1u << i;
             }
         size_t ncur = 0;
@@ -316,7 +398,7 @@ void iss_tcdm_resolve(iss_tcdm *a, uint64_t upto)
             for (uint32_t i = 0; i < H; i++) {
                 if (!(asking >> i & 1))
                     continue;
-                hart_req *r = &a->fifo[i][a->head[i] & (a->cap - 1)];
+                hart_req *r = oldest(a, i);
                 uint32_t b = r->bank;
                 int won;
                 if (a->stamp[b] != a->gen) {      /* a bank nobody asked for in this cycle */
@@ -328,19 +410,12 @@ void iss_tcdm_resolve(iss_tcdm *a, uint64_t upto)
                     won = a->winner[b] == i;
                 }
                 if (won) {
-                    if (a->cur_wait[i]) {
-                        if (a->logging)
-                            log_wait(a, i, r->t, a->cur_wait[i]);
-                        a->cur_wait[i] = 0;
-                    }
-                    a->head[i]++;
-                    a->last[i] = t;
-                    a->hart[i]->tcdm_pending--;
+                    grant(a, i, r, t);
                     a->winner[b] = 0xFF;          /* served: a later access waits */
-                    if (a->head[i] != a->tail[i] && head_time(a, i) == t)
+                    if (a->ht[i] == t)
                         next |= 1u << i;
                 } else {
-                    charge_wait(a, i, r->pc);
+                    lose(a, i, r);
                 }
             }
             asking = next;
