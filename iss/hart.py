@@ -515,11 +515,10 @@ class Hart:
         return not st.tcdm_pending
 
     def _access_time(self):
-        """The exact cycle the current access reaches its peripheral, when the
-        cycle model's memory hook has computed it (None: use the block clock)."""
-        if self._timing:
-            return self.native.access_cycle + self._periph_latency
-        return None
+        """The exact cycle the current access reaches its peripheral: its
+        instruction's issue cycle (the native memory hook's), plus the cycle
+        model's latency to the peripheral."""
+        return self.native.access_cycle + (self._periph_latency if self._timing else 0)
 
     def _charge_periph(self) -> None:
         """A peripheral access crosses the cluster bus: periph_latency cycles

@@ -318,9 +318,11 @@ void iss_mem_access_slot(iss_hart *h, uint32_t pc, uint32_t slot, uint32_t addr,
         watch_store(h, addr, size);
     /* A chained instruction is a block of its own; the trapping one is inside
      * Unicorn's block, after the instructions before it there. */
+    uint64_t before = pc == h->block_start ? 0 : iss_span(h, h->block_start, pc, &n);
     if (h->timing)
-        access_timing(h, slot, pc == h->block_start ? 0 : iss_span(h, h->block_start, pc, &n), addr, size,
-                      is_store);
+        access_timing(h, slot, before, addr, size, is_store);
+    else
+        h->access_cycle = h->block_start_cycles + h->block_dyn + before;
 }
 
 void iss_mem_access(iss_hart *h, uint32_t pc, uint32_t addr, uint32_t size, int is_store)
@@ -387,6 +389,8 @@ void iss_mem_hook(uc_engine *uc, uc_mem_type type, uint64_t address, int size, i
         watch_store(h, (uint32_t)address, (uint32_t)size);
     if (h->timing)
         access_timing(h, slot_of(h, pc), h->access_cost, (uint32_t)address, (uint32_t)size, type == UC_MEM_WRITE);
+    else    /* the instruction's own cycle, not the block's: the same however blocks are cut */
+        h->access_cycle = h->block_start_cycles + h->block_dyn + h->access_cost;
 }
 
 void iss_div_stall(iss_hart *h, uint32_t slot, uint32_t divisor)
