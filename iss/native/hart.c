@@ -224,18 +224,8 @@ uint32_t iss_charge_insn(iss_hart *h, uint32_t pc)
     uint32_t i;
     if (in_code(h, pc, &i))
         return iss_charge_slot(h, pc, i);
-    h->block_start_cycles = h->cycles;
-    h->block_dyn = 0;
-    h->access_left = 0;
-    h->cursor_cost = 0;
-    h->cursor = NONE;
-    h->instret++;
+    iss_own_block(h, pc, 4);     /* outside the code image: one cycle */
     h->cycles++;
-    h->block_start = pc;
-    h->block_end = pc + 4;
-    h->prev_end = pc + 4;
-    h->prev_flags = 0;
-    iss_remember(h, pc, pc + 4);
     return 4;
 }
 

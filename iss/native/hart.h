@@ -177,27 +177,34 @@ static inline void iss_remember(iss_hart *h, uint32_t start, uint32_t end)
     r[1] = end;
 }
 
-/* iss_charge_insn for the instruction at `pc` in code slot `slot` (the executor's
- * hot path: the slot is known). */
-static inline uint32_t iss_charge_slot(iss_hart *h, uint32_t pc, uint32_t slot)
+/* The instruction at `pc`, `len` bytes, starts a block of its own (its cost is
+ * added after). */
+static inline void iss_own_block(iss_hart *h, uint32_t pc, uint32_t len)
 {
-    uint32_t len = (h->info[slot] & ISS_I_32) ? 4 : 2;
     h->block_start_cycles = h->cycles;
     h->block_dyn = 0;
     h->access_left = 0;
     h->cursor_cost = 0;
     h->cursor = ISS_NO_SLOT;
     h->instret++;
-    h->cycles += h->cost_at[slot];
-    if (h->exec_diff) {
-        h->exec_diff[slot]++;
-        h->exec_diff[slot + (len >> 1)]--;
-    }
     h->block_start = pc;
     h->block_end = pc + len;
     h->prev_end = pc + len;
     h->prev_flags = 0;
     iss_remember(h, pc, pc + len);
+}
+
+/* iss_charge_insn for the instruction at `pc` in code slot `slot` (the executor's
+ * hot path: the slot is known). */
+static inline uint32_t iss_charge_slot(iss_hart *h, uint32_t pc, uint32_t slot)
+{
+    uint32_t len = (h->info[slot] & ISS_I_32) ? 4 : 2;
+    iss_own_block(h, pc, len);
+    h->cycles += h->cost_at[slot];
+    if (h->exec_diff) {
+        h->exec_diff[slot]++;
+        h->exec_diff[slot + (len >> 1)]--;
+    }
     return len;
 }
 void iss_mem_hook(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user_data);
