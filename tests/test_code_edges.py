@@ -17,7 +17,7 @@ from iss.isa import disasm
 SRC = Path(__file__).parent / "firmware_src"
 ORDER = ["hints", "jump_mid", "ill_c_fld", "ill_c_fsd", "ill_c_fldsp", "ill_c_fsdsp", "ill_c_q0_f100",
          "ill_c_slli_64", "ill_c_srli_64", "ill_c_srai_64", "ill_c_subw", "ill_c_addw", "ill_flw", "ill_fadd",
-         "jump_mid_bad"]
+         "jump_mid_bad", "branch_zero"]
 ENCODING = {"ill_c_fld": 0x2000, "ill_c_fsd": 0xA000, "ill_c_fldsp": 0x2502, "ill_c_fsdsp": 0xA002,
             "ill_c_q0_f100": 0x8000, "ill_c_slli_64": 0x1502, "ill_c_srli_64": 0x9101,
             "ill_c_srai_64": 0x9501, "ill_c_subw": 0x9D0D, "ill_c_addw": 0x9D2D, "ill_flw": 0x0005A507,
@@ -77,6 +77,24 @@ def test_jump_into_the_middle_of_an_instruction_hits_the_cycle_limit(elf):
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     assert "cycle limit" in p.stdout and "jump_mid+0x12" in p.stdout, p.stdout
+
+
+def test_a_branch_onto_a_zero_halfword_costs_the_same_with_views(elf, tmp_path):
+    """A taken branch onto 0x0000 (a block Unicorn cannot translate: size 0, its
+    block hook called only while no second block hook is registered, as a
+    Perfetto view adds): the same illegal instruction and the same cycles with
+    and without views."""
+    from iss.trace import Session, ViewOptions
+
+    seen = []
+    for views in (None, ViewOptions(perfetto=tmp_path / "p.json", vcd=tmp_path / "v.vcd")):
+        c = cluster(elf, "branch_zero")
+        with pytest.raises(IllegalInstruction):
+            Session(c, views).run(max_cycles=100000) if views else c.run(max_cycles=100000)
+        h = c.harts[0]
+        seen.append((h.machine.mepc, int(h.native.cycles), int(h.native.stall_branch), int(h.native.instret)))
+    assert seen[0][0] == c.program.symbol("branch_zero").addr + 12     # li, bnez, nop: then the 0x0000
+    assert seen[0] == seen[1]
 
 
 @pytest.mark.parametrize("timing", [True, False])

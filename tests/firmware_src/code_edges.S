@@ -46,6 +46,17 @@ FUNC(jump_mid)
     ret
 END(jump_mid)
 
+/* A taken branch onto a 0x0000 halfword (a block Unicorn cannot translate, of
+ * size 0): an illegal instruction there, whatever views are on. */
+FUNC(branch_zero)
+    li   t0, 1
+    bnez t0, 1f
+    nop
+1:  .half 0x0000
+    .half 0x0001
+    ret
+END(branch_zero)
+
 /* The same, where the upper half is c.fld (0x2000: RV32DC only, which Unicorn
  * would run): an illegal instruction there. */
 FUNC(jump_mid_bad)
