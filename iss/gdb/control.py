@@ -105,9 +105,10 @@ class Debugger:
             h.debug = self
 
     def _sync_chains(self) -> None:
-        """The CORE-V executor runs back-to-back CORE-V instructions in one go,
-        past the engine's code hooks (breakpoints, the watch check): while any
-        breakpoint or watchpoint exists each CORE-V instruction runs alone."""
+        """The CORE-V executor runs what follows a CORE-V instruction (CORE-V and
+        standard) in one go, past the engine's code hooks (breakpoints, the watch
+        check): while any breakpoint or watchpoint exists each CORE-V instruction
+        runs alone and Unicorn runs the rest."""
         harts = self.cluster.harts
         if (self.breakpoints or self.watchpoints) and self._chain_limits is None:
             self._chain_limits = [h.native.chain_limit for h in harts]

@@ -1,6 +1,8 @@
 /* CORE-V executor: the semantics of every CORE-V v2 instruction (one small function
  * each, in corev.c), run from Unicorn's UC_HOOK_INTR on the instructions Unicorn does
- * not know, plus the hardware-loop state and its end-of-loop code hooks.
+ * not know, plus the hardware-loop state and its end-of-loop code hooks. From the
+ * trapping instruction on it also runs the standard RV32IMC instructions that follow
+ * (a chain, see chain() in corev.c) until one Unicorn must run.
  *
  * Decoding is done in Python (iss/isa/decode.py:predecode) into a table of
  * `struct iss_insn`, one per halfword of the code image; op ids come from
