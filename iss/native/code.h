@@ -33,19 +33,6 @@ static inline int iss_code_index(const iss_code_map *m, uint32_t addr, uint32_t 
     return 0;
 }
 
-/* The same, for an instruction: inside a region, not at its end. */
-static inline int iss_code_insn(const iss_code_map *m, uint32_t addr, uint32_t *idx)
-{
-    for (uint32_t k = 0; k < m->n; k++) {
-        uint32_t off = addr - m->r[k].base;
-        if (addr >= m->r[k].base && (off >> 1) < m->r[k].halfwords) {
-            *idx = m->r[k].offset + (off >> 1);
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* The region whose instructions include `addr` (NULL: none). */
 static inline const iss_code_region *iss_code_region_of(const iss_code_map *m, uint32_t addr)
 {
@@ -53,6 +40,21 @@ static inline const iss_code_region *iss_code_region_of(const iss_code_map *m, u
         if (addr - m->r[k].base < 2 * m->r[k].halfwords)
             return &m->r[k];
     return NULL;
+}
+
+/* The table index of the halfword at `addr` in region `r`. */
+static inline uint32_t iss_code_region_slot(const iss_code_region *r, uint32_t addr)
+{
+    return r->offset + ((addr - r->base) >> 1);
+}
+
+/* iss_code_index for an instruction: inside a region, not at its end. */
+static inline int iss_code_insn(const iss_code_map *m, uint32_t addr, uint32_t *idx)
+{
+    const iss_code_region *r = iss_code_region_of(m, addr);
+    if (r)
+        *idx = iss_code_region_slot(r, addr);
+    return r != NULL;
 }
 
 /* The address of table index `idx`. */

@@ -922,7 +922,7 @@ DIV(rv_remu, !b ? a : a % b)
 static int code_target(const cx *c, uint32_t target)
 {
     const iss_code_region *r = iss_code_region_of(&c->h->code, target);
-    return r && !(target & 1) && c->s->tab[r->offset + ((target - r->base) >> 1)].op;
+    return r && !(target & 1) && c->s->tab[iss_code_region_slot(r, target)].op;
 }
 
 /* Standard loads and stores a chain may run: those whose address is TCDM or L2
@@ -1147,7 +1147,7 @@ static void chain(uc_engine *uc, iss_hart *h, iss_isa *s, uint32_t pc, uint32_t 
             if (!r)
                 break;
         }
-        slot = r->offset + ((pc - r->base) >> 1);
+        slot = iss_code_region_slot(r, pc);
         /* (code rewritten: the next block start redecodes it first) */
         if (n >= h->chain_limit || h->cycles >= h->budget || (h->code_dirty && *h->code_dirty))
             break;

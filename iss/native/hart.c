@@ -17,6 +17,23 @@ static inline int in_code(const iss_hart *h, uint32_t addr, uint32_t *idx)
 
 #define NONE ISS_NO_SLOT
 
+/* Run-time cycles charged to the instruction at code slot `slot` (ISS_NO_SLOT:
+ * outside the code image, counted but not attributed). */
+static inline void stall(iss_hart *h, uint32_t slot, uint32_t cycles, uint64_t *counter)
+{
+    h->cycles += cycles;
+    h->block_dyn += cycles;
+    *counter += cycles;
+    if (h->stall_at && slot != ISS_NO_SLOT)
+        h->stall_at[slot] += cycles;
+}
+
+static inline uint32_t slot_of(const iss_hart *h, uint32_t pc)
+{
+    uint32_t i;
+    return in_code(h, pc, &i) ? i : ISS_NO_SLOT;
+}
+
 /* Static cycles and instructions of the decode path from halfword s to e: walk the
  * per-halfword table while off the linear decode, then the prefix sums. *last is
  * the last instruction walked when the path never rejoined the linear decode. */
@@ -154,13 +171,8 @@ void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_d
         } else {
             pen = mis;
         }
-        if (pen) {
-            uint32_t last;
-            h->cycles += pen;
-            h->stall_branch += pen;
-            if (h->stall_at && in_code(h, h->prev_end - ((h->prev_flags & ISS_END_LEN4) ? 4 : 2), &last))
-                h->stall_at[last] += pen;
-        }
+        if (pen)     /* charged to the branch or jump (block_dyn starts afresh below) */
+            stall(h, slot_of(h, h->prev_end - ((h->prev_flags & ISS_END_LEN4) ? 4 : 2)), pen, &h->stall_branch);
     }
     h->block_start_cycles = h->cycles;
     h->block_dyn = 0;
@@ -238,23 +250,6 @@ static inline uint32_t misaligned_target(const iss_hart *h, uint32_t target)
     return (target & 2) && h->info && in_code(h, target, &t) && (h->info[t] & ISS_I_32);
 }
 
-/* Run-time cycles charged to the instruction at code slot `slot` (ISS_NO_SLOT:
- * outside the code image, counted but not attributed). */
-static inline void stall(iss_hart *h, uint32_t slot, uint32_t cycles, uint64_t *counter)
-{
-    h->cycles += cycles;
-    h->block_dyn += cycles;
-    *counter += cycles;
-    if (h->stall_at && slot != ISS_NO_SLOT)
-        h->stall_at[slot] += cycles;
-}
-
-static inline uint32_t slot_of(const iss_hart *h, uint32_t pc)
-{
-    uint32_t i;
-    return in_code(h, pc, &i) ? i : ISS_NO_SLOT;
-}
-
 void iss_taken_branch(iss_hart *h, uint32_t slot, uint32_t target)
 {
     if (!h->timing)
@@ -269,14 +264,18 @@ void iss_jumped(iss_hart *h, uint32_t slot, uint32_t target)
         stall(h, slot, 1, &h->stall_branch);
 }
 
-/* The cycle model's part of a data access by the instruction at code slot `slot`,
- * whose block's instructions before it cost `before` static cycles. */
+/* A data access by the instruction at code slot `slot`, whose block's
+ * instructions before it cost `before` static cycles: the cycle it is issued
+ * (peripherals see it then, in functional mode too: the same however blocks are
+ * cut), and the cycle model's part. */
 static void access_timing(iss_hart *h, uint32_t slot, uint64_t before, uint32_t addr, uint32_t size, int is_store)
 {
     /* The cycle this instruction issues its access: the block's start, the static
      * cost of the instructions before it in the block, and what was added since. */
     uint64_t t = h->block_start_cycles + h->block_dyn + before;
     h->access_cycle = t;
+    if (!h->timing)
+        return;
     /* Misaligned words, and halfwords crossing a word, take two bus transactions. */
     uint32_t misaligned = (size == 4 && (addr & 3)) || (size == 2 && (addr & 3) == 3);
     if (misaligned)
@@ -308,11 +307,7 @@ void iss_mem_access_slot(iss_hart *h, uint32_t pc, uint32_t slot, uint32_t addr,
         watch_store(h, addr, size);
     /* A chained instruction is a block of its own; the trapping one is inside
      * Unicorn's block, after the instructions before it there. */
-    uint64_t before = pc == h->block_start ? 0 : iss_span(h, h->block_start, pc, &n);
-    if (h->timing)
-        access_timing(h, slot, before, addr, size, is_store);
-    else
-        h->access_cycle = h->block_start_cycles + h->block_dyn + before;
+    access_timing(h, slot, pc == h->block_start ? 0 : iss_span(h, h->block_start, pc, &n), addr, size, is_store);
 }
 
 void iss_mem_access(iss_hart *h, uint32_t pc, uint32_t addr, uint32_t size, int is_store)
@@ -377,10 +372,8 @@ void iss_mem_hook(uc_engine *uc, uc_mem_type type, uint64_t address, int size, i
     h->access_size = (uint32_t)size;
     if (type == UC_MEM_WRITE)
         watch_store(h, (uint32_t)address, (uint32_t)size);
-    if (h->timing)
-        access_timing(h, slot_of(h, pc), h->access_cost, (uint32_t)address, (uint32_t)size, type == UC_MEM_WRITE);
-    else    /* the instruction's own cycle, not the block's: the same however blocks are cut */
-        h->access_cycle = h->block_start_cycles + h->block_dyn + h->access_cost;
+    access_timing(h, h->timing ? slot_of(h, pc) : ISS_NO_SLOT, h->access_cost, (uint32_t)address, (uint32_t)size,
+                  type == UC_MEM_WRITE);
 }
 
 void iss_div_stall(iss_hart *h, uint32_t slot, uint32_t divisor)
