@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import ctypes
 import enum
+import functools
 import weakref
 from typing import TYPE_CHECKING
 
@@ -62,6 +63,18 @@ class Stop(enum.Enum):
     DEBUG = "debug"        # a debugger's breakpoint, watchpoint or step (iss/gdb)
 
 
+def python_hook(method):
+    """A hook Unicorn calls into Python. In a slice the scheduler's C loop
+    started, the hart first becomes the cluster's current one, and the slice is
+    finished in Python (Scheduler.hook_in_native_slice)."""
+    @functools.wraps(method)
+    def hook(self, *args):
+        if self.cluster.current is None:
+            self.cluster.scheduler.hook_in_native_slice(self)
+        return method(self, *args)
+    return hook
+
+
 class Hart:
     def __init__(self, cluster: "Cluster", hart_id: int, code: "CodeImage"):
         self.cluster = cluster
@@ -76,7 +89,6 @@ class Hart:
         self._timing = cluster.config.timing.enabled
         self._periph_latency = cluster.config.memory.periph_latency if self._timing else 0
         self._io_time = None             # set during an MMIO access (see now)
-        self.pc = cluster.entry
         # Machine mode (iss/machine.py): CSRs, traps; the lines come from the event unit.
         self.machine = mm.Machine(self.mhartid, lambda: cluster.event_unit.irq_lines(hart_id),
                                   lambda: self.isa.hwloop_state())
@@ -86,7 +98,6 @@ class Hart:
         self.traps = 0                    # traps taken (exceptions and interrupts)
         self.interrupts = 0               # of which interrupts
         self._stop_request = None
-        self.ready_at = 0                # the cycle a retried instruction waits to act at (_exact_time)
         self._stop_in_access = False     # the stop was requested during an MMIO access
         self._in_io = False
         self._fault = None
@@ -113,6 +124,7 @@ class Hart:
             raise RuntimeError("iss.native.HartState does not match struct iss_hart")
         st.hartid = hart_id
         st.budget = 0
+        st.pc = cluster.entry
         code.fill(st.code)
         st.insn_prefix = code.insn_prefix.ctypes.data
         st.cycle_prefix = code.cycle_prefix.ctypes.data
@@ -214,6 +226,25 @@ class Hart:
             self.uc.reg_write(UC_RISCV_REG_X0 + n, value & 0xFFFFFFFF)
 
     @property
+    def pc(self) -> int:
+        """The next instruction between slices (kept natively: the scheduler's
+        C loop starts slices from it)."""
+        return self.native.pc
+
+    @pc.setter
+    def pc(self, value: int) -> None:
+        self.native.pc = value
+
+    @property
+    def ready_at(self) -> int:
+        """The cycle a retried instruction waits to act at (_exact_time), 0: none."""
+        return self.native.ready_at
+
+    @ready_at.setter
+    def ready_at(self, value: int) -> None:
+        self.native.ready_at = value
+
+    @property
     def cycles(self) -> int:
         return self.native.cycles
 
@@ -287,16 +318,33 @@ class Hart:
         st.budget = budget
         st.stop_reason = native.STOP_NONE
         st.io_stop = 0
-        self._stop_request = None
         self.ready_at = 0
-        self._stop_in_access = False
-        self._fault = None
-        self._in_io = False
+        self.slice_started()
         blocks = st.recent_pos
         if step:
             self.uc.ctl_flush_tb()    # blocks translated without the instruction counter would not stop
         try:
             self.uc.emu_start(self.pc, 0, count=1 if step else 0)
+            error = None
+        except (UcError, SimulationError) as e:
+            error = e
+        return self.finish(blocks, error, step)
+
+    def slice_started(self) -> None:
+        """A slice starts: nothing of the last one is pending."""
+        self._stop_request = None
+        self._stop_in_access = False
+        self._fault = None
+        self._in_io = False
+
+    def finish(self, blocks: int, error: BaseException | None = None, step: bool = False) -> Stop:
+        """The engine returned from a slice that started with `blocks` blocks run
+        (native.recent_pos), having raised `error` (a UcError or a hook's exception)
+        or not: the stop's reason, and whatever it asks done."""
+        st = self.native
+        try:
+            if error is not None:
+                raise error
             if self._hook_error is not None:
                 e, self._hook_error = self._hook_error, None
                 raise e
@@ -453,6 +501,7 @@ class Hart:
         self.waiting_for = ""
 
     # -- hooks ---------------------------------------------------------------
+    @python_hook
     def _mmio_read(self, uc, offset, size, base):
         addr = base + offset
         if not self._exact_time(self.native.access_cycle):
@@ -477,6 +526,7 @@ class Hart:
             return 0
         return value
 
+    @python_hook
     def _mmio_write(self, uc, offset, size, value, base):
         addr = base + offset
         if not self._exact_time(self.native.access_cycle):
@@ -538,6 +588,7 @@ class Hart:
                 self.native.io_stop = 1     # a CORE-V access in progress is left undone
             uc.emu_stop()
 
+    @python_hook
     def _unmapped(self, uc, access, address, size, value, user_data):
         self._fault = (access, address, size)
         st = self.native
@@ -591,6 +642,7 @@ class Hart:
             pc += insn.length
         return None
 
+    @python_hook
     def _csr(self, uc, address, size, data):
         """Execute a CSR instruction in place of Unicorn, then skip it."""
         if uc.reg_read(UC_RISCV_REG_PC) != address:
@@ -647,6 +699,7 @@ class Hart:
             if line is not None:
                 self._interrupt(line, address + 4, in_hook=True)
 
+    @python_hook
     def _system(self, uc, address, size, word):
         """mret and ebreak (c.ebreak), in place of Unicorn."""
         if uc.reg_read(UC_RISCV_REG_PC) != address:

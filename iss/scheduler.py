@@ -10,13 +10,25 @@ Before each slice the TCDM arbiter settles every bank request below the
 slowest running hart's clock and the next event (no requester can still reach
 those cycles); which hart runs when, and for how long, changes no cycle count
 (iss/timing/tcdm.py).
+
+The loop itself runs in C (iss/native/sched.c) for as long as slices need
+nothing from Python: no event due, no interrupt enabled on the hart picked, and
+each slice ending at its budget without a Python hook (an MMIO access, a CSR,
+mret/ebreak). Everything else comes back here at the point the Python loop
+below would have handled it, so both loops make the same decisions (the Python
+one alone runs under a debugger, and with `native_slices` off).
 """
 from __future__ import annotations
 
+import ctypes
 import heapq
 import itertools
 from typing import TYPE_CHECKING, Callable
 
+from unicorn import UcError
+
+from . import machine as mm
+from . import native, unicorn_adapter
 from .errors import CycleLimit, Deadlock
 from .hart import State, Stop
 
@@ -26,6 +38,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # How a user raises the cycle limit (the pytest plugin puts its own knobs here).
 LIMIT_ADVICE = "raise it with --max-cycles"
+
+# Slices the C loop runs before Python gets control back (progress, Ctrl-C).
+NATIVE_SLICES = 64
+UINT64_MAX = (1 << 64) - 1
 
 
 class Scheduler:
@@ -41,6 +57,11 @@ class Scheduler:
         # Set by a debugger (iss/gdb), also from its connection thread (Ctrl-C):
         # the run returns after the current slice, every hart at an instruction boundary.
         self.pause_request = None
+        # Run slices in the C loop where they need nothing from Python (tests turn
+        # it off to compare the two loops).
+        self.native_slices = True
+        self._native = None        # native.SchedState, built on first use
+        self._in_native = False    # inside the C loop's call
 
     def schedule(self, at: int, fn: Callable[[], None]) -> None:
         heapq.heappush(self.events, (int(at), next(self._seq), fn))
@@ -101,7 +122,14 @@ class Scheduler:
 
     def _run(self, max_cycles, cluster, harts, quantum, events, running) -> None:
         arbitrate = cluster.tcdm_arbiter.resolve
+        in_c = self.native_slices and all(h.debug is None for h in harts)
         while cluster.exit_code is None:
+            if in_c:
+                stop = self._native_slices(max_cycles, quantum)
+                if stop is not None:
+                    if stop is Stop.EXIT or self.pause_request is not None:
+                        break
+                    continue
             # The running hart whose clock is furthest behind (lowest id on ties). A
             # hart that stopped to retry an instruction once the others pass its
             # cycle (Hart.ready_at) counts from that cycle, so they run first.
@@ -141,6 +169,80 @@ class Scheduler:
                 self.progress(self.time)
             if stop is Stop.EXIT or self.pause_request is not None:
                 break
+
+    def _native_state(self):
+        s = self._native
+        if s is None:
+            harts = self.cluster.harts
+            if len(harts) > native.SCHED_HARTS:
+                return None
+            s = native.SchedState()
+            s.n = len(harts)
+            s.max_slices = NATIVE_SLICES
+            s.arb = self.cluster.tcdm_arbiter.ptr
+            for h in harts:
+                s.harts[h.id] = ctypes.addressof(h.native)
+                s.ucs[h.id] = unicorn_adapter.handle(h.uc)
+            lib = native.lib()
+            lib.iss_sched_run.argtypes = [ctypes.c_void_p]
+            lib.iss_sched_run.restype = ctypes.c_int
+            self._native, self._run_c = s, lib.iss_sched_run
+        return s
+
+    def _native_slices(self, max_cycles: int, quantum: int) -> Stop | None:
+        """Run slices in the C loop; returns the stop of a slice finished here
+        (Hart.finish), or None when the Python loop must take the next step."""
+        s = self._native_state()
+        if s is None:
+            return None
+        running = native_ok = 0
+        for h in self.cluster.harts:
+            if h.state is State.RUNNING:
+                running |= 1 << h.id
+                m = h.machine
+                if not (m.mie and m.mstatus & mm.MSTATUS_MIE):
+                    native_ok |= 1 << h.id
+        if not native_ok:
+            return None
+        s.running, s.native_ok = running, native_ok
+        s.quantum, s.max_cycles = quantum, max_cycles or 0
+        s.next_event = self.events[0][0] if self.events else UINT64_MAX
+        s.time = self.time
+        before = s.slices
+        self._in_native = True
+        try:
+            result = self._run_c(ctypes.addressof(s))
+        finally:
+            self._in_native = False
+        self.time = s.time
+        self.slices += s.slices - before
+        stop = None
+        if result == native.SCHED_FINISH:
+            hart = self.cluster.harts[s.last]
+            if not s.touched:
+                hart.slice_started()
+            raised = unicorn_adapter.take_hook_exception(hart.uc)
+            error = UcError(s.err) if s.err else raised     # as the binding's emu_start raises them
+            self.cluster.current = hart
+            try:
+                stop = hart.finish(s.blocks, error)
+            finally:
+                self.cluster.current = None
+                if hart.native.cycles > self.time:
+                    self.time = hart.native.cycles
+        if self.progress is not None and s.slices != before:
+            self.progress(self.time)
+        return stop
+
+    def hook_in_native_slice(self, hart) -> None:
+        """A Python hook of `hart` runs in a slice the C loop started: the hart is
+        the current one from now on, and the slice is finished in Python."""
+        if not self._in_native:
+            return
+        s = self._native
+        s.touched = 1
+        hart.slice_started()
+        self.cluster.current = hart
 
     def run_hart(self, hart, max_cycles: int = 0, step: bool = False) -> Stop:
         """One slice of `hart` alone, the others frozen (a debugger resuming one

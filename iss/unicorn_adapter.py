@@ -61,3 +61,11 @@ def python_hooks(uc) -> int:
     """How many hooks with a Python callback the engine has (the binding keeps
     one callback per `Uc.hook_add`)."""
     return len(uc._callbacks)
+
+
+def take_hook_exception(uc):
+    """The exception a Python hook raised during an emu_start made from C (the
+    binding's wrapper keeps it on the engine and stops it; its own `emu_start`
+    would raise it), cleared; None if there was none."""
+    e, uc._hook_exception = uc._hook_exception, None
+    return e

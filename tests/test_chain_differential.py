@@ -55,8 +55,9 @@ class Run:
     initial_code: dict   # symbol -> the halfword there before the run, of the symbols asked for
 
 
-def observe(elf, chains: bool, peek=(), **config) -> Run:
+def observe(elf, chains: bool, peek=(), native_slices: bool = True, **config) -> Run:
     c = Cluster(elf, Config.load(**config))
+    c.scheduler.native_slices = native_slices
     initial = {n: c.memory.read(c.program.symbol(n).addr, 2) for n in peek}
     if not chains:
         for h in c.harts:

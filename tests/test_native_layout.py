@@ -18,6 +18,7 @@ from iss.trace import native as trace_native
 # (C struct, Python mirror: a ctypes Structure or a numpy record dtype)
 STRUCTS = [
     ("iss_hart", native.HartState),
+    ("iss_sched", native.SchedState),
     ("iss_code_map", native.CodeMap),
     ("iss_code_region", native.CodeRegion),
     ("iss_isa", isa.IsaState),
@@ -32,6 +33,9 @@ CONSTANTS = [
     *((f"ISS_STOP_{n}", getattr(native, f"STOP_{n}"))
       for n in ("NONE", "BUDGET", "ILLEGAL", "ECALL", "EBREAK", "SLOW", "TRAP", "FAULT", "CODE", "EXIT")),
     ("ISS_RECENT", native.RECENT),
+    ("ISS_SCHED_HARTS", native.SCHED_HARTS),
+    ("ISS_SCHED_PYTHON", native.SCHED_PYTHON),
+    ("ISS_SCHED_FINISH", native.SCHED_FINISH),
     ("ISS_CODE_REGIONS", native.CODE_REGIONS),
     *((f"ISS_SLOW_{n}", getattr(isa, f"SLOW_{n}")) for n in ("NONE", "ELW", "HWLOOP", "DECODE")),
     ("ISS_CODE_PAGE_SLOTS_SHIFT", native.CODE_PAGE_SLOTS_SHIFT),
@@ -83,7 +87,7 @@ def test_c_and_python_agree_field_by_field(tmp_path):
     assert len(asserts) > 100
     canary = f'_Static_assert({CANARY}, "canary");'
     src = tmp_path / "layout.c"
-    src.write_text('#include <stddef.h>\n#include "hart.h"\n#include "corev.h"\n#include "trace.h"\n'
+    src.write_text('#include <stddef.h>\n#include "hart.h"\n#include "corev.h"\n#include "trace.h"\n#include "sched.h"\n'
                    + "\n".join(asserts + [canary]) + "\n")
     cache = native.HERE / ".zig-cache"       # the helper's own: the host's headers are there already
     proc = subprocess.run([sys.executable, "-m", "ziglang", "cc", "-target", native.zig_target(), "-fsyntax-only",

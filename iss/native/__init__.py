@@ -136,7 +136,39 @@ class HartState(ctypes.Structure):
         ("io_stop", ctypes.c_uint32),
         ("code_dirty_pages", ctypes.c_void_p),
         ("code_dirty", ctypes.c_void_p),
+        ("ready_at", ctypes.c_uint64),
+        ("pc", ctypes.c_uint32),
+        ("pad_pc", ctypes.c_uint32),
     ]
+
+
+SCHED_HARTS = 32    # ISS_SCHED_HARTS (sched.h)
+
+
+class SchedState(ctypes.Structure):
+    """Mirror of `struct iss_sched` in sched.h: the scheduler's loop in C."""
+
+    _fields_ = [
+        ("quantum", ctypes.c_uint64),
+        ("max_cycles", ctypes.c_uint64),
+        ("next_event", ctypes.c_uint64),
+        ("time", ctypes.c_uint64),
+        ("slices", ctypes.c_uint64),
+        ("n", ctypes.c_uint32),
+        ("max_slices", ctypes.c_uint32),
+        ("running", ctypes.c_uint32),
+        ("native_ok", ctypes.c_uint32),
+        ("touched", ctypes.c_uint32),
+        ("last", ctypes.c_uint32),
+        ("err", ctypes.c_uint32),
+        ("blocks", ctypes.c_uint32),
+        ("arb", ctypes.c_void_p),
+        ("harts", ctypes.c_void_p * SCHED_HARTS),
+        ("ucs", ctypes.c_void_p * SCHED_HARTS),
+    ]
+
+
+SCHED_PYTHON, SCHED_FINISH = 0, 1    # enum iss_sched_result
 
 
 # enum iss_stop
@@ -217,7 +249,7 @@ def lib() -> ctypes.CDLL:
 
         class Api(ctypes.Structure):
             _fields_ = [(n, ctypes.c_void_p) for n in
-                        ("reg_read", "reg_write", "mem_read", "mem_write", "emu_stop")]
+                        ("reg_read", "reg_write", "mem_read", "mem_write", "emu_stop", "emu_start")]
 
         api = Api(*(unicorn_adapter.function_address("uc_" + n) for n, _ in Api._fields_))
         so.iss_set_api(ctypes.byref(api))

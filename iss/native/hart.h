@@ -34,6 +34,7 @@ typedef struct iss_api {
     uc_err (*mem_read)(uc_engine *, uint64_t, void *, size_t);
     uc_err (*mem_write)(uc_engine *, uint64_t, const void *, size_t);
     uc_err (*emu_stop)(uc_engine *);
+    uc_err (*emu_start)(uc_engine *, uint64_t, uint64_t, uint64_t, size_t);
 } iss_api;
 
 extern iss_api ISS_UC;
@@ -122,6 +123,10 @@ typedef struct iss_hart {
      * cost tables, and every hart's translations, are redone first. NULL: not watched. */
     uint8_t *code_dirty_pages;   /* one byte per 2^ISS_CODE_PAGE_SLOTS_SHIFT slots (shared by the harts) */
     uint32_t *code_dirty;        /* shared: some page is dirty */
+    /* Where the hart runs from and when (iss/native/sched.c; Hart.pc, Hart.ready_at). */
+    uint64_t ready_at;           /* the cycle a retried instruction waits to act at (0: none) */
+    uint32_t pc;                 /* the next instruction, between slices */
+    uint32_t pad_pc;
 } iss_hart;
 
 #define ISS_CODE_PAGE_SLOTS_SHIFT 11   /* 2048 halfwords: 4 KiB of code */
