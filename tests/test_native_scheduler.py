@@ -54,15 +54,26 @@ def test_stores_to_code_agree(iss_build, quantum):
     assert_same(c_loop, python_loop, f"smc quantum {quantum}: C loop vs Python loop", c_loop.cluster.program)
 
 
+def random_program_agrees(iss_build, tmp_path, seed: int, size: int = 45, pokes: int = 2, quantum: int = 61):
+    prog = generate(seed, size, pokes, True)
+    elf = build(iss_build, tmp_path, f"native_sched_{seed}_{size}_{pokes}", prog.asm)
+    c_loop, python_loop = both(elf, scheduler={"quantum": quantum})
+    assert c_loop.exit_code == 0, c_loop.stdout
+    assert_same(c_loop, python_loop, f"seed {seed}: C loop vs Python loop", c_loop.cluster.program)
+
+
 @pytest.mark.parametrize("seed", [3, 4])
 def test_random_programs_agree(iss_build, tmp_path, seed):
     """Random RV32IMC + CORE-V programs on 8 harts (tests/chain_diff_gen.py), with
     MMIO loads, CSR accesses and stores to code, at a small quantum."""
-    prog = generate(seed, 45, 2, True)
-    elf = build(iss_build, tmp_path, f"native_sched_{seed}", prog.asm)
-    c_loop, python_loop = both(elf, scheduler={"quantum": 61})
-    assert c_loop.exit_code == 0, c_loop.stdout
-    assert_same(c_loop, python_loop, f"seed {seed}: C loop vs Python loop", c_loop.cluster.program)
+    random_program_agrees(iss_build, tmp_path, seed)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(300, 340))
+def test_random_programs_agree_many(iss_build, tmp_path, seed):
+    random_program_agrees(iss_build, tmp_path, seed, size=45 + seed % 40, pokes=seed // 2 % 3,
+                          quantum=(7, 61, 250, 20000)[seed % 4])
 
 
 def most_slices_native(elf) -> tuple[int, int]:
