@@ -628,11 +628,31 @@ def local_client(workers: int | None = None, dashboard: str | None = ":8787"):
     core (or `workers`), nothing to start by hand."""
     import logging
 
+    import dask
     from distributed import Client, LocalCluster
     n = workers or os.cpu_count() or 1
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=dashboard,
-                           silence_logs=logging.ERROR)
+    # The workers' statistical profiler (a thread sampling the running task's
+    # stack every 10 ms) costs a point about 10%: it contends for the GIL with the
+    # simulator's calls into C. The dashboard's profile page stays empty.
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": worker_environ(),
+                          "distributed.worker.profile.enabled": False}):
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=dashboard,
+                               silence_logs=logging.ERROR)
     return Client(cluster)
+
+
+def worker_environ() -> dict:
+    """What Dask's nannies set before starting a worker, less
+    MALLOC_TRIM_THRESHOLD_: Dask sets it to 64 KiB so freed memory goes back to
+    the OS at once, which also pins glibc's mmap threshold, and a point, which
+    allocates and frees its memories and tables over and over, then faults in
+    fresh pages each time and runs about a quarter slower (bench/bench_sweep.py).
+    The thread caps (OMP/MKL/OpenBLAS at 1) stay: a point's numpy work is small
+    and BLAS threads would only spin on the other workers' cores."""
+    import dask
+    env = dict(dask.config.get("distributed.nanny.pre-spawn-environ") or {})
+    env.pop("MALLOC_TRIM_THRESHOLD_", None)
+    return env
 
 
 def run(spec, client=None, out=None, cache=True, workers=None, log=None, progress=None):

@@ -48,6 +48,23 @@ def client():
     cluster.close()
 
 
+def _worker_settings():
+    import dask
+    return (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OPENBLAS_NUM_THREADS"),
+            dask.config.get("distributed.worker.profile.enabled"))
+
+
+def test_local_workers_run_points_at_full_speed(client):
+    """Dask's nannies set MALLOC_TRIM_THRESHOLD_=65536 and its workers sample
+    their tasks' stacks every 10 ms, which slow points by about a quarter and a
+    tenth (iss/sweep.py: local_client); the BLAS thread caps stay."""
+    import dask
+    assert dask.config.get("distributed.nanny.pre-spawn-environ").get("MALLOC_TRIM_THRESHOLD_") is not None
+    assert dask.config.get("distributed.worker.profile.enabled") is True      # Dask's defaults, here
+    seen = client.run(_worker_settings)
+    assert len(seen) == 2 and set(seen.values()) == {(None, "1", False)}, seen
+
+
 def squares_spec(tmp_path, grid=None, expected=None, **extra):
     (tmp_path / "squares.c").write_text(SQUARES_C)
     x = np.arange(16, dtype=np.int32) - 5
