@@ -122,13 +122,21 @@ class Scheduler:
 
     def _run(self, max_cycles, cluster, harts, quantum, events, running) -> None:
         arbitrate = cluster.tcdm_arbiter.resolve
-        in_c = self.native_slices and all(h.debug is None for h in harts)
+        s = self._native_state() if self.native_slices and all(h.debug is None for h in harts) else None
+        if s is not None:
+            s.quantum, s.max_cycles = quantum, max_cycles or 0
         while cluster.exit_code is None:
-            if in_c:
-                stop = self._native_slices(max_cycles, quantum)
+            if s is not None:
+                stop = self._native_slices(s)
                 if stop is not None:
                     if stop is Stop.EXIT or self.pause_request is not None:
                         break
+                    continue
+                if s.event != UINT64_MAX:
+                    # An event is due by the clock of the hart furthest behind (the
+                    # C loop picked it as the code below would): fire, as below.
+                    arbitrate(events[0][0])
+                    self._fire_until(s.event)
                     continue
             # The running hart whose clock is furthest behind (lowest id on ties). A
             # hart that stopped to retry an instruction once the others pass its
@@ -186,15 +194,15 @@ class Scheduler:
             lib = native.lib()
             lib.iss_sched_run.argtypes = [ctypes.c_void_p]
             lib.iss_sched_run.restype = ctypes.c_int
-            self._native, self._run_c = s, lib.iss_sched_run
+            self._native, self._run_c, self._native_address = s, lib.iss_sched_run, ctypes.addressof(s)
         return s
 
-    def _native_slices(self, max_cycles: int, quantum: int) -> Stop | None:
-        """Run slices in the C loop; returns the stop of a slice finished here
-        (Hart.finish), or None when the Python loop must take the next step."""
-        s = self._native_state()
-        if s is None:
-            return None
+    def _native_slices(self, s) -> Stop | None:
+        """Run slices in the C loop (`s`: its state, quantum and limit set);
+        returns the stop of a slice finished here (Hart.finish), or None when
+        the Python loop must take the next step (s.event says if it is to fire
+        the events due)."""
+        s.event = UINT64_MAX
         running = native_ok = 0
         for h in self.cluster.harts:
             if h.state is State.RUNNING:
@@ -205,13 +213,12 @@ class Scheduler:
         if not native_ok:
             return None
         s.running, s.native_ok = running, native_ok
-        s.quantum, s.max_cycles = quantum, max_cycles or 0
         s.next_event = self.events[0][0] if self.events else UINT64_MAX
         s.time = self.time
         before = s.slices
         self._in_native = True
         try:
-            result = self._run_c(ctypes.addressof(s))
+            result = self._run_c(self._native_address)
         finally:
             self._in_native = False
         self.time = s.time

@@ -162,6 +162,7 @@ class SchedState(ctypes.Structure):
         ("last", ctypes.c_uint32),
         ("err", ctypes.c_uint32),
         ("blocks", ctypes.c_uint32),
+        ("event", ctypes.c_uint64),
         ("arb", ctypes.c_void_p),
         ("harts", ctypes.c_void_p * SCHED_HARTS),
         ("ucs", ctypes.c_void_p * SCHED_HARTS),

@@ -7,6 +7,7 @@ static inline uint64_t next_cycle(const iss_hart *h)
 
 int iss_sched_run(iss_sched *s)
 {
+    s->event = UINT64_MAX;
     for (uint32_t done = 0; done < s->max_slices; done++) {
         iss_hart *h = 0;
         uint32_t id = 0;
@@ -21,7 +22,13 @@ int iss_sched_run(iss_sched *s)
                 now = c;
             }
         }
-        if (!h || !(s->native_ok >> id & 1) || s->next_event <= now || (s->max_cycles && now >= s->max_cycles))
+        if (!h)
+            return ISS_SCHED_PYTHON;
+        if (s->next_event <= now) {
+            s->event = now;
+            return ISS_SCHED_PYTHON;
+        }
+        if (!(s->native_ok >> id & 1) || (s->max_cycles && now >= s->max_cycles))
             return ISS_SCHED_PYTHON;
         iss_tcdm_resolve(s->arb, now);
         uint64_t budget = now + s->quantum;

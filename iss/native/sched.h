@@ -17,7 +17,7 @@
 
 /* What iss_sched_run returns. */
 enum iss_sched_result {
-    ISS_SCHED_PYTHON = 0,  /* Python picks the next step (an event, a hart it must run, the limit, ...) */
+    ISS_SCHED_PYTHON = 0,  /* Python takes the next step: see `event` */
     ISS_SCHED_FINISH = 1,  /* hart `last` ran a slice Python must finish (Hart.finish) */
 };
 
@@ -35,6 +35,9 @@ typedef struct iss_sched {
     uint32_t last;            /* the hart of the last slice run */
     uint32_t err;             /* its emu_start's uc_err */
     uint32_t blocks;          /* its recent_pos when the slice started */
+    uint64_t event;           /* with ISS_SCHED_PYTHON: the clock of the running hart furthest behind
+                                 when the next event is due by then (Python fires the events up to
+                                 it), else UINT64_MAX (anything else: Python's own loop decides) */
     iss_tcdm *arb;
     iss_hart *harts[ISS_SCHED_HARTS];
     uc_engine *ucs[ISS_SCHED_HARTS];
