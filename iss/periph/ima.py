@@ -103,6 +103,8 @@ addresses outside TCDM, NUM_JOBS 0, line geometry not matching J_HEIGHT.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..memory import ACCEL_BASE, CLUSTER_PERIPH_BASE, HWPE_OFFSET
@@ -114,7 +116,6 @@ XBAR_COLS = ima_model.XBAR_COLS
 
 # Input bit weights of an int8 in two's complement: bit 7 counts -128.
 _BIT_WEIGHTS = np.array([1, 2, 4, 8, 16, 32, 64, -128], dtype=np.int64)
-_BIT_SHIFTS = np.arange(8, dtype=np.int64)[:, None]
 
 
 def crossbar_mvm(x, weights, adc_low: int, adc_high: int) -> np.ndarray:
@@ -125,20 +126,31 @@ def crossbar_mvm(x, weights, adc_low: int, adc_high: int) -> np.ndarray:
     bit (bit 7: -128); the ADC then clamps to [-ADC_LOW, ADC_HIGH] and scales by
     127/(ADC_LOW + ADC_HIGH) with an integer division whose remainder decides the
     rounding (half away from zero), saturating at +-127."""
-    x = np.asarray(x, dtype=np.int64)
+    # Bit plane b holds bit b of every input (bit 7 of an int8 is its sign bit).
+    planes = np.unpackbits(np.asarray(x, dtype=np.int8).view(np.uint8)[None, :], axis=0, bitorder="little")
     # Each step's column sums are integers of magnitude at most 256 * 8: exact in
     # float32, whose products are cheaper than integer ones.
     wf = np.asarray(weights, dtype=np.float32)
-    planes = ((x[None, :] >> _BIT_SHIFTS) & 1).astype(np.float32)    # [8, rows] of 0/1
     # Each step: the rows whose input bit is set drive the columns (all eight
     # bit planes in one product); the steps' sums weighted by their bits.
-    acc = _BIT_WEIGHTS @ (planes @ wf).astype(np.int64)
+    acc = _BIT_WEIGHTS @ (planes.astype(np.float32) @ wf).astype(np.int64)
     lo, hi = int(adc_low), int(adc_high)
-    clamped = np.minimum(np.maximum(acc, -lo), hi)
+    return _adc_codes(lo, hi)[np.clip(acc, -lo, hi) + lo]
+
+
+@functools.lru_cache(maxsize=16)
+def _adc_codes(lo: int, hi: int) -> np.ndarray:
+    """The ADC's code for every clamped column sum -lo..hi (index: sum + lo):
+    scaled by 127/(lo + hi) with an integer division whose remainder decides the
+    rounding (half away from zero), saturating at +-127. A job converts many
+    columns with one range, so the table is made once per range."""
+    clamped = np.arange(-lo, hi + 1, dtype=np.int64)
     span = lo + hi
     quotient, remainder = np.divmod(np.abs(clamped) * 127, span)
     magnitude = np.minimum(quotient + (2 * remainder >= span), 127)
-    return np.where(clamped < 0, -magnitude, magnitude).astype(np.int8)
+    codes = np.where(clamped < 0, -magnitude, magnitude).astype(np.int8)
+    codes.flags.writeable = False
+    return codes
 
 # TRIGGER .. SOFT_CLEAR: the HWPE control block (hwpe.py)
 CHECK_STATE = 0x18
@@ -473,7 +485,9 @@ class Ima(Hwpe):
             g = self.conductance[y0:y0 + h, x0:x0 + w]
             out = ima_model.mvm_conductances(x, g, job["lo"], job["hi"], self.cfg.sigma_read, self.rng)
         else:
-            out = crossbar_mvm(x, self.weights[y0:y0 + h, x0:x0 + w], job["lo"], job["hi"])
+            if "window" not in job:     # the job's cells, once (nothing reprograms them while it runs)
+                job["window"] = self.weights[y0:y0 + h, x0:x0 + w].astype(np.float32)
+            out = crossbar_mvm(x, job["window"], job["lo"], job["hi"])
         self.mvms += 1
         job["outputs"][k] = out
         sched = job["sched"]
