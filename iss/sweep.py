@@ -73,6 +73,7 @@ import os
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -692,11 +693,17 @@ def run(spec, client=None, out=None, cache=True, workers=None, log=None, progres
         if todo:
             _check_workers(client)
             needed = {d for t in todo for d in t.elfs.values()}
-            # Shipped by content: the key is the digest, so a worker that has an ELF is not sent it again.
-            shipped = client.scatter({f"iss-elf-{d}": (d, blobs[d]) for d in needed}, hash=False)
+            # Keys are this run's own: a key an interrupted run just cancelled and
+            # released may still be being forgotten by the scheduler when a new run
+            # reuses it, which then loses the new data ("lost dependencies").
+            run_id = uuid.uuid4().hex[:12]
+            # Shipped by content, once per run: every point of one build shares its ELF,
+            # and a worker that has it is not sent it again.
+            shipped = client.scatter({f"iss-elf-{d}-{run_id}": (d, blobs[d]) for d in needed}, hash=False)
             for t in todo:
-                elfs = {role: shipped[f"iss-elf-{d}"] for role, d in t.elfs.items()}
-                f = client.submit(run_point, t.payload, elfs, key=f"iss-point-{t.key}", pure=False, retries=0)
+                elfs = {role: shipped[f"iss-elf-{d}-{run_id}"] for role, d in t.elfs.items()}
+                f = client.submit(run_point, t.payload, elfs, key=f"iss-point-{t.key}-{run_id}", pure=False,
+                                  retries=0)
                 futures[f] = t
             pending = set(futures)
             done = len(rows)
