@@ -178,12 +178,17 @@ SCHED_PYTHON, SCHED_FINISH = 0, 1    # enum iss_sched_result
 CODE_PAGE_SLOTS_SHIFT = 11     # ISS_CODE_PAGE_SLOTS_SHIFT
 
 
+# Compiler flags (part of the library's name: changing them rebuilds it).
+CFLAGS = ["-O2", "-shared", "-fPIC", "-fno-sanitize=undefined", "-Wall", "-Werror"]
+
+
 def _sources_digest() -> str:
     h = hashlib.sha256()
     for p in SOURCES + HEADERS:
         h.update(p.name.encode())
         h.update(p.read_bytes())
     h.update(str(UNICORN_INCLUDE).encode())
+    h.update(" ".join(CFLAGS).encode())
     return h.hexdigest()[:16]
 
 
@@ -220,9 +225,8 @@ def build(verbose: bool = False) -> Path:
     cache = out.parent / ".zig-cache"
     env = dict(os.environ, ZIG_GLOBAL_CACHE_DIR=str(cache), ZIG_LOCAL_CACHE_DIR=str(cache))
     tmp = out.with_suffix(out.suffix + f".{os.getpid()}.tmp")
-    cmd = [sys.executable, "-m", "ziglang", "cc", "-target", zig_target(), "-O2", "-shared", "-fPIC",
-           "-fno-sanitize=undefined", "-Wall", "-Werror", f"-I{UNICORN_INCLUDE}", f"-I{HERE}",
-           "-o", str(tmp), *map(str, SOURCES)]
+    cmd = [sys.executable, "-m", "ziglang", "cc", "-target", zig_target(), *CFLAGS, f"-I{UNICORN_INCLUDE}",
+           f"-I{HERE}", "-o", str(tmp), *map(str, SOURCES)]
     if verbose:
         print(" ".join(cmd), file=sys.stderr)
     try:
