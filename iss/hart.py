@@ -81,6 +81,7 @@ class Hart:
         self.id = hart_id
         self.mhartid = (cluster.config.cluster.cluster_id << 5) | hart_id
         self.state = State.RUNNING
+        self.cluster.scheduler.harts_changed()
         self.waiting_for = ""          # what a sleeping hart waits for, for deadlock reports
         self.retry_addr = None          # address of an MMIO access to retry after a wake
         self.retrying = False           # the current MMIO access is that retry
@@ -482,6 +483,7 @@ class Hart:
         """Clock-gate the hart, waiting for `waiting_for` (said in deadlock
         reports and timelines); `kind` is why, for the counters (iss/sleep.py)."""
         self.state = State.SLEEPING
+        self.cluster.scheduler.harts_changed()
         self.waiting_for = waiting_for
         self.sleep_kind = kind
 
@@ -498,6 +500,7 @@ class Hart:
                 listener(self.id, start, at, self.waiting_for, self.sleep_kind)
             self.native.cycles = at
         self.state = State.RUNNING
+        self.cluster.scheduler.harts_changed()
         self.waiting_for = ""
 
     # -- hooks ---------------------------------------------------------------

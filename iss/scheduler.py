@@ -62,6 +62,11 @@ class Scheduler:
         self.native_slices = True
         self._native = None        # native.SchedState, built on first use
         self._in_native = False    # inside the C loop's call
+        # (running, native_ok) bit masks for the C loop, None: to be worked out. Only
+        # a hart sleeping or waking (Hart.sleep, wake) and what Python runs of a
+        # hart (a slice, a slice's end: CSRs, mret, traps) change them.
+        self._masks = None
+        self.verify_masks = False  # tests: check the kept masks against the harts at every use
 
     def schedule(self, at: int, fn: Callable[[], None]) -> None:
         heapq.heappush(self.events, (int(at), next(self._seq), fn))
@@ -125,6 +130,7 @@ class Scheduler:
         s = self._native_state() if self.native_slices and all(h.debug is None for h in harts) else None
         if s is not None:
             s.quantum, s.max_cycles = quantum, max_cycles or 0
+        self._masks = None
         while cluster.exit_code is None:
             if s is not None:
                 stop = self._native_slices(s)
@@ -166,6 +172,7 @@ class Scheduler:
             if max_cycles and max_cycles < budget:
                 budget = max_cycles
             cluster.current = hart
+            self._masks = None
             try:
                 stop = hart.run(budget)
             finally:
@@ -203,13 +210,12 @@ class Scheduler:
         the Python loop must take the next step (s.event says if it is to fire
         the events due)."""
         s.event = UINT64_MAX
-        running = native_ok = 0
-        for h in self.cluster.harts:
-            if h.state is State.RUNNING:
-                running |= 1 << h.id
-                m = h.machine
-                if not (m.mie and m.mstatus & mm.MSTATUS_MIE):
-                    native_ok |= 1 << h.id
+        if self._masks is None or self.verify_masks:
+            masks = self._harts_masks()
+            if self._masks is not None and masks != self._masks:
+                raise AssertionError(f"scheduler: kept masks {self._masks} but the harts say {masks}")
+            self._masks = masks
+        running, native_ok = self._masks
         if not native_ok:
             return None
         s.running, s.native_ok = running, native_ok
@@ -225,6 +231,7 @@ class Scheduler:
         self.slices += s.slices - before
         stop = None
         if result == native.SCHED_FINISH:
+            self._masks = None
             hart = self.cluster.harts[s.last]
             if not s.touched:
                 hart.slice_started()
@@ -240,6 +247,23 @@ class Scheduler:
         if self.progress is not None and s.slices != before:
             self.progress(self.time)
         return stop
+
+    def _harts_masks(self) -> tuple[int, int]:
+        """(running, native_ok): a bit per running hart, and per running hart
+        whose slices the C loop may start (no interrupt enabled: Hart.run
+        takes or waits for one at a slice's start)."""
+        running = native_ok = 0
+        for h in self.cluster.harts:
+            if h.state is State.RUNNING:
+                running |= 1 << h.id
+                m = h.machine
+                if not (m.mie and m.mstatus & mm.MSTATUS_MIE):
+                    native_ok |= 1 << h.id
+        return running, native_ok
+
+    def harts_changed(self) -> None:
+        """A hart fell asleep or woke (Hart.sleep, wake)."""
+        self._masks = None
 
     def hook_in_native_slice(self, hart) -> None:
         """A Python hook of `hart` runs in a slice the C loop started: the hart is

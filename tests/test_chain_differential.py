@@ -58,6 +58,7 @@ class Run:
 def observe(elf, chains: bool, peek=(), native_slices: bool = True, **config) -> Run:
     c = Cluster(elf, Config.load(**config))
     c.scheduler.native_slices = native_slices
+    c.scheduler.verify_masks = native_slices
     initial = {n: c.memory.read(c.program.symbol(n).addr, 2) for n in peek}
     if not chains:
         for h in c.harts:
