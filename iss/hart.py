@@ -81,7 +81,6 @@ class Hart:
         self.id = hart_id
         self.mhartid = (cluster.config.cluster.cluster_id << 5) | hart_id
         self.state = State.RUNNING
-        self.cluster.scheduler.harts_changed()
         self.waiting_for = ""          # what a sleeping hart waits for, for deadlock reports
         self.retry_addr = None          # address of an MMIO access to retry after a wake
         self.retrying = False           # the current MMIO access is that retry
