@@ -138,6 +138,12 @@ class Hart:
         self.sleep_kind = SleepKind.EVENT  # why it sleeps, while it does
         st.timing = int(cfg.timing.enabled)
         st.l2_latency = cfg.memory.l2_latency
+        # The most one memory callback adds to the clock (exact interrupt entry
+        # bounds what a block may add with it): a misaligned access's second
+        # transaction, and L2's or a peripheral's latency.
+        st.cut_access_max = 1 + cfg.memory.l2_latency + self._periph_latency if self._timing else 0
+        st.div_hook_pc = 0xFFFFFFFF
+        self._cut_hook = None           # iss_cut_hook's handle while it is on a block
         st.flags = code.flags.ctypes.data
         st.info, st.cost_at = code.info.ctypes.data, code.cost_at.ctypes.data
         st.exec_diff = self.exec_diff.ctypes.data
@@ -305,17 +311,19 @@ class Hart:
         exits; `step`: one instruction at most (a debugger's stepi)."""
         st = self.native
         m = self.machine
+        exact = 0
         if m.mie and m.mstatus & mm.MSTATUS_MIE:
             # Interrupts are enabled: take a raised line now (a slice starts at an
-            # instruction boundary), else end the slice where the next one rises.
+            # instruction boundary), else end the slice exactly (at the first
+            # instruction boundary whose clock reaches it) where the next one rises,
+            # or where an event fires (it may raise one).
             line = m.pending_interrupt()
             if line is not None:
                 self._interrupt(line, self.pc)
             else:
-                rise = self.cluster.event_unit.next_irq(self.id, m.mie)
-                if rise is not None and rise < budget:
-                    budget = rise
+                budget, exact = self._interrupt_budget(budget)
         st.budget = budget
+        st.cut_exact = exact
         st.stop_reason = native.STOP_NONE
         st.io_stop = 0
         self.ready_at = 0
@@ -324,11 +332,74 @@ class Hart:
         if step:
             self.uc.ctl_flush_tb()    # blocks translated without the instruction counter would not stop
         try:
-            self.uc.emu_start(self.pc, 0, count=1 if step else 0)
+            while True:
+                self.uc.emu_start(self.pc, 0, count=1 if step else 0)
+                if st.stop_reason != native.STOP_CUT:
+                    break
+                # The budget may fall inside the block at stop_pc: it runs again
+                # with a hook that stops before the exact instruction.
+                self.pc = st.stop_pc
+                self._cut_on(st.stop_pc, st.stop_pc + st.stop_info)
+                st.stop_reason = native.STOP_NONE
             error = None
         except (UcError, SimulationError) as e:
             error = e
+        finally:
+            self._cut_off()
         return self.finish(blocks, error, step)
+
+    def _interrupt_budget(self, budget: int) -> tuple[int, int]:
+        """With interrupts enabled and none raised: where the slice must end, and
+        whether exactly (1): where the next line rises, or where an event fires
+        (it may raise one)."""
+        exact = 0
+        rise = self.cluster.event_unit.next_irq(self.id, self.machine.mie)
+        if rise is not None and rise < budget:
+            budget, exact = rise, 1
+        events = self.cluster.scheduler.events
+        if events and events[0][0] <= budget:
+            exact = 1
+        return budget, exact
+
+    def _interrupts_changed(self, pc: int) -> None:
+        """A CSR write or mret (in a hook) changed mstatus or mie: take a raised
+        line before `pc`, or plan the slice's end for the next one."""
+        m = self.machine
+        line = m.pending_interrupt()
+        if line is not None:
+            self._interrupt(line, pc, in_hook=True)
+        elif m.mie and m.mstatus & mm.MSTATUS_MIE:
+            st = self.native
+            st.budget, exact = self._interrupt_budget(st.budget)
+            st.cut_exact |= exact
+
+    def event_scheduled(self, at: int) -> None:
+        """An event at cycle `at`, which may raise an interrupt line, was scheduled
+        while this hart runs (Cluster.schedule): the slice ends there; exactly there
+        if this hart takes interrupts."""
+        st = self.native
+        if at < st.budget:
+            st.budget = at
+            m = self.machine
+            if m.mie and m.mstatus & mm.MSTATUS_MIE:
+                st.cut_exact = 1
+
+    def _cut_on(self, lo: int, hi: int) -> None:
+        """Put iss_cut_hook on the block [lo, hi) (retranslated with it)."""
+        self._cut_off()
+        st = self.native
+        self._cut_hook = native.add_hook(self.uc, UC_HOOK_CODE, "iss_cut_hook", ctypes.addressof(st), lo, hi - 1)
+        st.cut_lo, st.cut_hi = lo, hi
+        self.uc.ctl_remove_cache(lo, hi)
+
+    def _cut_off(self) -> None:
+        if self._cut_hook is None:
+            return
+        st = self.native
+        unicorn_adapter.hook_del(self.uc, self._cut_hook)
+        self._cut_hook = None
+        self.uc.ctl_remove_cache(st.cut_lo, st.cut_hi)     # translated again without the hook
+        st.cut_lo = st.cut_hi = 0
 
     def slice_started(self) -> None:
         """A slice starts: nothing of the last one is pending."""
@@ -342,6 +413,7 @@ class Hart:
         (native.recent_pos), having raised `error` (a UcError or a hook's exception)
         or not: the stop's reason, and whatever it asks done."""
         st = self.native
+        st.cut_exact = 0      # (set again by the next slice that needs it)
         try:
             if error is not None:
                 raise error
@@ -361,8 +433,19 @@ class Hart:
                 e.where = self.where()
             raise
         reason = st.stop_reason
-        if reason == native.STOP_BUDGET:
-            self.pc = st.stop_pc      # the block it stopped before (saves reading the PC: most slices end so)
+        if st.cut_stopped:
+            # Stopped inside a block, before an instruction a tracer's hook (which
+            # runs first) has already seen: it has not run.
+            st.cut_stopped = 0
+            tracer = getattr(self, "_iss_tracer", None)
+            if tracer is not None:
+                tracer.forget(st.stop_pc)
+        if reason == native.STOP_BUDGET or reason == native.STOP_CUT:
+            # At the block it stopped before (saves reading the PC: most slices end
+            # so), or at the instruction iss_cut_hook stopped before. A cut block's
+            # slice ending here (the C loop does not cut exactly) also stops before
+            # the block, uncharged.
+            self.pc = st.stop_pc
             return Stop.BUDGET
         pc = self.uc.reg_read(UC_RISCV_REG_PC)
         if reason == native.STOP_ILLEGAL:
@@ -697,9 +780,7 @@ class Hart:
         self.set_reg(rd, old)
         uc.reg_write(UC_RISCV_REG_PC, address + 4)
         if writes and csr in (mm.MSTATUS, mm.MIE):
-            line = self.machine.pending_interrupt()
-            if line is not None:
-                self._interrupt(line, address + 4, in_hook=True)
+            self._interrupts_changed(address + 4)
 
     @python_hook
     def _system(self, uc, address, size, word):
@@ -727,9 +808,7 @@ class Hart:
         if self._retry_stack:
             self.retry_addr = self._retry_stack.pop()
         uc.reg_write(UC_RISCV_REG_PC, target)
-        line = self.machine.pending_interrupt()
-        if line is not None:
-            self._interrupt(line, target, in_hook=True)
+        self._interrupts_changed(target)
 
     # -- traps (iss/machine.py) ---------------------------------------------------
     def _enter(self, cause: int, epc: int, in_hook: bool) -> None:

@@ -253,3 +253,17 @@ def test_exception_entry_and_mret_cycles_by_hand(fw):
     c.run()
     c0, c1, c2 = (int(sym(c, n)[0]) for n in ("c0", "c1", "c2"))
     assert (c1 - c0, c2 - c1) == (11, 15)
+
+
+def test_interrupt_taken_at_the_exact_instruction_boundary(fw):
+    """The timer matches at c0 + 1006 (as in the WFI case) while the core runs 1100
+    one-cycle addi; the k-th (from 0) starts at c0 + 9 + k. The first boundary at
+    or after the match is before addi 997: mepc points at it, the run had counted
+    997, and the handler starts trap_cycles = 4 later. Before this was exact, the
+    interrupt waited for the start of the next block Unicorn had translated."""
+    c, r = irq_run(fw, "EXACT")
+    c0, start = int(sym(c, "start_cycle")[0]), int(sym(c, "run_start")[0])
+    assert r.exit_code == 0 and int(sym(c, "run_count")[0]) == 1100
+    assert int(sym(c, "handler_mepc")[0]) == start + 4 * 997
+    assert int(sym(c, "handler_count")[0]) == 997
+    assert int(sym(c, "handler_cycle")[0]) == c0 + 1006 + 4

@@ -20,7 +20,9 @@ KERNELS = ROOT / "firmware" / "kernels"
 
 
 def _elf(name, iss_build, fw):
-    if name in ("hello", "parallel_sum"):
+    if name.startswith("mmode_irq-"):
+        return fw("mmode_irq", defines=[name.split("-")[1]])
+    if name in ("hello", "parallel_sum", "rtos_tick"):
         return iss_build([APPS / f"{name}.c"], name=f"app-{name}", opt="-O3")
     if name == "bottleneck_cores":
         return iss_build([APPS / "bottleneck_cores.c", *sorted(KERNELS.glob("*.c"))], name="bottleneck_cores",
@@ -50,6 +52,11 @@ def _same_profile(a, b):
 CASES = [(n, True) for n in ("hello", "parallel_sum", "views_hot", "spine_reduce", "chain_simd", "timing_dma",
                              "accel_drivers", "exact_pc_barrier")]
 CASES += [(n, False) for n in ("hello", "chain_simd", "accel_drivers", "exact_pc_barrier")]
+# Interrupts: taken at the exact instruction boundary whatever the views (the trace
+# turns the CORE-V executor's chains off, which once moved interrupt entry from an
+# instruction boundary to the start of Unicorn's next block).
+CASES += [(n, True) for n in ("rtos_tick", "mmode_irq-TICKS", "mmode_irq-HWLOOP", "mmode_irq-EXACT",
+                              "mmode_irq-NEST")]
 CASES += [pytest.param("bottleneck_cores", t, marks=pytest.mark.slow) for t in (True, False)]
 
 

@@ -85,6 +85,8 @@ class HartState(ctypes.Structure):
         ("stop_pc", ctypes.c_uint32),
         ("stop_info", ctypes.c_uint32),
         ("hartid", ctypes.c_uint32),
+        ("cut_exact", ctypes.c_uint32),
+        ("pad_cut", ctypes.c_uint32),
         ("code", CodeMap),
         ("insn_prefix", ctypes.c_void_p),
         ("cycle_prefix", ctypes.c_void_p),
@@ -139,6 +141,12 @@ class HartState(ctypes.Structure):
         ("ready_at", ctypes.c_uint64),
         ("pc", ctypes.c_uint32),
         ("pad_pc", ctypes.c_uint32),
+        ("cut_lo", ctypes.c_uint32),
+        ("cut_hi", ctypes.c_uint32),
+        ("cut_access_max", ctypes.c_uint32),
+        ("cut_stopped", ctypes.c_uint32),
+        ("div_hook_pc", ctypes.c_uint32),
+        ("div_hook_extra", ctypes.c_uint32),
     ]
 
 
@@ -174,7 +182,7 @@ SCHED_PYTHON, SCHED_FINISH = 0, 1    # enum iss_sched_result
 
 # enum iss_stop
 (STOP_NONE, STOP_BUDGET, STOP_ILLEGAL, STOP_ECALL, STOP_EBREAK, STOP_SLOW, STOP_TRAP, STOP_FAULT,
- STOP_CODE, STOP_EXIT) = range(10)
+ STOP_CODE, STOP_EXIT, STOP_CUT) = range(11)
 CODE_PAGE_SLOTS_SHIFT = 11     # ISS_CODE_PAGE_SLOTS_SHIFT
 
 

@@ -121,45 +121,44 @@ static int off_linear_bad(const iss_hart *h, uint32_t s, uint32_t e, uint32_t *b
     return 0;
 }
 
-/* Charges a translated block when it starts executing. Checking the budget first
- * means a stopped block is not charged, so resuming at it is exact. The penalty of
- * how control arrived here (a taken branch, a jump to a misaligned 32-bit target)
- * is charged with the block, to the branch or jump that caused it. */
-void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
+#define ISS_ARRIVAL_MAX 3    /* the largest arrival penalty: a taken branch to a misaligned target */
+
+/* An upper bound of the run-time cycles the instruction at slot i may add before
+ * the next one starts (memory callbacks, a division's operand-dependent cycles). */
+static inline uint64_t dyn_bound(const iss_hart *h, uint32_t i)
 {
-    iss_hart *h = (iss_hart *)user_data;
-    /* A block whose first instruction Unicorn cannot translate (a 0x0000 halfword)
-     * has size 0 and runs nothing; Unicorn calls block hooks for it only sometimes
-     * (not when a second block hook is registered), so it is never charged: what
-     * control brought here stays pending for the block that runs next. */
-    if (!size)
-        return;
-    if (h->cycles >= h->budget) {
-        h->stop_reason = ISS_STOP_BUDGET;
-        h->stop_pc = (uint32_t)address;
-        ISS_UC.emu_stop(uc);
-        return;
+    uint8_t f = h->info[i];
+    uint64_t d = (f & ISS_I_ACC1) ? h->cut_access_max : (f & ISS_I_ACC2) ? 2u * h->cut_access_max : 0;
+    if (h->timing && h->isa) {
+        int op = ((const iss_isa *)h->isa)->tab[i].op;
+        if (op == ISS_OP_DIV || op == ISS_OP_DIVU || op == ISS_OP_REM || op == ISS_OP_REMU)
+            d += 32;
     }
-    uint32_t start = (uint32_t)address, end = (uint32_t)address + size, s, e;
-    int known = in_code(h, start, &s) && in_code(h, end, &e);
-    uint32_t bad;
-    if (known && !(h->info[s] & ISS_I_LINEAR) && off_linear_bad(h, s, e, &bad)) {
-        /* Only the invalid encodings of the linear decode are exits (each exit costs
-         * every emu_start a lookup, and invalidates the translations holding it):
-         * this one, off it, becomes one now, before the block runs. */
-        h->stop_reason = ISS_STOP_EXIT;
-        h->stop_pc = start;
-        h->stop_info = iss_code_pc(&h->code, bad);
-        ISS_UC.emu_stop(uc);
-        return;
+    return d;
+}
+
+/* Whether the clock may reach the budget at a boundary inside the block of slots
+ * [s, e) that starts now (its start is below the budget; its end is the next
+ * block's start, checked there). Its arrival penalty is not charged yet. */
+static int may_cross(const iss_hart *h, uint32_t s, uint32_t e)
+{
+    uint64_t t = h->cycles + ISS_ARRIVAL_MAX;
+    for (uint32_t i = s;;) {
+        uint32_t next = i + ((h->info[i] & ISS_I_32) ? 2 : 1);
+        if (next >= e)
+            return 0;
+        t += h->cost_at[i] + dyn_bound(h, i);
+        if (t >= h->budget)
+            return 1;
+        i = next;
     }
-    if (known && block_dirty(h, s, e)) {
-        /* Its code was rewritten: Python redecodes it, then it runs (and is charged). */
-        h->stop_reason = ISS_STOP_CODE;
-        h->stop_pc = start;
-        ISS_UC.emu_stop(uc);
-        return;
-    }
+}
+
+/* The penalty of how control arrived at the block starting at `start` (slot s if
+ * known): a taken branch, a jump to a misaligned 32-bit target. It is the branch's
+ * or jump's, charged to it. */
+static inline void charge_arrival(iss_hart *h, uint32_t start, int known, uint32_t s)
+{
     if (h->timing && h->prev_flags & (ISS_END_BRANCH | ISS_END_JUMP)) {
         uint32_t pen = 0;
         uint32_t mis = (start & 2) && known && (h->info[s] & ISS_I_32);
@@ -171,9 +170,80 @@ void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_d
         } else {
             pen = mis;
         }
-        if (pen)     /* charged to the branch or jump (block_dyn starts afresh below) */
+        if (pen)     /* (block_dyn starts afresh when the block is charged) */
             stall(h, slot_of(h, h->prev_end - ((h->prev_flags & ISS_END_LEN4) ? 4 : 2)), pen, &h->stall_branch);
     }
+}
+
+static void stop_before(uc_engine *uc, iss_hart *h, uint32_t reason, uint32_t start)
+{
+    h->stop_reason = reason;
+    h->stop_pc = start;
+    ISS_UC.emu_stop(uc);
+}
+
+/* The clock may have reached the budget at the block's start: the boundary is
+ * after the arrival penalty (as a chained branch charges it before the chain's
+ * next check), so it is charged now, and the block stops if the budget is reached
+ * (not charged: resuming at it is exact). Out of line: rare. */
+__attribute__((noinline)) static int budget_stop(uc_engine *uc, iss_hart *h, uint32_t start, uint32_t size)
+{
+    uint32_t s, e;
+    int known = in_code(h, start, &s) && in_code(h, start + size, &e);
+    charge_arrival(h, start, known, s);
+    h->prev_flags = 0;
+    if (h->cycles < h->budget)
+        return 0;
+    stop_before(uc, h, ISS_STOP_BUDGET, start);
+    return 1;
+}
+
+/* With cut_exact: stops the engine before the block [start, start + size) if the
+ * budget may fall inside it and no iss_cut_hook is on it (ISS_STOP_CUT, the block
+ * not charged). Out of line: rare. */
+__attribute__((noinline)) static int cut_stop(uc_engine *uc, iss_hart *h, uint32_t start, uint32_t size)
+{
+    uint32_t end = start + size, s, e;
+    if ((start >= h->cut_lo && end <= h->cut_hi) || !in_code(h, start, &s) || !in_code(h, end, &e) ||
+        !may_cross(h, s, e))
+        return 0;
+    h->stop_info = size;
+    stop_before(uc, h, ISS_STOP_CUT, start);
+    return 1;
+}
+
+/* Charges a translated block when it starts executing (its arrival penalty, its
+ * static cycles), after the checks that stop the engine before it. */
+void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
+{
+    iss_hart *h = (iss_hart *)user_data;
+    /* A block whose first instruction Unicorn cannot translate (a 0x0000 halfword)
+     * has size 0 and runs nothing; Unicorn calls block hooks for it only sometimes
+     * (not when a second block hook is registered), so it is never charged: what
+     * control brought here stays pending for the block that runs next. */
+    if (!size)
+        return;
+    uint32_t start = (uint32_t)address, end = (uint32_t)address + size, s, e;
+    if (h->cycles + ISS_ARRIVAL_MAX >= h->budget && budget_stop(uc, h, start, size))
+        return;
+    int known = in_code(h, start, &s) && in_code(h, end, &e);
+    uint32_t bad;
+    if (known && !(h->info[s] & ISS_I_LINEAR) && off_linear_bad(h, s, e, &bad)) {
+        /* Only the invalid encodings of the linear decode are exits (each exit costs
+         * every emu_start a lookup, and invalidates the translations holding it):
+         * this one, off it, becomes one now, before the block runs. */
+        h->stop_info = iss_code_pc(&h->code, bad);
+        stop_before(uc, h, ISS_STOP_EXIT, start);
+        return;
+    }
+    if (known && block_dirty(h, s, e)) {
+        /* Its code was rewritten: Python redecodes it, then it runs (and is charged). */
+        stop_before(uc, h, ISS_STOP_CODE, start);
+        return;
+    }
+    if (__builtin_expect(h->cut_exact, 0) && cut_stop(uc, h, start, size))
+        return;
+    charge_arrival(h, start, known, s);
     h->block_start_cycles = h->cycles;
     h->block_dyn = 0;
     h->access_left = 0;
@@ -394,6 +464,7 @@ void iss_div_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_dat
     iss_hart *h = (iss_hart *)user_data;
     uint32_t i;
     uint64_t now = 0;
+    h->div_hook_pc = NONE;
     if (!h->timing || !in_code(h, (uint32_t)address, &i))
         return;
     ISS_UC.reg_read(uc, UC_RISCV_REG_PC, &now);
@@ -414,5 +485,40 @@ void iss_div_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_dat
         ISS_UC.reg_read(uc, UC_RISCV_REG_X0 + (int)rs2, &v);
         b = (uint32_t)v;
     }
+    uint64_t before = h->cycles;
     iss_div_stall(h, i, b);
+    h->div_hook_pc = (uint32_t)address;
+    h->div_hook_extra = (uint32_t)(h->cycles - before);
+}
+
+void iss_cut_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
+{
+    (void)size;
+    iss_hart *h = (iss_hart *)user_data;
+    uint32_t pc = (uint32_t)address, n;
+    /* A division's hook, before this one, already added its cycles: they come after
+     * the boundary before it. */
+    uint32_t extra = h->div_hook_pc == pc ? h->div_hook_extra : 0;
+    h->div_hook_pc = NONE;
+    if (!(h->block_start < pc && pc < h->block_end))
+        return;     /* a block's start: the block hook checked it */
+    uint64_t now = 0;
+    ISS_UC.reg_read(uc, UC_RISCV_REG_PC, &now);
+    if ((uint32_t)now != pc)
+        return;     /* an earlier hook sent control elsewhere: its block hook checks there */
+    if (h->cycles - iss_span(h, pc, h->block_end, &n) - extra < h->budget)
+        return;
+    if (extra) {
+        uint32_t slot = slot_of(h, pc);
+        h->cycles -= extra;
+        h->block_dyn -= extra;
+        h->div_cycles -= extra;
+        if (h->stall_at && slot != ISS_NO_SLOT)
+            h->stall_at[slot] -= extra;
+    }
+    iss_cut_block(h, pc);
+    h->stop_reason = ISS_STOP_BUDGET;
+    h->stop_pc = pc;
+    h->cut_stopped = 1;
+    ISS_UC.emu_stop(uc);
 }

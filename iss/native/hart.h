@@ -16,7 +16,8 @@
 /* Why the native side stopped the engine (iss_hart.stop_reason). */
 enum iss_stop {
     ISS_STOP_NONE = 0,
-    ISS_STOP_BUDGET = 1,   /* cycle budget reached at a block start (block not charged) */
+    ISS_STOP_BUDGET = 1,   /* cycle budget reached at a block start (block not charged), or inside one
+                              (iss_cut_hook: the block is cut there) */
     ISS_STOP_ILLEGAL = 2,  /* no valid instruction at stop_pc; stop_info = raw word */
     ISS_STOP_ECALL = 3,
     ISS_STOP_EBREAK = 4,
@@ -26,6 +27,9 @@ enum iss_stop {
     ISS_STOP_CODE = 8,     /* the block at stop_pc is in code rewritten since it was decoded (not charged) */
     ISS_STOP_EXIT = 9,     /* the block at stop_pc, off the linear decode, reaches an invalid encoding at
                               stop_info that is no exit address yet (not charged) */
+    ISS_STOP_CUT = 10,     /* the budget may fall inside the block at stop_pc (stop_info bytes), and
+                              it must stop exactly there (cut_exact): not charged; Python runs it
+                              again with iss_cut_hook on it */
 };
 
 typedef struct iss_api {
@@ -49,6 +53,8 @@ typedef struct iss_hart {
     uint32_t stop_pc;
     uint32_t stop_info;
     uint32_t hartid;
+    uint32_t cut_exact;     /* 1: this slice's budget must be met exactly (see cut_lo below) */
+    uint32_t pad_cut;
     /* Code map (code.h), and per halfword of it: prefix sums over the instructions
      * that start before halfword i, so a block [a, b) costs prefix[b] - prefix[a]. */
     iss_code_map code;
@@ -127,6 +133,17 @@ typedef struct iss_hart {
     uint64_t ready_at;           /* the cycle a retried instruction waits to act at (0: none) */
     uint32_t pc;                 /* the next instruction, between slices */
     uint32_t pad_pc;
+    /* Exact interrupt entry (Hart.run). When the budget is where an interrupt line
+     * may rise, the slice ends at the first instruction boundary whose clock reaches
+     * it, as a chain of the CORE-V executor ends, not at the next block start: a
+     * block that may hold that boundary stops before it runs (ISS_STOP_CUT) and runs
+     * again with iss_cut_hook on its instructions. */
+    uint32_t cut_lo;             /* [cut_lo, cut_hi): the block iss_cut_hook is on (0, 0: none) */
+    uint32_t cut_hi;
+    uint32_t cut_access_max;     /* the most cycles one memory callback may add (a bound) */
+    uint32_t cut_stopped;        /* iss_cut_hook ended the slice inside a block */
+    uint32_t div_hook_pc;        /* the division iss_div_hook saw last (code hooks run in the */
+    uint32_t div_hook_extra;     /* order added: it runs before iss_cut_hook), and its cycles */
 } iss_hart;
 
 #define ISS_CODE_PAGE_SLOTS_SHIFT 11   /* 2048 halfwords: 4 KiB of code */
@@ -214,5 +231,8 @@ static inline uint32_t iss_charge_slot(iss_hart *h, uint32_t pc, uint32_t slot)
 }
 void iss_mem_hook(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user_data);
 void iss_div_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);
+/* UC_HOOK_CODE on the block [cut_lo, cut_hi) while cut_exact: stops before the
+ * first instruction whose start reaches the budget (the block is cut there). */
+void iss_cut_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);
 
 #endif

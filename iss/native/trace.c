@@ -139,6 +139,12 @@ void iss_trace_code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *u
     t->has_open = 1;
 }
 
+void iss_trace_forget(iss_tracer *t, uint32_t pc)
+{
+    if (t->has_open && t->open.pc == pc)
+        t->has_open = 0;
+}
+
 void iss_trace_mem_hook(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value,
                         void *user_data)
 {

@@ -115,6 +115,9 @@ int iss_trace_open(iss_tracer *t, const char *insn_path, const char *sample_path
  * every buffered record, and close the files. Safe to call twice. */
 void iss_trace_finish(uc_engine *uc, iss_tracer *t);
 
+/* The hart stopped before the instruction at `pc` after this hook saw it (an exact
+ * interrupt boundary, iss_cut_hook): its open record is dropped, it did not run. */
+void iss_trace_forget(iss_tracer *t, uint32_t pc);
 void iss_trace_code_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);
 void iss_trace_mem_hook(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value,
                         void *user_data);

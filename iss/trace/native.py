@@ -146,6 +146,11 @@ class Tracer:
         self._finished = False
         hart._iss_tracer = self  # the engine holds pointers into this object: keep it as long
 
+    def forget(self, pc: int) -> None:
+        """The hart stopped before the instruction at `pc` after the trace hook saw
+        it (Hart.finish): it did not run."""
+        self._lib.iss_trace_forget(ctypes.c_void_p(self.addr), ctypes.c_uint32(pc))
+
     def finish(self) -> None:
         """Flush and close the files; remove the hooks."""
         if self._finished:

@@ -188,3 +188,45 @@ int main(void)
     return 0;
 }
 #endif
+
+#ifdef EXACT
+/* The timer matches while the core runs a long straight run of one-cycle
+ * instructions (1100 uncompressed addi: several of Unicorn's translated blocks,
+ * across a page): the interrupt is taken at the first instruction boundary at or
+ * after the match, wherever the simulator's blocks happen to start. The handler
+ * records mcycle, mepc and how far the run had counted. */
+volatile uint32_t handler_mepc, handler_count, run_start, run_count;
+__asm__(".section .text.exact_vec, \"ax\"\n.balign 256\n.globl exact_vector\nexact_vector:\n"
+        "  csrr t0, mcycle\n  la t1, handler_cycle\n  sw t0, 0(t1)\n"
+        "  csrr t0, mepc\n  la t1, handler_mepc\n  sw t0, 0(t1)\n"
+        "  la t1, handler_count\n  sw a1, 0(t1)\n"
+        "  li t1, 0x10200400\n  sw zero, 0(t1)\n"        /* stop the timer (CFG_LO = 0) */
+        "  mret\n.text\n");
+extern char exact_vector[];
+int main(void)
+{
+    pi_irq_vector_set(exact_vector, 0);
+    pi_irq_mask_enable(EVT_TIMER0);
+    timer_cmp_lo(1000);
+    pi_irq_enable();
+    uint32_t c0, start, count;
+    /* mcycle (4 cycles), the store starting the timer (1 + 2 periph latency), auipc
+     * and addi: the match is at c0 + 4 + 2 + 1000, and the run's k-th addi (from 0)
+     * starts at c0 + 4 + 3 + 2 + k. */
+    __asm__ volatile(".option push\n .option norvc\n"
+                     "li a1, 0\n csrr %0, mcycle\n sw %3, 0(%4)\n"
+                     "auipc %1, 0\n addi %1, %1, 8\n"         /* the first addi's address */
+                     ".rept 1100\n addi a1, a1, 1\n .endr\n .option pop\n"
+                     "mv %2, a1\n"
+                     : "=&r"(c0), "=&r"(start), "=&r"(count)
+                     : "r"(TIMER_CFG_ENABLE | TIMER_CFG_RESET | TIMER_CFG_IRQEN | TIMER_CFG_ONE_S),
+                       "r"(ARCHI_TIMER_BASE + TIMER_CFG_LO)
+                     : "a1", "memory");
+    start_cycle = c0;
+    run_start = start;
+    run_count = count;
+    pi_irq_disable();
+    pi_irq_vector_default();
+    return 0;
+}
+#endif
