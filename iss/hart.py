@@ -99,6 +99,8 @@ class Hart:
         self.interrupts = 0               # of which interrupts
         self._stop_request = None
         self._stop_in_access = False     # the stop was requested during an MMIO access
+        self._store_raised = False       # the MMIO store in progress raised a line this hart takes
+        self._stop_after_store = False   # the stop comes after that store (it retired)
         self._in_io = False
         self._fault = None
         self._hook_error = None         # raised by an MMIO read callback, re-raised by run()
@@ -405,6 +407,8 @@ class Hart:
         """A slice starts: nothing of the last one is pending."""
         self._stop_request = None
         self._stop_in_access = False
+        self._store_raised = False
+        self._stop_after_store = False
         self._fault = None
         self._in_io = False
 
@@ -522,6 +526,9 @@ class Hart:
         which instruction it was. Stopped from a code hook (a debugger's
         breakpoint): Unicorn's PC `pc` is exact."""
         self.pc = self.native.access_pc if self._stop_in_access else pc
+        if self._stop_after_store:
+            # The store retired: the hart resumes (or takes its interrupt) after it.
+            self.pc += 4 if self._code.word(self.pc) & 3 == 3 else 2
         self._refund_block_tail(self.pc)
         return self._stop_request
 
@@ -620,6 +627,7 @@ class Hart:
         self._in_io = True
         self._charge_periph()
         self._io_time = self._access_time()
+        self._store_raised = False
         try:
             r = self.cluster.memory.io_write(self, addr, size, value)
         finally:
@@ -630,6 +638,12 @@ class Hart:
             self._request_stop(Stop.SLEEP, uc, in_access=True)
         elif self.cluster.exit_code is not None:
             self._request_stop(Stop.EXIT, uc, in_access=True)
+        elif self._store_raised and self._stop_request is None and self._is_plain_store(self.native.access_pc):
+            # It raised a line this hart takes (line_raised): stop right after it,
+            # the interrupt is taken at that boundary.
+            self._request_stop(Stop.BUDGET, uc, in_access=True)
+            self._stop_after_store = True
+            self.native.io_stop = 0
 
     def _exact_time(self, at: int, ordered: bool = True) -> bool:
         """Whether this hart may act at cycle `at` (the instruction it is about to
@@ -848,11 +862,23 @@ class Hart:
 
     def line_raised(self) -> None:
         """An interrupt line of this core rose: if the core is running now and
-        would take it, its slice ends at the next block boundary (the interrupt
-        is taken there, when the next slice starts)."""
+        would take it, its slice ends at the next instruction boundary (the
+        interrupt is taken there, when the next slice starts): right after the
+        store that raised it (_mmio_write), or after the instruction in flight
+        (a chain of the CORE-V executor checks the budget after each one; a
+        load's callback cannot stop after the load: then at the next block)."""
         if self.cluster.current is self and self.machine.pending_interrupt() is not None:
             st = self.native
             st.budget = min(st.budget, st.cycles)
+            self._store_raised = True
+
+    def _is_plain_store(self, pc: int) -> bool:
+        """Whether the instruction at `pc` is a standard store (sw/sh/sb, c.sw,
+        c.swsp): it is done once its MMIO callback returns."""
+        word = self._code.word(pc)
+        if word & 3 == 3:
+            return word & 0x7F == 0x23
+        return word & 0xE003 in (0xC000, 0xC002)
 
     def report_unhandled_trap(self, mcause: int) -> SimulationError:
         """The runtime's default vector reports a trap no handler took (written to

@@ -267,3 +267,14 @@ def test_interrupt_taken_at_the_exact_instruction_boundary(fw):
     assert int(sym(c, "handler_mepc")[0]) == start + 4 * 997
     assert int(sym(c, "handler_count")[0]) == 997
     assert int(sym(c, "handler_cycle")[0]) == c0 + 1006 + 4
+
+
+def test_interrupt_a_core_raises_itself_is_taken_after_the_store(fw):
+    """A store raising software event 3 (MSI, enabled) on the storing core: the
+    interrupt is taken at the next instruction boundary, before the auipc that
+    follows the store, with the 20 addi before it counted and none of the 200
+    after it (not at the end of the block the store was translated in)."""
+    c, r = irq_run(fw, "SELF")
+    assert r.exit_code == 0 and c.harts[0].interrupts == 1
+    assert int(sym(c, "handler_mepc")[0]) == int(sym(c, "store_next")[0])
+    assert int(sym(c, "handler_count")[0]) == 20

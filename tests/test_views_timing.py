@@ -56,7 +56,7 @@ CASES += [(n, False) for n in ("hello", "chain_simd", "accel_drivers", "exact_pc
 # turns the CORE-V executor's chains off, which once moved interrupt entry from an
 # instruction boundary to the start of Unicorn's next block).
 CASES += [(n, True) for n in ("rtos_tick", "mmode_irq-TICKS", "mmode_irq-HWLOOP", "mmode_irq-EXACT",
-                              "mmode_irq-NEST")]
+                              "mmode_irq-NEST", "mmode_irq-SELF")]
 CASES += [pytest.param("bottleneck_cores", t, marks=pytest.mark.slow) for t in (True, False)]
 
 

@@ -230,3 +230,34 @@ int main(void)
     return 0;
 }
 #endif
+
+#ifdef SELF
+/* The core raises software event 3 (MSI) on itself with a store, in the middle of
+ * a straight run of addi: the interrupt is taken right after the store. The
+ * handler records mepc and how far the run had counted. */
+volatile uint32_t handler_mepc, handler_count, store_next;
+__asm__(".section .text.self_vec, \"ax\"\n.balign 256\n.globl self_vector\nself_vector:\n"
+        "  csrr t0, mepc\n  la t1, handler_mepc\n  sw t0, 0(t1)\n"
+        "  la t1, handler_count\n  sw a1, 0(t1)\n"
+        "  mret\n.text\n");
+extern char self_vector[];
+int main(void)
+{
+    pi_irq_vector_set(self_vector, 0);
+    pi_irq_mask_enable(3);
+    pi_irq_enable();
+    uint32_t next;
+    __asm__ volatile(".option push\n .option norvc\n"
+                     "li a1, 0\n .rept 20\n addi a1, a1, 1\n .endr\n"
+                     "sw %1, 0(%2)\n"
+                     "auipc %0, 0\n"                             /* the instruction after the store */
+                     ".rept 200\n addi a1, a1, 1\n .endr\n .option pop\n"
+                     : "=&r"(next)
+                     : "r"(1u << pi_core_id()), "r"(EU_DEMUX_BASE + EU_SW_EVENT(3))
+                     : "a1", "memory");
+    store_next = next;
+    pi_irq_disable();
+    pi_irq_vector_default();
+    return 0;
+}
+#endif
