@@ -233,7 +233,7 @@ class Cluster:
         # has interrupts enabled (the event may raise a line), end the slice where
         # it fires. Without interrupts nothing changes (zero cost when unused).
         cur = self.current
-        if cur is not None and at < cur.native.budget and any(h.machine.mie for h in self.harts):
+        if cur is not None and any(h.machine.mie for h in self.harts):
             cur.event_scheduled(at)
 
     def record_activity(self, unit: str, label: str, start: int, end: int) -> None:

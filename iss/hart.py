@@ -56,6 +56,9 @@ class State(enum.Enum):
     SLEEPING = "asleep"
 
 
+UINT64_MAX = (1 << 64) - 1
+
+
 class Stop(enum.Enum):
     BUDGET = "budget"      # quantum or event horizon reached
     SLEEP = "sleep"        # waiting for an event
@@ -313,19 +316,20 @@ class Hart:
         exits; `step`: one instruction at most (a debugger's stepi)."""
         st = self.native
         m = self.machine
-        exact = 0
+        cut_at = None
         if m.mie and m.mstatus & mm.MSTATUS_MIE:
             # Interrupts are enabled: take a raised line now (a slice starts at an
             # instruction boundary), else end the slice exactly (at the first
-            # instruction boundary whose clock reaches it) where the next one rises,
-            # or where an event fires (it may raise one).
+            # instruction boundary whose clock reaches it) where one may rise.
             line = m.pending_interrupt()
             if line is not None:
                 self._interrupt(line, self.pc)
             else:
-                budget, exact = self._interrupt_budget(budget)
+                budget, cut_at = self._interrupt_budget(budget, st.cycles + 1)
         st.budget = budget
-        st.cut_exact = exact
+        st.cut_exact = 0
+        if cut_at is not None:
+            self._cut_exactly(cut_at)
         st.stop_reason = native.STOP_NONE
         st.io_stop = 0
         self.ready_at = 0
@@ -350,18 +354,27 @@ class Hart:
             self._cut_off()
         return self.finish(blocks, error, step)
 
-    def _interrupt_budget(self, budget: int) -> tuple[int, int]:
-        """With interrupts enabled and none raised: where the slice must end, and
-        whether exactly (1): where the next line rises, or where an event fires
-        (it may raise one)."""
-        exact = 0
+    def _interrupt_budget(self, budget: int, floor: int) -> tuple[int, int | None]:
+        """With interrupts enabled and none raised: the slice's budget, and the
+        cycle it must not pass by a single instruction (None: none), where a line
+        may rise: where the next one rises, where an event fires (the slice may
+        end a block past its budget, but not past that), or where the clock
+        would pass another running core's (that core may raise one of this
+        core's lines, with a store or what it starts, at any cycle it reaches:
+        this core waits for it there, not before `floor`)."""
+        cut_at = None
         rise = self.cluster.event_unit.next_irq(self.id, self.machine.mie)
         if rise is not None and rise < budget:
-            budget, exact = rise, 1
-        events = self.cluster.scheduler.events
-        if events and events[0][0] <= budget:
-            exact = 1
-        return budget, exact
+            budget = cut_at = rise
+        sched = self.cluster.scheduler
+        if sched.events and (cut_at is None or sched.events[0][0] < cut_at):
+            cut_at = sched.events[0][0]
+        lead = sched.others_clock(self)
+        if lead is not None:
+            lead = max(lead, floor)
+            budget = min(budget, lead)
+            cut_at = lead if cut_at is None else min(cut_at, lead)
+        return budget, cut_at
 
     def _interrupts_changed(self, pc: int) -> None:
         """A CSR write or mret (in a hook) changed mstatus or mie: take a raised
@@ -372,8 +385,9 @@ class Hart:
             self._interrupt(line, pc, in_hook=True)
         elif m.mie and m.mstatus & mm.MSTATUS_MIE:
             st = self.native
-            st.budget, exact = self._interrupt_budget(st.budget)
-            st.cut_exact |= exact
+            st.budget, cut_at = self._interrupt_budget(st.budget, st.cycles)
+            if cut_at is not None:
+                self._cut_exactly(cut_at)
 
     def event_scheduled(self, at: int) -> None:
         """An event at cycle `at`, which may raise an interrupt line, was scheduled
@@ -382,9 +396,33 @@ class Hart:
         st = self.native
         if at < st.budget:
             st.budget = at
-            m = self.machine
-            if m.mie and m.mstatus & mm.MSTATUS_MIE:
-                st.cut_exact = 1
+        m = self.machine
+        if m.mie and m.mstatus & mm.MSTATUS_MIE:
+            self._cut_exactly(at)
+
+    def other_woke(self, at: int) -> None:
+        """Another core woke (what this one did woke it) and runs from cycle `at`:
+        if this one takes interrupts, it stops there, or at once if it is past it
+        (the other may raise its lines from then on)."""
+        m = self.machine
+        if m.mie and m.mstatus & mm.MSTATUS_MIE:
+            st = self.native
+            at = max(at, st.cycles)
+            st.budget = min(st.budget, at)
+            self._cut_exactly(at)
+
+    def _cut_exactly(self, at: int) -> None:
+        """The slice must not pass cycle `at` by a single instruction (with the
+        one the slice had already): it stops at the first instruction boundary
+        whose clock reaches it (iss_cut_hook), with an exact clock (its TCDM
+        waits arbitrated as it goes, below the cycle no other requester can
+        still reach)."""
+        st = self.native
+        settle = self.cluster.scheduler.arbitration_bound(self, UINT64_MAX)
+        if st.cut_exact:
+            st.cut_at, st.cut_settle = min(st.cut_at, at), min(st.cut_settle, settle)
+        else:
+            st.cut_exact, st.cut_at, st.cut_settle = 1, at, settle
 
     def _cut_on(self, lo: int, hi: int) -> None:
         """Put iss_cut_hook on the block [lo, hi) (retranslated with it)."""
@@ -591,6 +629,9 @@ class Hart:
         self.state = State.RUNNING
         self.cluster.scheduler.harts_changed()
         self.waiting_for = ""
+        cur = self.cluster.current
+        if cur is not None and cur is not self:
+            cur.other_woke(self.native.cycles)
 
     # -- hooks ---------------------------------------------------------------
     @python_hook

@@ -102,6 +102,19 @@ class Scheduler:
                     return False
         return not (self.events and self.events[0][0] <= at)
 
+    def others_clock(self, hart) -> int | None:
+        """The clock of the running hart furthest behind other than `hart` (None:
+        none, or a debugger runs `hart` alone)."""
+        if self.solo is not None:
+            return None
+        lead = None
+        for h in self.cluster.harts:
+            if h is not hart and h.state is State.RUNNING:
+                c = h.next_cycle
+                if lead is None or c < lead:
+                    lead = c
+        return lead
+
     def arbitration_bound(self, hart, at: int) -> int:
         """The first cycle a TCDM request may still arrive for, seen from `hart`
         about to issue an instruction at cycle `at`: no other running hart's clock,

@@ -278,3 +278,42 @@ def test_interrupt_a_core_raises_itself_is_taken_after_the_store(fw):
     assert r.exit_code == 0 and c.harts[0].interrupts == 1
     assert int(sym(c, "handler_mepc")[0]) == int(sym(c, "store_next")[0])
     assert int(sym(c, "handler_count")[0]) == 20
+
+
+@pytest.mark.parametrize("quantum", [20000, 1000, 37])
+def test_interrupt_from_another_core_is_exact_whatever_the_quantum(fw, quantum):
+    """Core 0's store sends MSI to core 1 (c0 = its mcycle before the store; the
+    event reaches the event unit at c0 + 6) while core 1 runs 2000 addi (its
+    k-th starts at c1 + 6 + k): core 1 takes it before addi k = c0 - c1, and its
+    handler starts trap_cycles = 4 after that boundary. The scheduler lets a core
+    run up to a quantum ahead of the others: one that takes interrupts does not
+    run past them (another core may raise its lines at any cycle it reaches)."""
+    c, r = irq_run(fw, "IPI", scheduler={"quantum": quantum})
+    c0, c1 = int(sym(c, "send_cycle")[0]), int(sym(c, "run_cycle")[0])
+    k = c0 - c1
+    assert r.exit_code == 0 and c.harts[1].interrupts == 1 and 0 < k < 2000
+    assert int(sym(c, "handler_count")[0]) == k
+    assert int(sym(c, "handler_mepc")[0]) == int(sym(c, "run_start")[0]) + 4 * k
+    assert int(sym(c, "handler_cycle")[0]) == c0 + 6 + 4
+
+
+@pytest.mark.parametrize("scenario", ["rtos_tick", "TICKS", "NEST", "HWLOOP", "DMA"])
+def test_interrupt_driven_runs_do_not_depend_on_the_quantum(fw, iss_build, scenario):
+    """Every core's cycles, instructions and interrupts are the same at any
+    scheduler quantum (rtos_tick once took its 4th tick a cycle late at quantum
+    100: a slice ended a block past its budget, past the tick)."""
+    from pathlib import Path
+
+    from iss import Config
+    if scenario == "rtos_tick":
+        app = Path(__file__).resolve().parents[1] / "firmware" / "apps" / "rtos_tick.c"
+        elf = iss_build([app], name="rtos_tick", opt="-O3")
+    else:
+        elf = fw("mmode_irq", defines=[scenario])
+    seen = set()
+    for quantum in (20000, 1000, 100, 37):
+        c = Cluster(elf, Config.load(scheduler={"quantum": quantum}))
+        r = c.run(max_cycles=5_000_000)
+        seen.add((r.exit_code, tuple((h.cycles, h.instret, h.interrupts) for h in c.harts)))
+        assert c.tcdm_arbiter.counters()["late"] == 0      # no request came after its cycle was arbitrated
+    assert len(seen) == 1, seen

@@ -147,6 +147,8 @@ class HartState(ctypes.Structure):
         ("cut_stopped", ctypes.c_uint32),
         ("div_hook_pc", ctypes.c_uint32),
         ("div_hook_extra", ctypes.c_uint32),
+        ("cut_settle", ctypes.c_uint64),
+        ("cut_at", ctypes.c_uint64),
     ]
 
 

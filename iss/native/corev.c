@@ -1149,6 +1149,8 @@ static void chain(uc_engine *uc, iss_hart *h, iss_isa *s, uint32_t pc, uint32_t 
         }
         slot = iss_code_region_slot(r, pc);
         /* (code rewritten: the next block start redecodes it first) */
+        if (__builtin_expect(h->cut_exact, 0))
+            iss_settle(h, h->cycles);      /* the budget is met exactly: the clock must be */
         if (n >= h->chain_limit || h->cycles >= h->budget || (h->code_dirty && *h->code_dirty))
             break;
         c.in = &s->tab[slot];

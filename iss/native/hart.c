@@ -137,18 +137,18 @@ static inline uint64_t dyn_bound(const iss_hart *h, uint32_t i)
     return d;
 }
 
-/* Whether the clock may reach the budget at a boundary inside the block of slots
- * [s, e) that starts now (its start is below the budget; its end is the next
- * block's start, checked there). Its arrival penalty is not charged yet. */
+/* Whether the clock may reach cut_at at a boundary inside the block of slots
+ * [s, e) that starts now (its start is below the budget, its arrival penalty
+ * charged; its end is the next block's start, checked there). */
 static int may_cross(const iss_hart *h, uint32_t s, uint32_t e)
 {
-    uint64_t t = h->cycles + ISS_ARRIVAL_MAX;
+    uint64_t t = h->cycles;
     for (uint32_t i = s;;) {
         uint32_t next = i + ((h->info[i] & ISS_I_32) ? 2 : 1);
         if (next >= e)
             return 0;
         t += h->cost_at[i] + dyn_bound(h, i);
-        if (t >= h->budget)
+        if (t >= h->cut_at)
             return 1;
         i = next;
     }
@@ -182,6 +182,17 @@ static void stop_before(uc_engine *uc, iss_hart *h, uint32_t reason, uint32_t st
     ISS_UC.emu_stop(uc);
 }
 
+void iss_settle(iss_hart *h, uint64_t boundary)
+{
+    while (h->tcdm_pending && h->arb) {
+        uint64_t before = h->cycles;
+        iss_tcdm_resolve(h->arb, boundary < h->cut_settle ? boundary : h->cut_settle);
+        if (h->cycles == before)
+            return;
+        boundary += h->cycles - before;     /* a wait delays the boundary too */
+    }
+}
+
 /* The clock may have reached the budget at the block's start: the boundary is
  * after the arrival penalty (as a chained branch charges it before the chain's
  * next check), so it is charged now, and the block stops if the budget is reached
@@ -198,12 +209,17 @@ __attribute__((noinline)) static int budget_stop(uc_engine *uc, iss_hart *h, uin
     return 1;
 }
 
-/* With cut_exact: stops the engine before the block [start, start + size) if the
- * budget may fall inside it and no iss_cut_hook is on it (ISS_STOP_CUT, the block
- * not charged). Out of line: rare. */
+/* The block hook's checks with cut_exact, out of line (rare): the clock made exact
+ * (its TCDM waits arbitrated), the budget as budget_stop, then a stop before the
+ * block [start, start + size) if cut_at may fall inside it and no iss_cut_hook is
+ * on it (ISS_STOP_CUT, the block not charged; exits and rewritten code are checked
+ * when it runs again). */
 __attribute__((noinline)) static int cut_stop(uc_engine *uc, iss_hart *h, uint32_t start, uint32_t size)
 {
     uint32_t end = start + size, s, e;
+    iss_settle(h, h->cycles);
+    if (budget_stop(uc, h, start, size))
+        return 1;
     if ((start >= h->cut_lo && end <= h->cut_hi) || !in_code(h, start, &s) || !in_code(h, end, &e) ||
         !may_cross(h, s, e))
         return 0;
@@ -224,8 +240,12 @@ void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_d
     if (!size)
         return;
     uint32_t start = (uint32_t)address, end = (uint32_t)address + size, s, e;
-    if (h->cycles + ISS_ARRIVAL_MAX >= h->budget && budget_stop(uc, h, start, size))
+    if (__builtin_expect(h->cut_exact, 0)) {
+        if (cut_stop(uc, h, start, size))
+            return;
+    } else if (h->cycles + ISS_ARRIVAL_MAX >= h->budget && budget_stop(uc, h, start, size)) {
         return;
+    }
     int known = in_code(h, start, &s) && in_code(h, end, &e);
     uint32_t bad;
     if (known && !(h->info[s] & ISS_I_LINEAR) && off_linear_bad(h, s, e, &bad)) {
@@ -241,8 +261,6 @@ void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_d
         stop_before(uc, h, ISS_STOP_CODE, start);
         return;
     }
-    if (__builtin_expect(h->cut_exact, 0) && cut_stop(uc, h, start, size))
-        return;
     charge_arrival(h, start, known, s);
     h->block_start_cycles = h->cycles;
     h->block_dyn = 0;
@@ -506,7 +524,9 @@ void iss_cut_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_dat
     ISS_UC.reg_read(uc, UC_RISCV_REG_PC, &now);
     if ((uint32_t)now != pc)
         return;     /* an earlier hook sent control elsewhere: its block hook checks there */
-    if (h->cycles - iss_span(h, pc, h->block_end, &n) - extra < h->budget)
+    uint64_t tail = iss_span(h, pc, h->block_end, &n) + extra;
+    iss_settle(h, h->cycles - tail);
+    if (h->cycles - tail < h->cut_at)
         return;
     if (extra) {
         uint32_t slot = slot_of(h, pc);

@@ -53,7 +53,7 @@ typedef struct iss_hart {
     uint32_t stop_pc;
     uint32_t stop_info;
     uint32_t hartid;
-    uint32_t cut_exact;     /* 1: this slice's budget must be met exactly (see cut_lo below) */
+    uint32_t cut_exact;     /* 1: the slice ends exactly at cut_at (see cut_lo below) */
     uint32_t pad_cut;
     /* Code map (code.h), and per halfword of it: prefix sums over the instructions
      * that start before halfword i, so a block [a, b) costs prefix[b] - prefix[a]. */
@@ -144,6 +144,12 @@ typedef struct iss_hart {
     uint32_t cut_stopped;        /* iss_cut_hook ended the slice inside a block */
     uint32_t div_hook_pc;        /* the division iss_div_hook saw last (code hooks run in the */
     uint32_t div_hook_extra;     /* order added: it runs before iss_cut_hook), and its cycles */
+    /* With cut_exact, the clock at a boundary is compared with the budget once its
+     * TCDM waits are known: the hart's queued accesses are arbitrated then, below
+     * this cycle (no other requester can still reach it: Hart.run). */
+    uint64_t cut_settle;
+    uint64_t cut_at;             /* with cut_exact: the first boundary whose clock reaches this
+                                    ends the slice (>= budget, which blocks check at their start) */
 } iss_hart;
 
 #define ISS_CODE_PAGE_SLOTS_SHIFT 11   /* 2048 halfwords: 4 KiB of code */
@@ -231,6 +237,9 @@ static inline uint32_t iss_charge_slot(iss_hart *h, uint32_t pc, uint32_t slot)
 }
 void iss_mem_hook(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user_data);
 void iss_div_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);
+/* With cut_exact: arbitrates the hart's queued TCDM accesses issued before the
+ * boundary at clock `boundary` (and below cut_settle), so its clock there is exact. */
+void iss_settle(iss_hart *h, uint64_t boundary);
 /* UC_HOOK_CODE on the block [cut_lo, cut_hi) while cut_exact: stops before the
  * first instruction whose start reaches the budget (the block is cut there). */
 void iss_cut_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);

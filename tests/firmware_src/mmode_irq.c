@@ -261,3 +261,59 @@ int main(void)
     return 0;
 }
 #endif
+
+#ifdef IPI
+/* Core 0 sends software event 3 (MSI) to core 1 while core 1 runs a straight
+ * run of addi with that interrupt enabled: core 1 takes it at the first
+ * instruction boundary at or after the cycle the event reaches the event unit,
+ * however far the simulator let either core run ahead of the other. */
+volatile uint32_t handler_mepc, handler_count, run_start, run_cycle, send_cycle;
+__asm__(".section .text.ipi_vec, \"ax\"\n.balign 256\n.globl ipi_vector\nipi_vector:\n"
+        "  csrr t0, mcycle\n  la t1, handler_cycle\n  sw t0, 0(t1)\n"
+        "  csrr t0, mepc\n  la t1, handler_mepc\n  sw t0, 0(t1)\n"
+        "  la t1, handler_count\n  sw a1, 0(t1)\n"
+        "  mret\n.text\n");
+extern char ipi_vector[];
+/* (Each run in a function of its own: the compiler takes an inline asm for one
+ * instruction, and a branch over it would be out of range.) */
+__attribute__((noinline)) static void ipi_receive(void)
+{
+    uint32_t c, start;
+    pi_irq_vector_set(ipi_vector, 0);
+    pi_irq_mask_enable(3);
+    pi_irq_enable();
+    /* mcycle (4 cycles), auipc, addi: the run's k-th addi starts at c + 6 + k. */
+    __asm__ volatile(".option push\n .option norvc\n"
+                     "li a1, 0\n csrr %0, mcycle\n"
+                     "auipc %1, 0\n addi %1, %1, 8\n"
+                     ".rept 2000\n addi a1, a1, 1\n .endr\n .option pop\n"
+                     : "=&r"(c), "=&r"(start) : : "a1", "memory");
+    pi_irq_disable();
+    pi_irq_vector_default();
+    run_cycle = c;
+    run_start = start;
+}
+__attribute__((noinline)) static void ipi_send(void)
+{
+    uint32_t c;
+    /* After a while, mcycle (4 cycles) then the store: it reaches the event unit
+     * 2 cycles after it issues, at c + 6. */
+    __asm__ volatile(".option push\n .option norvc\n .rept 600\n addi a2, a2, 1\n .endr\n .option pop\n"
+                     "csrr %0, mcycle\n sw %1, 0(%2)\n"
+                     : "=&r"(c) : "r"(1u << 1), "r"(EU_DEMUX_BASE + EU_SW_EVENT(3)) : "a2", "memory");
+    send_cycle = c;
+}
+static void ipi(void *arg)
+{
+    (void)arg;
+    if (pi_core_id() == 1)
+        ipi_receive();
+    else if (pi_core_id() == 0)
+        ipi_send();
+}
+int main(void)
+{
+    pi_cl_team_fork(2, ipi, 0);
+    return 0;
+}
+#endif
