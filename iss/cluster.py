@@ -234,7 +234,7 @@ class Cluster:
         # it fires. Without interrupts nothing changes (zero cost when unused).
         cur = self.current
         if cur is not None and any(h.machine.mie for h in self.harts):
-            cur.event_scheduled(at)
+            cur.line_may_rise(at)
 
     def record_activity(self, unit: str, label: str, start: int, end: int) -> None:
         self.activity.append((unit, label, int(start), int(end)))

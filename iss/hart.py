@@ -102,7 +102,7 @@ class Hart:
         self.interrupts = 0               # of which interrupts
         self._stop_request = None
         self._stop_in_access = False     # the stop was requested during an MMIO access
-        self._store_raised = False       # the MMIO store in progress raised a line this hart takes
+        self._store_raised = False       # the MMIO store in progress raised a line this hart takes (or will)
         self._stop_after_store = False   # the stop comes after that store (it retired)
         self._in_io = False
         self._fault = None
@@ -389,16 +389,19 @@ class Hart:
             if cut_at is not None:
                 self._cut_exactly(cut_at)
 
-    def event_scheduled(self, at: int) -> None:
-        """An event at cycle `at`, which may raise an interrupt line, was scheduled
-        while this hart runs (Cluster.schedule): the slice ends there; exactly there
-        if this hart takes interrupts."""
+    def line_may_rise(self, at: int) -> None:
+        """An interrupt line of this hart may rise at cycle `at`, learnt while it
+        runs (an event scheduled, Cluster.schedule; an event unit line raised for
+        later): the slice ends there; exactly there if this hart takes interrupts."""
         st = self.native
         if at < st.budget:
             st.budget = at
         m = self.machine
         if m.mie and m.mstatus & mm.MSTATUS_MIE:
             self._cut_exactly(at)
+            # During a store (_mmio_write): the rest of its block was charged with no
+            # cut on it, so the slice stops right after the store.
+            self._store_raised = True
 
     def other_woke(self, at: int) -> None:
         """Another core woke (what this one did woke it) and runs from cycle `at`:
@@ -680,8 +683,9 @@ class Hart:
         elif self.cluster.exit_code is not None:
             self._request_stop(Stop.EXIT, uc, in_access=True)
         elif self._store_raised and self._stop_request is None and self._is_plain_store(self.native.access_pc):
-            # It raised a line this hart takes (line_raised): stop right after it,
-            # the interrupt is taken at that boundary.
+            # It raised a line this hart takes (line_raised), or one may rise soon
+            # (line_may_rise): stop right after it, where the interrupt is taken,
+            # or from where the next slice ends exactly where the line rises.
             self._request_stop(Stop.BUDGET, uc, in_access=True)
             self._stop_after_store = True
             self.native.io_stop = 0
@@ -912,6 +916,12 @@ class Hart:
             st = self.native
             st.budget = min(st.budget, st.cycles)
             self._store_raised = True
+
+    def line_rises_later(self, at: int) -> None:
+        """An interrupt line of this core rises at cycle `at`, ahead of its clock:
+        if the core is running now (its own access raised it), its slice ends there."""
+        if self.cluster.current is self:
+            self.line_may_rise(at)
 
     def _is_plain_store(self, pc: int) -> bool:
         """Whether the instruction at `pc` is a standard store (sw/sh/sb, c.sw,

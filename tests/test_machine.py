@@ -297,7 +297,7 @@ def test_interrupt_from_another_core_is_exact_whatever_the_quantum(fw, quantum):
     assert int(sym(c, "handler_cycle")[0]) == c0 + 6 + 4
 
 
-@pytest.mark.parametrize("scenario", ["rtos_tick", "TICKS", "NEST", "HWLOOP", "DMA"])
+@pytest.mark.parametrize("scenario", ["rtos_tick", "TICKS", "NEST", "HWLOOP", "DMA", "IPI", "EXACT", "SELF", "BARRIER_IRQ"])
 def test_interrupt_driven_runs_do_not_depend_on_the_quantum(fw, iss_build, scenario):
     """Every core's cycles, instructions and interrupts are the same at any
     scheduler quantum (rtos_tick once took its 4th tick a cycle late at quantum
@@ -317,3 +317,17 @@ def test_interrupt_driven_runs_do_not_depend_on_the_quantum(fw, iss_build, scena
         seen.add((r.exit_code, tuple((h.cycles, h.instret, h.interrupts) for h in c.harts)))
         assert c.tcdm_arbiter.counters()["late"] == 0      # no request came after its cycle was arbitrated
     assert len(seen) == 1, seen
+
+
+def test_interrupt_from_a_line_raised_later_by_the_cores_own_store(fw):
+    """Core 0 arrives alone at barrier 1 with the barrier event as an interrupt:
+    the store reaches the event unit at c0 + 6 and the event is raised
+    barrier_latency = 50 cycles later, at c0 + 56, while the core runs addi (the
+    k-th starts at c0 + 9 + k): taken before addi 47, the handler trap_cycles = 4
+    later. Before, the slice did not learn of that rise and ran past it."""
+    c, r = irq_run(fw, "BARRIER_IRQ", event_unit={"barrier_latency": 50})
+    c0, start = int(sym(c, "start_cycle")[0]), int(sym(c, "run_start")[0])
+    assert r.exit_code == 0 and c.harts[0].interrupts == 1
+    assert int(sym(c, "handler_count")[0]) == 47
+    assert int(sym(c, "handler_mepc")[0]) == start + 4 * 47
+    assert int(sym(c, "handler_cycle")[0]) == c0 + 56 + 4

@@ -174,6 +174,8 @@ class EventUnit(Peripheral):
                 harts[c].wake(at + self.wakeup_latency)
             elif c < len(harts) and harts[c].now < at:
                 self.future[c].append((at, bit))
+                if bit & self.irq_mask[c]:
+                    harts[c].line_rises_later(at)
             else:
                 self.buffer[c] |= bit
                 if bit & self.irq_mask[c] and c < len(harts):

@@ -317,3 +317,40 @@ int main(void)
     return 0;
 }
 #endif
+
+#ifdef BARRIER_IRQ
+/* Core 0 alone arrives at barrier 1 (its own trigger and target mask) with the
+ * barrier event enabled as an interrupt: the event is raised barrier_latency
+ * cycles after the store reaches the event unit, while the core runs a straight
+ * run of addi; the interrupt is taken at the first boundary at or after it. */
+volatile uint32_t handler_mepc, handler_count, run_start;
+__asm__(".section .text.bar_vec, \"ax\"\n.balign 256\n.globl bar_vector\nbar_vector:\n"
+        "  csrr t0, mcycle\n  la t1, handler_cycle\n  sw t0, 0(t1)\n"
+        "  csrr t0, mepc\n  la t1, handler_mepc\n  sw t0, 0(t1)\n"
+        "  la t1, handler_count\n  sw a1, 0(t1)\n"
+        "  li t1, 0x10204028\n  li t0, 1 << 16\n  sw t0, 0(t1)\n"    /* EU_BUFFER_CLEAR: the event */
+        "  mret\n.text\n");
+extern char bar_vector[];
+int main(void)
+{
+    pi_irq_vector_set(bar_vector, 0);
+    eu_bar_setup(1, 1u);
+    pi_irq_mask_enable(EVT_BARRIER);
+    pi_irq_enable();
+    uint32_t c0, start;
+    /* mcycle (4 cycles), the arriving store (1 + 2 periph latency; it reaches the
+     * event unit at c0 + 6), auipc, addi: the k-th addi starts at c0 + 9 + k. */
+    __asm__ volatile(".option push\n .option norvc\n"
+                     "li a1, 0\n csrr %0, mcycle\n sw zero, 0(%2)\n"
+                     "auipc %1, 0\n addi %1, %1, 8\n"
+                     ".rept 300\n addi a1, a1, 1\n .endr\n .option pop\n"
+                     : "=&r"(c0), "=&r"(start)
+                     : "r"(EU_DEMUX_BASE + EU_BARRIER(1) + EU_BARRIER_TRIGGER_SELF)
+                     : "a1", "memory");
+    pi_irq_disable();
+    pi_irq_vector_default();
+    start_cycle = c0;
+    run_start = start;
+    return 0;
+}
+#endif
