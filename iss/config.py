@@ -63,12 +63,13 @@ class SchedulerSection:
     """Cycles a hart runs before the hart whose clock is furthest behind gets the
     host. Cycle and stall counts do not depend on it: synchronisation through the
     event unit (barriers, events, mutexes, dispatch), peripheral accesses and
-    events, interrupts (a core that takes them never runs ahead of the others),
-    and TCDM bank arbitration (round robin per cycle, iss/timing/tcdm.py) are
-    exact whatever the quantum. What the quantum bounds is
+    events, interrupts (a core that takes them never runs ahead of the cores
+    that take none), and TCDM bank arbitration (round robin per cycle,
+    iss/timing/tcdm.py) are exact whatever the quantum. What the quantum bounds is
     communication through plain shared memory: a store by one hart is seen by
     another up to one quantum early or late in simulated time (tests/
-    test_timing.py::test_quantum_bounds_shared_memory_latency). Smaller is finer
+    test_timing.py::test_quantum_bounds_shared_memory_latency); and a line that
+    a core taking interrupts raises for another core taking interrupts. Smaller is finer
     and slower: every slice has a fixed host cost, which at 1000 cycles makes
     compute-bound code several times slower than at the default (README,
     "Speed", has the default's figures; `make bench` measures them)."""

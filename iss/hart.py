@@ -403,12 +403,13 @@ class Hart:
             # cut on it, so the slice stops right after the store.
             self._store_raised = True
 
-    def other_woke(self, at: int) -> None:
-        """Another core woke (what this one did woke it) and runs from cycle `at`:
+    def other_woke(self, other: "Hart") -> None:
+        """Another core woke (what this one did woke it) and runs from its clock:
         if this one takes interrupts, it stops there, or at once if it is past it
-        (the other may raise its lines from then on)."""
-        m = self.machine
-        if m.mie and m.mstatus & mm.MSTATUS_MIE:
+        (the other may raise its lines from then on: Scheduler.others_clock)."""
+        m, o = self.machine, other.machine
+        if m.mie and m.mstatus & mm.MSTATUS_MIE and not (o.mie and o.mstatus & mm.MSTATUS_MIE):
+            at = other.native.cycles
             st = self.native
             at = max(at, st.cycles)
             st.budget = min(st.budget, at)
@@ -634,7 +635,7 @@ class Hart:
         self.waiting_for = ""
         cur = self.cluster.current
         if cur is not None and cur is not self:
-            cur.other_woke(self.native.cycles)
+            cur.other_woke(self)
 
     # -- hooks ---------------------------------------------------------------
     @python_hook

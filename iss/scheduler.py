@@ -103,13 +103,19 @@ class Scheduler:
         return not (self.events and self.events[0][0] <= at)
 
     def others_clock(self, hart) -> int | None:
-        """The clock of the running hart furthest behind other than `hart` (None:
-        none, or a debugger runs `hart` alone)."""
+        """The clock of the running hart furthest behind, other than `hart`, among
+        those that take no interrupt (None: none, or a debugger runs `hart` alone).
+        A hart that takes interrupts stays behind them (Hart._interrupt_budget); two
+        harts that both take interrupts may run up to a quantum apart, as they
+        would otherwise have to run in lockstep, an instruction at a time."""
         if self.solo is not None:
             return None
         lead = None
         for h in self.cluster.harts:
             if h is not hart and h.state is State.RUNNING:
+                m = h.machine
+                if m.mie and m.mstatus & mm.MSTATUS_MIE:
+                    continue
                 c = h.next_cycle
                 if lead is None or c < lead:
                     lead = c

@@ -331,3 +331,12 @@ def test_interrupt_from_a_line_raised_later_by_the_cores_own_store(fw):
     assert int(sym(c, "handler_count")[0]) == 47
     assert int(sym(c, "handler_mepc")[0]) == start + 4 * 47
     assert int(sym(c, "handler_cycle")[0]) == c0 + 56 + 4
+
+
+def test_cores_that_all_take_interrupts_are_not_run_in_lockstep(fw):
+    """Eight cores with interrupts enabled compute: each may run up to a quantum
+    ahead of the others (staying behind every other one would make them take
+    turns an instruction at a time: ~10^5 slices here, 1000 times slower)."""
+    c, r = irq_run(fw, "ALL_IRQ")
+    assert r.exit_code == 0 and list(sym(c, "result")) == compute_reference()
+    assert c.scheduler.slices < 2000, c.scheduler.slices

@@ -354,3 +354,20 @@ int main(void)
     return 0;
 }
 #endif
+
+#ifdef ALL_IRQ
+/* Every core takes interrupts (software event 3 enabled) while it computes. */
+static void all_irq(void *arg)
+{
+    pi_irq_mask_enable(3);
+    pi_irq_enable();
+    compute(arg);
+    pi_irq_disable();
+}
+int main(void)
+{
+    for (int i = 0; i < 64; i++) l1_buf[i] = i * 7 + 1;
+    pi_cl_team_fork(8, all_irq, 0);
+    return 0;
+}
+#endif
