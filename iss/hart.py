@@ -317,7 +317,7 @@ class Hart:
         st = self.native
         m = self.machine
         cut_at = None
-        if m.mie and m.mstatus & mm.MSTATUS_MIE:
+        if m.interrupts_enabled:
             # Interrupts are enabled: take a raised line now (a slice starts at an
             # instruction boundary), else end the slice exactly (at the first
             # instruction boundary whose clock reaches it) where one may rise.
@@ -342,8 +342,8 @@ class Hart:
                 self.uc.emu_start(self.pc, 0, count=1 if step else 0)
                 if st.stop_reason != native.STOP_CUT:
                     break
-                # The budget may fall inside the block at stop_pc: it runs again
-                # with a hook that stops before the exact instruction.
+                # cut_at may fall inside the block at stop_pc: it runs again with
+                # a hook that stops before the exact instruction.
                 self.pc = st.stop_pc
                 self._cut_on(st.stop_pc, st.stop_pc + st.stop_info)
                 st.stop_reason = native.STOP_NONE
@@ -359,9 +359,10 @@ class Hart:
         cycle it must not pass by a single instruction (None: none), where a line
         may rise: where the next one rises, where an event fires (the slice may
         end a block past its budget, but not past that), or where the clock
-        would pass another running core's (that core may raise one of this
-        core's lines, with a store or what it starts, at any cycle it reaches:
-        this core waits for it there, not before `floor`)."""
+        would pass that of another running core taking no interrupt
+        (Scheduler.others_clock: that core may raise one of this core's lines,
+        with a store or what it starts, at any cycle it reaches; this core waits
+        for it there, not before `floor`)."""
         cut_at = None
         rise = self.cluster.event_unit.next_irq(self.id, self.machine.mie)
         if rise is not None and rise < budget:
@@ -383,7 +384,7 @@ class Hart:
         line = m.pending_interrupt()
         if line is not None:
             self._interrupt(line, pc, in_hook=True)
-        elif m.mie and m.mstatus & mm.MSTATUS_MIE:
+        elif m.interrupts_enabled:
             st = self.native
             st.budget, cut_at = self._interrupt_budget(st.budget, st.cycles)
             if cut_at is not None:
@@ -396,8 +397,7 @@ class Hart:
         st = self.native
         if at < st.budget:
             st.budget = at
-        m = self.machine
-        if m.mie and m.mstatus & mm.MSTATUS_MIE:
+        if self.machine.interrupts_enabled:
             self._cut_exactly(at)
             # During a store (_mmio_write): the rest of its block was charged with no
             # cut on it, so the slice stops right after the store.
@@ -407,11 +407,9 @@ class Hart:
         """Another core woke (what this one did woke it) and runs from its clock:
         if this one takes interrupts, it stops there, or at once if it is past it
         (the other may raise its lines from then on: Scheduler.others_clock)."""
-        m, o = self.machine, other.machine
-        if m.mie and m.mstatus & mm.MSTATUS_MIE and not (o.mie and o.mstatus & mm.MSTATUS_MIE):
-            at = other.native.cycles
+        if self.machine.interrupts_enabled and not other.machine.interrupts_enabled:
             st = self.native
-            at = max(at, st.cycles)
+            at = max(other.native.cycles, st.cycles)
             st.budget = min(st.budget, at)
             self._cut_exactly(at)
 

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Callable
 
 from unicorn import UcError
 
-from . import machine as mm
 from . import native, unicorn_adapter
 from .errors import CycleLimit, Deadlock
 from .hart import State, Stop
@@ -113,8 +112,7 @@ class Scheduler:
         lead = None
         for h in self.cluster.harts:
             if h is not hart and h.state is State.RUNNING:
-                m = h.machine
-                if m.mie and m.mstatus & mm.MSTATUS_MIE:
+                if h.machine.interrupts_enabled:
                     continue
                 c = h.next_cycle
                 if lead is None or c < lead:
@@ -275,8 +273,7 @@ class Scheduler:
         for h in self.cluster.harts:
             if h.state is State.RUNNING:
                 running |= 1 << h.id
-                m = h.machine
-                if not (m.mie and m.mstatus & mm.MSTATUS_MIE):
+                if not h.machine.interrupts_enabled:
                     native_ok |= 1 << h.id
         return running, native_ok
 

@@ -27,8 +27,8 @@ enum iss_stop {
     ISS_STOP_CODE = 8,     /* the block at stop_pc is in code rewritten since it was decoded (not charged) */
     ISS_STOP_EXIT = 9,     /* the block at stop_pc, off the linear decode, reaches an invalid encoding at
                               stop_info that is no exit address yet (not charged) */
-    ISS_STOP_CUT = 10,     /* the budget may fall inside the block at stop_pc (stop_info bytes), and
-                              it must stop exactly there (cut_exact): not charged; Python runs it
+    ISS_STOP_CUT = 10,     /* cut_at may fall inside the block at stop_pc (stop_info bytes), and the
+                              slice must stop exactly there (cut_exact): not charged; Python runs it
                               again with iss_cut_hook on it */
 };
 
@@ -133,18 +133,18 @@ typedef struct iss_hart {
     uint64_t ready_at;           /* the cycle a retried instruction waits to act at (0: none) */
     uint32_t pc;                 /* the next instruction, between slices */
     uint32_t pad_pc;
-    /* Exact interrupt entry (Hart.run). When the budget is where an interrupt line
-     * may rise, the slice ends at the first instruction boundary whose clock reaches
-     * it, as a chain of the CORE-V executor ends, not at the next block start: a
-     * block that may hold that boundary stops before it runs (ISS_STOP_CUT) and runs
-     * again with iss_cut_hook on its instructions. */
+    /* Exact interrupt entry (Hart.run). Where an interrupt line may rise (cut_at),
+     * the slice ends at the first instruction boundary whose clock reaches it, as a
+     * chain of the CORE-V executor ends, not at the next block start: a block that
+     * may hold that boundary stops before it runs (ISS_STOP_CUT) and runs again
+     * with iss_cut_hook on its instructions. */
     uint32_t cut_lo;             /* [cut_lo, cut_hi): the block iss_cut_hook is on (0, 0: none) */
     uint32_t cut_hi;
     uint32_t cut_access_max;     /* the most cycles one memory callback may add (a bound) */
     uint32_t cut_stopped;        /* iss_cut_hook ended the slice inside a block */
     uint32_t div_hook_pc;        /* the division iss_div_hook saw last (code hooks run in the */
     uint32_t div_hook_extra;     /* order added: it runs before iss_cut_hook), and its cycles */
-    /* With cut_exact, the clock at a boundary is compared with the budget once its
+    /* With cut_exact, the clock at a boundary is compared with cut_at once its
      * TCDM waits are known: the hart's queued accesses are arbitrated then, below
      * this cycle (no other requester can still reach it: Hart.run). */
     uint64_t cut_settle;
@@ -241,7 +241,7 @@ void iss_div_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_dat
  * boundary at clock `boundary` (and below cut_settle), so its clock there is exact. */
 void iss_settle(iss_hart *h, uint64_t boundary);
 /* UC_HOOK_CODE on the block [cut_lo, cut_hi) while cut_exact: stops before the
- * first instruction whose start reaches the budget (the block is cut there). */
+ * first instruction whose start reaches cut_at (the block is cut there). */
 void iss_cut_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);
 
 #endif
