@@ -189,7 +189,7 @@ CODE_PAGE_SLOTS_SHIFT = 11     # ISS_CODE_PAGE_SLOTS_SHIFT
 
 
 # Compiler flags (part of the library's name: changing them rebuilds it).
-CFLAGS = ["-O2", "-shared", "-fPIC", "-fno-sanitize=undefined", "-Wall", "-Werror"]
+CFLAGS = ["-O2", "-flto", "-shared", "-fPIC", "-fno-sanitize=undefined", "-Wall", "-Werror"]
 
 
 def _sources_digest() -> str:

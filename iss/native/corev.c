@@ -113,7 +113,7 @@ static int slow(cx *c, uint32_t kind, uint32_t word)
 
 /* Memory: direct access to the TCDM/L2 host buffers, else through Unicorn (which
  * reaches mmio_map callbacks); an address nobody maps stops with ISS_STOP_FAULT. */
-static inline uint8_t *direct(iss_hart *h, uint32_t a, uint32_t n)
+static inline __attribute__((always_inline)) uint8_t *direct(iss_hart *h, uint32_t a, uint32_t n)
 {
     uint32_t o = a - h->tcdm_base;
     if (h->tcdm && o < h->tcdm_size && h->tcdm_size - o >= n)
@@ -137,8 +137,9 @@ static int io_stopped(cx *c)
 }
 
 /* The access is announced (iss_mem_access) before it is made: an MMIO callback
- * reads the access's PC and cycle. */
-static int ld(cx *c, uint32_t a, unsigned n, uint32_t *v)
+ * reads the access's PC and cycle. Inlined into each instruction, whose constant
+ * size makes the copy a single move. */
+static inline __attribute__((always_inline)) int ld(cx *c, uint32_t a, unsigned n, uint32_t *v)
 {
     uint32_t x = 0;
     uint8_t *p = direct(c->h, a, n);
@@ -154,7 +155,7 @@ static int ld(cx *c, uint32_t a, unsigned n, uint32_t *v)
     return 0;
 }
 
-static int st(cx *c, uint32_t a, unsigned n, uint32_t v)
+static inline __attribute__((always_inline)) int st(cx *c, uint32_t a, unsigned n, uint32_t v)
 {
     uint8_t *p = direct(c->h, a, n);
     iss_mem_access_slot(c->h, c->pc, c->slot, a, n, 1);

@@ -290,19 +290,16 @@ static inline hart_req *oldest(iss_tcdm *a, uint32_t i)
  * are served, as the general path below would (each bank's round-robin pointer
  * moves past its only requester). A hart's second access in the same cycle gets
  * its bank if nobody asked for it in this cycle. Returns 0, having changed
- * nothing, when two harts ask for one bank. */
-static int resolve_distinct(iss_tcdm *a, uint64_t t)
+ * nothing, when two harts ask for one bank. `asking`: the harts asking in cycle t. */
+static int resolve_distinct(iss_tcdm *a, uint64_t t, uint32_t asking)
 {
     uint64_t seen = 0;
-    uint32_t asking = 0;
-    for (uint32_t i = 0; i < a->harts; i++)
-        if (a->ht[i] == t) {
-            uint64_t bit = 1ull << oldest(a, i)->bank;
-            if (seen & bit)
-                return 0;
-            seen |= bit;
-            asking |= 1u << i;
-        }
+    for (uint32_t m = asking; m; m &= m - 1) {
+        uint64_t bit = 1ull << oldest(a, (uint32_t)__builtin_ctz(m))->bank;
+        if (seen & bit)
+            return 0;
+        seen |= bit;
+    }
     for (uint32_t m = asking; m; m &= m - 1) {
         uint32_t i = (uint32_t)__builtin_ctz(m);
         hart_req *r = oldest(a, i);
@@ -337,15 +334,26 @@ void iss_tcdm_resolve(iss_tcdm *a, uint64_t upto)
 {
     uint32_t H = a->harts;
     for (;;) {
+        /* The next cycle anyone asks in, and which harts ask then (one pass). */
         uint64_t t = UINT64_MAX;
-        for (uint32_t i = 0; i < H; i++)
-            if (a->ht[i] < t)
-                t = a->ht[i];
-        if (a->heap_n && a->heap[0].t < t)
+        uint32_t asking = 0;     /* bit i: hart i asks in cycle t */
+        for (uint32_t i = 0; i < H; i++) {
+            uint64_t v = a->ht[i];
+            if (v < t) {
+                t = v;
+                asking = 1u << i;
+            } else if (v == t) {
+                asking |= 1u << i;
+            }
+        }
+        int ports = a->heap_n && a->heap[0].t <= t;
+        if (ports && a->heap[0].t < t) {
             t = a->heap[0].t;
+            asking = 0;
+        }
         if (t >= upto || t == UINT64_MAX)
             break;
-        if (a->banks <= 64 && !(a->heap_n && a->heap[0].t == t) && resolve_distinct(a, t))
+        if (a->banks <= 64 && !ports && resolve_distinct(a, t, asking))
             continue;
         /* Everyone asking in cycle t: the harts' oldest accesses and the ports' words. */
         if (++a->gen == 0) {
@@ -353,12 +361,10 @@ void iss_tcdm_resolve(iss_tcdm *a, uint64_t upto)
             a->gen = 1;
         }
         uint32_t ntouched = 0;
-        uint32_t asking = 0;     /* bit i: hart i asks in this cycle */
-        for (uint32_t i = 0; i < H; i++)
-            if (a->ht[i] == t) {
-                ask(a, oldest(a, i)->bank, i, &ntouched);
-                asking |= 1u << i;
-            }
+        for (uint32_t m = asking; m; m &= m - 1) {
+            uint32_t i = (uint32_t)__builtin_ctz(m);
+            ask(a, oldest(a, i)->bank, i, &ntouched);
+        }
         size_t ncur = 0;
         while (a->heap_n && a->heap[0].t == t) {
             if (ncur == a->cur_cap) {
