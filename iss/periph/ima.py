@@ -115,7 +115,9 @@ XBAR_ROWS = ima_model.XBAR_ROWS
 XBAR_COLS = ima_model.XBAR_COLS
 
 # Input bit weights of an int8 in two's complement: bit 7 counts -128.
-_BIT_WEIGHTS = np.array([1, 2, 4, 8, 16, 32, 64, -128], dtype=np.int64)
+_BIT_WEIGHTS = np.array([1, 2, 4, 8, 16, 32, 64, -128], dtype=np.float32)
+# Bit b of each byte value (row: the byte), as the DAC of step b drives it.
+_BITS = ((np.arange(256)[:, None] >> np.arange(8)) & 1).astype(np.float32)
 
 
 def crossbar_mvm(x, weights, adc_low: int, adc_high: int) -> np.ndarray:
@@ -126,16 +128,20 @@ def crossbar_mvm(x, weights, adc_low: int, adc_high: int) -> np.ndarray:
     bit (bit 7: -128); the ADC then clamps to [-ADC_LOW, ADC_HIGH] and scales by
     127/(ADC_LOW + ADC_HIGH) with an integer division whose remainder decides the
     rounding (half away from zero), saturating at +-127."""
-    # Bit plane b holds bit b of every input (bit 7 of an int8 is its sign bit).
-    planes = np.unpackbits(np.asarray(x, dtype=np.int8).view(np.uint8)[None, :], axis=0, bitorder="little")
-    # Each step's column sums are integers of magnitude at most 256 * 8: exact in
-    # float32, whose products are cheaper than integer ones.
-    wf = np.asarray(weights, dtype=np.float32)
+    # Row r, column b: bit b of input r (bit 7 of an int8 is its sign bit).
+    planes = _BITS[np.asarray(x, dtype=np.int8).view(np.uint8)]
     # Each step: the rows whose input bit is set drive the columns (all eight
-    # bit planes in one product); the steps' sums weighted by their bits.
-    acc = _BIT_WEIGHTS @ (planes.astype(np.float32) @ wf).astype(np.int64)
+    # bit planes in one product); the steps' sums weighted by their bits. All are
+    # integers below 2^24 in magnitude (256 rows x 8 x 255): exact in float32,
+    # whose products are cheaper than integer ones.
+    wf = np.asarray(weights, dtype=np.float32)
+    acc = (_BIT_WEIGHTS @ (planes.T @ wf)).astype(np.int64)
     lo, hi = int(adc_low), int(adc_high)
-    return _adc_codes(lo, hi)[np.clip(acc, -lo, hi) + lo]
+    # (np.maximum/minimum in place: np.clip costs more than the product here)
+    np.maximum(acc, -lo, out=acc)
+    np.minimum(acc, hi, out=acc)
+    acc += lo
+    return _adc_codes(lo, hi)[acc]
 
 
 @functools.lru_cache(maxsize=16)
