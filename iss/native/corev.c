@@ -23,6 +23,9 @@ typedef struct cx {
 } cx;
 
 typedef int (*sem_fn)(cx *c);   /* 0: done, 1: stopped the engine */
+/* An instruction's semantics: inlined into the chain's switch (dispatch), and
+ * kept out of line too for the SEM table. */
+#define SEM_FN static inline __attribute__((always_inline)) int
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -184,7 +187,7 @@ static inline uint32_t ext_load(uint32_t v, unsigned n, int sign)
 
 /* rd = Mem(rs1); rs1 += imm | rs2. With rd == rs1 the loaded value wins. */
 #define LOAD_POST(fname, N, SIGN, INC)                                          \
-    static int fname(cx *c)                                                     \
+    SEM_FN fname(cx *c)                                                     \
     {                                                                           \
         uint32_t a = RS1, inc = (INC), v;                                       \
         if (ld(c, a, N, &v)) return 1;                                          \
@@ -193,7 +196,7 @@ static inline uint32_t ext_load(uint32_t v, unsigned n, int sign)
         return 0;                                                               \
     }
 #define LOAD_RR(fname, N, SIGN)                                                 \
-    static int fname(cx *c)                                                     \
+    SEM_FN fname(cx *c)                                                     \
     {                                                                           \
         uint32_t v;                                                             \
         if (ld(c, RS1 + RS2, N, &v)) return 1;                                  \
@@ -202,7 +205,7 @@ static inline uint32_t ext_load(uint32_t v, unsigned n, int sign)
     }
 /* Mem(rs1) = rs2; rs1 += imm | rs3 */
 #define STORE_POST(fname, N, INC)                                               \
-    static int fname(cx *c)                                                     \
+    SEM_FN fname(cx *c)                                                     \
     {                                                                           \
         uint32_t a = RS1, v = RS2, inc = (INC);                                 \
         if (st(c, a, N, v)) return 1;                                           \
@@ -210,7 +213,7 @@ static inline uint32_t ext_load(uint32_t v, unsigned n, int sign)
         return 0;                                                               \
     }
 #define STORE_RR(fname, N)                                                      \
-    static int fname(cx *c)                                                     \
+    SEM_FN fname(cx *c)                                                     \
     {                                                                           \
         return st(c, RS1 + R(c, IN->rs3), N, RS2);                              \
     }
@@ -241,11 +244,11 @@ STORE_RR(cv_sh_rr, 2)
 STORE_RR(cv_sw_rr, 4)
 
 /* cv.elw: the event unit may put the core to sleep: the Python hart does it. */
-static int cv_elw(cx *c) { return slow(c, ISS_SLOW_ELW, 0); }
+SEM_FN cv_elw(cx *c) { return slow(c, ISS_SLOW_ELW, 0); }
 
 /* ------------------------------------------------------------------ xcvbi */
 
-static int cv_beqimm(cx *c)
+SEM_FN cv_beqimm(cx *c)
 {
     if ((int32_t)RS1 == IN->imm) {
         c->npc = c->pc + (uint32_t)IN->imm2;
@@ -255,7 +258,7 @@ static int cv_beqimm(cx *c)
     return 0;
 }
 
-static int cv_bneimm(cx *c)
+SEM_FN cv_bneimm(cx *c)
 {
     if ((int32_t)RS1 != IN->imm) {
         c->npc = c->pc + (uint32_t)IN->imm2;
@@ -307,28 +310,28 @@ static uint32_t bm_bitrev(uint32_t v, unsigned is3, unsigned is2)
     return out;
 }
 
-static int cv_extract(cx *c) { W(c, IN->rd, bm_extract(RS1, IN->imm, IN->imm2, 1)); return 0; }
-static int cv_extractu(cx *c) { W(c, IN->rd, bm_extract(RS1, IN->imm, IN->imm2, 0)); return 0; }
-static int cv_insert(cx *c) { W(c, IN->rd, bm_insert(RD, RS1, IN->imm, IN->imm2)); return 0; }
-static int cv_bclr(cx *c) { W(c, IN->rd, bm_clear(RS1, IN->imm, IN->imm2)); return 0; }
-static int cv_bset(cx *c) { W(c, IN->rd, bm_set(RS1, IN->imm, IN->imm2)); return 0; }
-static int cv_bitrev(cx *c) { W(c, IN->rd, bm_bitrev(RS1, IN->imm, IN->imm2)); return 0; }
+SEM_FN cv_extract(cx *c) { W(c, IN->rd, bm_extract(RS1, IN->imm, IN->imm2, 1)); return 0; }
+SEM_FN cv_extractu(cx *c) { W(c, IN->rd, bm_extract(RS1, IN->imm, IN->imm2, 0)); return 0; }
+SEM_FN cv_insert(cx *c) { W(c, IN->rd, bm_insert(RD, RS1, IN->imm, IN->imm2)); return 0; }
+SEM_FN cv_bclr(cx *c) { W(c, IN->rd, bm_clear(RS1, IN->imm, IN->imm2)); return 0; }
+SEM_FN cv_bset(cx *c) { W(c, IN->rd, bm_set(RS1, IN->imm, IN->imm2)); return 0; }
+SEM_FN cv_bitrev(cx *c) { W(c, IN->rd, bm_bitrev(RS1, IN->imm, IN->imm2)); return 0; }
 #define B95(b) (((b) >> 5) & 31)
 #define B40(b) ((b) & 31)
-static int cv_extractr(cx *c) { uint32_t b = RS2; W(c, IN->rd, bm_extract(RS1, B95(b), B40(b), 1)); return 0; }
-static int cv_extractur(cx *c) { uint32_t b = RS2; W(c, IN->rd, bm_extract(RS1, B95(b), B40(b), 0)); return 0; }
-static int cv_insertr(cx *c) { uint32_t b = RS2; W(c, IN->rd, bm_insert(RD, RS1, B95(b), B40(b))); return 0; }
-static int cv_bclrr(cx *c) { uint32_t b = RS2; W(c, IN->rd, bm_clear(RS1, B95(b), B40(b))); return 0; }
-static int cv_bsetr(cx *c) { uint32_t b = RS2; W(c, IN->rd, bm_set(RS1, B95(b), B40(b))); return 0; }
-static int cv_ror(cx *c)
+SEM_FN cv_extractr(cx *c) { uint32_t b = RS2; W(c, IN->rd, bm_extract(RS1, B95(b), B40(b), 1)); return 0; }
+SEM_FN cv_extractur(cx *c) { uint32_t b = RS2; W(c, IN->rd, bm_extract(RS1, B95(b), B40(b), 0)); return 0; }
+SEM_FN cv_insertr(cx *c) { uint32_t b = RS2; W(c, IN->rd, bm_insert(RD, RS1, B95(b), B40(b))); return 0; }
+SEM_FN cv_bclrr(cx *c) { uint32_t b = RS2; W(c, IN->rd, bm_clear(RS1, B95(b), B40(b))); return 0; }
+SEM_FN cv_bsetr(cx *c) { uint32_t b = RS2; W(c, IN->rd, bm_set(RS1, B95(b), B40(b))); return 0; }
+SEM_FN cv_ror(cx *c)
 {
     uint32_t a = RS1, s = RS2 & 31;
     W(c, IN->rd, s ? (a >> s) | (a << (32 - s)) : a);
     return 0;
 }
-static int cv_ff1(cx *c) { uint32_t a = RS1; W(c, IN->rd, a ? (uint32_t)__builtin_ctz(a) : 32); return 0; }
-static int cv_fl1(cx *c) { uint32_t a = RS1; W(c, IN->rd, a ? 31 - (uint32_t)__builtin_clz(a) : 32); return 0; }
-static int cv_clb(cx *c)
+SEM_FN cv_ff1(cx *c) { uint32_t a = RS1; W(c, IN->rd, a ? (uint32_t)__builtin_ctz(a) : 32); return 0; }
+SEM_FN cv_fl1(cx *c) { uint32_t a = RS1; W(c, IN->rd, a ? 31 - (uint32_t)__builtin_clz(a) : 32); return 0; }
+SEM_FN cv_clb(cx *c)
 {
     uint32_t a = RS1, r;
     if (a == 0) r = 0;
@@ -339,21 +342,21 @@ static int cv_clb(cx *c)
     W(c, IN->rd, r);
     return 0;
 }
-static int cv_cnt(cx *c) { W(c, IN->rd, (uint32_t)__builtin_popcount(RS1)); return 0; }
+SEM_FN cv_cnt(cx *c) { W(c, IN->rd, (uint32_t)__builtin_popcount(RS1)); return 0; }
 
 /* ------------------------------------------------------------------ xcvalu */
 
-static int cv_abs(cx *c) { int32_t a = (int32_t)RS1; W(c, IN->rd, a < 0 ? 0u - (uint32_t)a : (uint32_t)a); return 0; }
-static int cv_sle(cx *c) { W(c, IN->rd, (int32_t)RS1 <= (int32_t)RS2); return 0; }
-static int cv_sleu(cx *c) { W(c, IN->rd, RS1 <= RS2); return 0; }
-static int cv_min(cx *c) { int32_t a = (int32_t)RS1, b = (int32_t)RS2; W(c, IN->rd, (uint32_t)(a < b ? a : b)); return 0; }
-static int cv_minu(cx *c) { uint32_t a = RS1, b = RS2; W(c, IN->rd, a < b ? a : b); return 0; }
-static int cv_max(cx *c) { int32_t a = (int32_t)RS1, b = (int32_t)RS2; W(c, IN->rd, (uint32_t)(a < b ? b : a)); return 0; }
-static int cv_maxu(cx *c) { uint32_t a = RS1, b = RS2; W(c, IN->rd, a < b ? b : a); return 0; }
-static int cv_exths(cx *c) { W(c, IN->rd, (uint32_t)sx16(RS1)); return 0; }
-static int cv_exthz(cx *c) { W(c, IN->rd, RS1 & 0xFFFF); return 0; }
-static int cv_extbs(cx *c) { W(c, IN->rd, (uint32_t)sx8(RS1)); return 0; }
-static int cv_extbz(cx *c) { W(c, IN->rd, RS1 & 0xFF); return 0; }
+SEM_FN cv_abs(cx *c) { int32_t a = (int32_t)RS1; W(c, IN->rd, a < 0 ? 0u - (uint32_t)a : (uint32_t)a); return 0; }
+SEM_FN cv_sle(cx *c) { W(c, IN->rd, (int32_t)RS1 <= (int32_t)RS2); return 0; }
+SEM_FN cv_sleu(cx *c) { W(c, IN->rd, RS1 <= RS2); return 0; }
+SEM_FN cv_min(cx *c) { int32_t a = (int32_t)RS1, b = (int32_t)RS2; W(c, IN->rd, (uint32_t)(a < b ? a : b)); return 0; }
+SEM_FN cv_minu(cx *c) { uint32_t a = RS1, b = RS2; W(c, IN->rd, a < b ? a : b); return 0; }
+SEM_FN cv_max(cx *c) { int32_t a = (int32_t)RS1, b = (int32_t)RS2; W(c, IN->rd, (uint32_t)(a < b ? b : a)); return 0; }
+SEM_FN cv_maxu(cx *c) { uint32_t a = RS1, b = RS2; W(c, IN->rd, a < b ? b : a); return 0; }
+SEM_FN cv_exths(cx *c) { W(c, IN->rd, (uint32_t)sx16(RS1)); return 0; }
+SEM_FN cv_exthz(cx *c) { W(c, IN->rd, RS1 & 0xFFFF); return 0; }
+SEM_FN cv_extbs(cx *c) { W(c, IN->rd, (uint32_t)sx8(RS1)); return 0; }
+SEM_FN cv_extbz(cx *c) { W(c, IN->rd, RS1 & 0xFF); return 0; }
 
 static inline int32_t clip3(int32_t x, int32_t lo, int32_t hi)
 {
@@ -362,27 +365,27 @@ static inline int32_t clip3(int32_t x, int32_t lo, int32_t hi)
     return x;
 }
 /* Is2 = 0: the range is [-1, 0] (clip) and [0, 0] (clipu). */
-static int cv_clip(cx *c)
+SEM_FN cv_clip(cx *c)
 {
     unsigned n = (unsigned)IN->imm;
     int32_t lo = n ? -(int32_t)(1u << (n - 1)) : -1, hi = n ? (int32_t)((1u << (n - 1)) - 1) : 0;
     W(c, IN->rd, (uint32_t)clip3((int32_t)RS1, lo, hi));
     return 0;
 }
-static int cv_clipu(cx *c)
+SEM_FN cv_clipu(cx *c)
 {
     unsigned n = (unsigned)IN->imm;
     int32_t hi = n ? (int32_t)((1u << (n - 1)) - 1) : 0;
     W(c, IN->rd, (uint32_t)clip3((int32_t)RS1, 0, hi));
     return 0;
 }
-static int cv_clipr(cx *c)
+SEM_FN cv_clipr(cx *c)
 {
     int32_t x = (int32_t)RS1, b = (int32_t)RS2, lo = ~b;   /* -(rs2+1) */
     W(c, IN->rd, (uint32_t)(x <= lo ? lo : (x >= b ? b : x)));
     return 0;
 }
-static int cv_clipur(cx *c)
+SEM_FN cv_clipur(cx *c)
 {
     int32_t x = (int32_t)RS1, b = (int32_t)RS2;
     W(c, IN->rd, (uint32_t)(x <= 0 ? 0 : (x >= b ? b : x)));
@@ -396,9 +399,9 @@ static inline uint32_t norm(uint32_t v, unsigned n, int round, int arith)
     return arith ? (uint32_t)((int32_t)v >> n) : v >> n;
 }
 #define ADDSUB_N(fname, OP, ROUND, ARITH)                                                   \
-    static int fname(cx *c) { W(c, IN->rd, norm(RS1 OP RS2, (unsigned)IN->imm, ROUND, ARITH)); return 0; }
+    SEM_FN fname(cx *c) { W(c, IN->rd, norm(RS1 OP RS2, (unsigned)IN->imm, ROUND, ARITH)); return 0; }
 #define ADDSUB_NR(fname, OP, ROUND, ARITH)                                                  \
-    static int fname(cx *c) { W(c, IN->rd, norm(RD OP RS1, RS2 & 31, ROUND, ARITH)); return 0; }
+    SEM_FN fname(cx *c) { W(c, IN->rd, norm(RD OP RS1, RS2 & 31, ROUND, ARITH)); return 0; }
 ADDSUB_N(cv_addn, +, 0, 1)
 ADDSUB_N(cv_addun, +, 0, 0)
 ADDSUB_N(cv_addrn, +, 1, 1)
@@ -418,13 +421,13 @@ ADDSUB_NR(cv_suburnr, -, 1, 0)
 
 /* ------------------------------------------------------------------ xcvmac */
 
-static int cv_mac(cx *c) { W(c, IN->rd, RD + RS1 * RS2); return 0; }
-static int cv_msu(cx *c) { W(c, IN->rd, RD - RS1 * RS2); return 0; }
+SEM_FN cv_mac(cx *c) { W(c, IN->rd, RD + RS1 * RS2); return 0; }
+SEM_FN cv_msu(cx *c) { W(c, IN->rd, RD - RS1 * RS2); return 0; }
 
 /* 16x16 multiplies [+ rD] [+ 2^(Is3-1)] >> Is3, computed exactly (the multiplier's
  * intermediate is wider than 32 bits), result bits 31:0. HI selects bits 31:16. */
 #define MUL16S(fname, HI, ACC, ROUND)                                                       \
-    static int fname(cx *c)                                                                 \
+    SEM_FN fname(cx *c)                                                                 \
     {                                                                                       \
         unsigned n = (unsigned)IN->imm;                                                     \
         uint32_t a = RS1, b = RS2;                                                          \
@@ -435,7 +438,7 @@ static int cv_msu(cx *c) { W(c, IN->rd, RD - RS1 * RS2); return 0; }
         return 0;                                                                           \
     }
 #define MUL16U(fname, HI, ACC, ROUND)                                                       \
-    static int fname(cx *c)                                                                 \
+    SEM_FN fname(cx *c)                                                                 \
     {                                                                                       \
         unsigned n = (unsigned)IN->imm;                                                     \
         uint32_t a = RS1, b = RS2;                                                          \
@@ -481,7 +484,7 @@ static inline uint32_t op2(cx *c, int mode, int eb)
 
 /* Element-wise: EXPR over x, y (signed elements), ux, uy (unsigned), EB (bits). */
 #define SIMD_EW(fname, MODE, EB, EXPR)                                                      \
-    static int fname(cx *c)                                                                 \
+    SEM_FN fname(cx *c)                                                                 \
     {                                                                                       \
         uint32_t A = RS1, B = op2(c, MODE, EB), out = 0;                                    \
         const int EBITS = (EB);                                                             \
@@ -539,7 +542,7 @@ SIMD_EW(cv_sub_div8, 0, 16, SXE((ux - uy) & 0xFFFF, 16) >> 3)
 
 /* Dot products: sum over elements of EXPR (32-bit wrap), [+ rD]. */
 #define SIMD_DOT(fname, MODE, EB, ACC, EXPR)                                                \
-    static int fname(cx *c)                                                                 \
+    SEM_FN fname(cx *c)                                                                 \
     {                                                                                       \
         uint32_t A = RS1, B = op2(c, MODE, EB), sum = 0;                                    \
         for (int i = 0; i < 32 / (EB); i++) {                                               \
@@ -569,35 +572,35 @@ DOT6(sdotsp, 1, x * y)
 static inline uint32_t half(uint32_t v, unsigned i) { return (v >> (16 * (i & 1))) & 0xFFFF; }
 static inline uint32_t byte(uint32_t v, unsigned i) { return (v >> (8 * (i & 3))) & 0xFF; }
 
-static int cv_extract_h(cx *c) { W(c, IN->rd, (uint32_t)sx16(half(RS1, IN->imm))); return 0; }
-static int cv_extract_b(cx *c) { W(c, IN->rd, (uint32_t)sx8(byte(RS1, IN->imm))); return 0; }
-static int cv_extractu_h(cx *c) { W(c, IN->rd, half(RS1, IN->imm)); return 0; }
-static int cv_extractu_b(cx *c) { W(c, IN->rd, byte(RS1, IN->imm)); return 0; }
-static int cv_insert_h(cx *c)
+SEM_FN cv_extract_h(cx *c) { W(c, IN->rd, (uint32_t)sx16(half(RS1, IN->imm))); return 0; }
+SEM_FN cv_extract_b(cx *c) { W(c, IN->rd, (uint32_t)sx8(byte(RS1, IN->imm))); return 0; }
+SEM_FN cv_extractu_h(cx *c) { W(c, IN->rd, half(RS1, IN->imm)); return 0; }
+SEM_FN cv_extractu_b(cx *c) { W(c, IN->rd, byte(RS1, IN->imm)); return 0; }
+SEM_FN cv_insert_h(cx *c)
 {
     unsigned sh = 16 * (IN->imm & 1);
     W(c, IN->rd, (RD & ~(0xFFFFu << sh)) | ((RS1 & 0xFFFF) << sh));
     return 0;
 }
-static int cv_insert_b(cx *c)
+SEM_FN cv_insert_b(cx *c)
 {
     unsigned sh = 8 * (IN->imm & 3);
     W(c, IN->rd, (RD & ~(0xFFu << sh)) | ((RS1 & 0xFF) << sh));
     return 0;
 }
-static int cv_shuffle_h(cx *c)
+SEM_FN cv_shuffle_h(cx *c)
 {
     uint32_t a = RS1, b = RS2;
     W(c, IN->rd, (half(a, b >> 16) << 16) | half(a, b));
     return 0;
 }
-static int cv_shuffle_sci_h(cx *c)
+SEM_FN cv_shuffle_sci_h(cx *c)
 {
     uint32_t a = RS1, i = (uint32_t)IN->imm;
     W(c, IN->rd, (half(a, i >> 1) << 16) | half(a, i));
     return 0;
 }
-static int cv_shuffle_b(cx *c)
+SEM_FN cv_shuffle_b(cx *c)
 {
     uint32_t a = RS1, b = RS2, r = 0;
     for (unsigned i = 0; i < 4; i++)
@@ -606,7 +609,7 @@ static int cv_shuffle_b(cx *c)
     return 0;
 }
 #define SHUFFLEI(fname, K)                                                                  \
-    static int fname(cx *c)                                                                 \
+    SEM_FN fname(cx *c)                                                                 \
     {                                                                                       \
         uint32_t a = RS1, i = (uint32_t)IN->imm;                                            \
         W(c, IN->rd, (byte(a, K) << 24) | (byte(a, i >> 4) << 16) | (byte(a, i >> 2) << 8) | byte(a, i)); \
@@ -616,14 +619,14 @@ SHUFFLEI(cv_shufflei0_sci_b, 0)
 SHUFFLEI(cv_shufflei1_sci_b, 1)
 SHUFFLEI(cv_shufflei2_sci_b, 2)
 SHUFFLEI(cv_shufflei3_sci_b, 3)
-static int cv_shuffle2_h(cx *c)
+SEM_FN cv_shuffle2_h(cx *c)
 {
     uint32_t a = RS1, b = RS2, d = RD;
     uint32_t hi = half((b >> 17) & 1 ? a : d, b >> 16), lo = half((b >> 1) & 1 ? a : d, b);
     W(c, IN->rd, (hi << 16) | lo);
     return 0;
 }
-static int cv_shuffle2_b(cx *c)
+SEM_FN cv_shuffle2_b(cx *c)
 {
     uint32_t a = RS1, b = RS2, d = RD, r = 0;
     for (unsigned i = 0; i < 4; i++) {
@@ -633,15 +636,15 @@ static int cv_shuffle2_b(cx *c)
     W(c, IN->rd, r);
     return 0;
 }
-static int cv_pack(cx *c) { uint32_t a = RS1, b = RS2; W(c, IN->rd, (a << 16) | (b & 0xFFFF)); return 0; }
-static int cv_pack_h(cx *c) { uint32_t a = RS1, b = RS2; W(c, IN->rd, (a & 0xFFFF0000u) | (b >> 16)); return 0; }
-static int cv_packhi_b(cx *c)
+SEM_FN cv_pack(cx *c) { uint32_t a = RS1, b = RS2; W(c, IN->rd, (a << 16) | (b & 0xFFFF)); return 0; }
+SEM_FN cv_pack_h(cx *c) { uint32_t a = RS1, b = RS2; W(c, IN->rd, (a & 0xFFFF0000u) | (b >> 16)); return 0; }
+SEM_FN cv_packhi_b(cx *c)
 {
     uint32_t a = RS1, b = RS2;
     W(c, IN->rd, (RD & 0xFFFF) | ((a & 0xFF) << 24) | ((b & 0xFF) << 16));
     return 0;
 }
-static int cv_packlo_b(cx *c)
+SEM_FN cv_packlo_b(cx *c)
 {
     uint32_t a = RS1, b = RS2;
     W(c, IN->rd, (RD & 0xFFFF0000u) | ((a & 0xFF) << 8) | (b & 0xFF));
@@ -662,15 +665,15 @@ static int cplxmul(cx *c, int imag, unsigned shift)
     }
     return 0;
 }
-static int cv_cplxmul_r(cx *c) { return cplxmul(c, 0, 15); }
-static int cv_cplxmul_r_div2(cx *c) { return cplxmul(c, 0, 16); }
-static int cv_cplxmul_r_div4(cx *c) { return cplxmul(c, 0, 17); }
-static int cv_cplxmul_r_div8(cx *c) { return cplxmul(c, 0, 18); }
-static int cv_cplxmul_i(cx *c) { return cplxmul(c, 1, 15); }
-static int cv_cplxmul_i_div2(cx *c) { return cplxmul(c, 1, 16); }
-static int cv_cplxmul_i_div4(cx *c) { return cplxmul(c, 1, 17); }
-static int cv_cplxmul_i_div8(cx *c) { return cplxmul(c, 1, 18); }
-static int cv_cplxconj(cx *c)
+SEM_FN cv_cplxmul_r(cx *c) { return cplxmul(c, 0, 15); }
+SEM_FN cv_cplxmul_r_div2(cx *c) { return cplxmul(c, 0, 16); }
+SEM_FN cv_cplxmul_r_div4(cx *c) { return cplxmul(c, 0, 17); }
+SEM_FN cv_cplxmul_r_div8(cx *c) { return cplxmul(c, 0, 18); }
+SEM_FN cv_cplxmul_i(cx *c) { return cplxmul(c, 1, 15); }
+SEM_FN cv_cplxmul_i_div2(cx *c) { return cplxmul(c, 1, 16); }
+SEM_FN cv_cplxmul_i_div4(cx *c) { return cplxmul(c, 1, 17); }
+SEM_FN cv_cplxmul_i_div8(cx *c) { return cplxmul(c, 1, 18); }
+SEM_FN cv_cplxconj(cx *c)
 {
     uint32_t a = RS1;
     W(c, IN->rd, ((0u - (a >> 16)) << 16) | (a & 0xFFFF));
@@ -684,10 +687,10 @@ static int subrotmj(cx *c, unsigned k)
     W(c, IN->rd, (hi << 16) | lo);
     return 0;
 }
-static int cv_subrotmj(cx *c) { return subrotmj(c, 0); }
-static int cv_subrotmj_div2(cx *c) { return subrotmj(c, 1); }
-static int cv_subrotmj_div4(cx *c) { return subrotmj(c, 2); }
-static int cv_subrotmj_div8(cx *c) { return subrotmj(c, 3); }
+SEM_FN cv_subrotmj(cx *c) { return subrotmj(c, 0); }
+SEM_FN cv_subrotmj_div2(cx *c) { return subrotmj(c, 1); }
+SEM_FN cv_subrotmj_div4(cx *c) { return subrotmj(c, 2); }
+SEM_FN cv_subrotmj_div8(cx *c) { return subrotmj(c, 3); }
 
 /* ------------------------------------------------------------------ xcvhwlp */
 
@@ -721,25 +724,25 @@ static int need_hook(cx *c, uint32_t end)
 }
 
 #define L (IN->rd & 1)
-static int cv_starti(cx *c) { c->s->lp_start[L] = c->pc + ((uint32_t)IN->imm << 2); return 0; }
-static int cv_start(cx *c) { c->s->lp_start[L] = RS1 & ~3u; return 0; }
-static int cv_endi(cx *c)
+SEM_FN cv_starti(cx *c) { c->s->lp_start[L] = c->pc + ((uint32_t)IN->imm << 2); return 0; }
+SEM_FN cv_start(cx *c) { c->s->lp_start[L] = RS1 & ~3u; return 0; }
+SEM_FN cv_endi(cx *c)
 {
     uint32_t e = c->pc + ((uint32_t)IN->imm << 2);
     if (need_hook(c, e)) return 1;
     c->s->lp_end[L] = e;
     return 0;
 }
-static int cv_end(cx *c)
+SEM_FN cv_end(cx *c)
 {
     uint32_t e = RS1 & ~3u;
     if (need_hook(c, e)) return 1;
     c->s->lp_end[L] = e;
     return 0;
 }
-static int cv_counti(cx *c) { c->s->lp_count[L] = (uint32_t)IN->imm; return 0; }
-static int cv_count(cx *c) { c->s->lp_count[L] = RS1; return 0; }
-static int cv_setupi(cx *c)
+SEM_FN cv_counti(cx *c) { c->s->lp_count[L] = (uint32_t)IN->imm; return 0; }
+SEM_FN cv_count(cx *c) { c->s->lp_count[L] = RS1; return 0; }
+SEM_FN cv_setupi(cx *c)
 {
     uint32_t e = c->pc + ((uint32_t)IN->imm2 << 2);
     if (need_hook(c, e)) return 1;
@@ -748,7 +751,7 @@ static int cv_setupi(cx *c)
     c->s->lp_count[L] = (uint32_t)IN->imm;
     return 0;
 }
-static int cv_setup(cx *c)
+SEM_FN cv_setup(cx *c)
 {
     uint32_t e = c->pc + ((uint32_t)IN->imm << 2), n = RS1;
     if (need_hook(c, e)) return 1;
@@ -815,12 +818,12 @@ void iss_hwloop_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_
  * through iss_mem_access. System, CSR and atomic instructions, and memory that is
  * not TCDM or L2 (std_chainable), stay Unicorn's. Compressed instructions share
  * the semantics of the base instruction their decoded fields describe. */
-static int rv_lui(cx *c) { W(c, IN->rd, (uint32_t)IN->imm); return 0; }
-static int rv_auipc(cx *c) { W(c, IN->rd, c->pc + (uint32_t)IN->imm); return 0; }
-static int rv_c_lui(cx *c) { W(c, IN->rd, (uint32_t)IN->imm << 12); return 0; }
-static int rv_c_li(cx *c) { W(c, IN->rd, (uint32_t)IN->imm); return 0; }
-static int rv_c_mv(cx *c) { W(c, IN->rd, RS2); return 0; }
-static int rv_nop(cx *c) { (void)c; return 0; }
+SEM_FN rv_lui(cx *c) { W(c, IN->rd, (uint32_t)IN->imm); return 0; }
+SEM_FN rv_auipc(cx *c) { W(c, IN->rd, c->pc + (uint32_t)IN->imm); return 0; }
+SEM_FN rv_c_lui(cx *c) { W(c, IN->rd, (uint32_t)IN->imm << 12); return 0; }
+SEM_FN rv_c_li(cx *c) { W(c, IN->rd, (uint32_t)IN->imm); return 0; }
+SEM_FN rv_c_mv(cx *c) { W(c, IN->rd, RS2); return 0; }
+SEM_FN rv_nop(cx *c) { (void)c; return 0; }
 
 static inline void jump_to(cx *c, unsigned rd, uint32_t target)
 {
@@ -828,15 +831,15 @@ static inline void jump_to(cx *c, unsigned rd, uint32_t target)
     c->npc = target;
     iss_jumped(c->h, c->slot, target);
 }
-static int rv_jal(cx *c) { jump_to(c, IN->rd, c->pc + (uint32_t)IN->imm); return 0; }
-static int rv_c_jal(cx *c) { jump_to(c, 1, c->pc + (uint32_t)IN->imm); return 0; }
-static int rv_jalr(cx *c) { jump_to(c, IN->rd, (RS1 + (uint32_t)IN->imm) & ~1u); return 0; }
-static int rv_c_jalr(cx *c) { jump_to(c, 1, RS1 & ~1u); return 0; }
+SEM_FN rv_jal(cx *c) { jump_to(c, IN->rd, c->pc + (uint32_t)IN->imm); return 0; }
+SEM_FN rv_c_jal(cx *c) { jump_to(c, 1, c->pc + (uint32_t)IN->imm); return 0; }
+SEM_FN rv_jalr(cx *c) { jump_to(c, IN->rd, (RS1 + (uint32_t)IN->imm) & ~1u); return 0; }
+SEM_FN rv_c_jalr(cx *c) { jump_to(c, 1, RS1 & ~1u); return 0; }
 
 /* A taken branch to its own fall-through costs nothing extra: Unicorn's path
  * cannot tell it from a branch not taken (iss_block_hook). */
 #define BRANCH(fname, COND)                                                     \
-    static int fname(cx *c)                                                     \
+    SEM_FN fname(cx *c)                                                     \
     {                                                                           \
         uint32_t a = RS1, b = RS2;                                              \
         (void)b;                                                                \
@@ -857,7 +860,7 @@ BRANCH(rv_c_beqz, a == 0)
 BRANCH(rv_c_bnez, a != 0)
 
 #define LOAD(fname, N, SIGN)                                                    \
-    static int fname(cx *c)                                                     \
+    SEM_FN fname(cx *c)                                                     \
     {                                                                           \
         uint32_t v;                                                             \
         if (ld(c, RS1 + (uint32_t)IN->imm, N, &v)) return 1;                    \
@@ -865,7 +868,7 @@ BRANCH(rv_c_bnez, a != 0)
         return 0;                                                               \
     }
 #define STORE(fname, N)                                                         \
-    static int fname(cx *c) { return st(c, RS1 + (uint32_t)IN->imm, N, RS2); }
+    SEM_FN fname(cx *c) { return st(c, RS1 + (uint32_t)IN->imm, N, RS2); }
 LOAD(rv_lb, 1, 1)
 LOAD(rv_lh, 2, 1)
 LOAD(rv_lw, 4, 0)
@@ -876,9 +879,9 @@ STORE(rv_sh, 2)
 STORE(rv_sw, 4)
 
 #define ALU_I(fname, EXPR)                                                      \
-    static int fname(cx *c) { uint32_t a = RS1, b = (uint32_t)IN->imm; W(c, IN->rd, (EXPR)); return 0; }
+    SEM_FN fname(cx *c) { uint32_t a = RS1, b = (uint32_t)IN->imm; W(c, IN->rd, (EXPR)); return 0; }
 #define ALU_R(fname, EXPR)                                                      \
-    static int fname(cx *c) { uint32_t a = RS1, b = RS2; W(c, IN->rd, (EXPR)); return 0; }
+    SEM_FN fname(cx *c) { uint32_t a = RS1, b = RS2; W(c, IN->rd, (EXPR)); return 0; }
 ALU_I(rv_addi, a + b)
 ALU_I(rv_slti, (int32_t)a < (int32_t)b)
 ALU_I(rv_sltiu, a < b)
@@ -906,7 +909,7 @@ ALU_R(rv_mulhu, (uint32_t)(((uint64_t)a * b) >> 32))
 /* Division (the ISA's results for a zero divisor and for INT_MIN / -1), plus the
  * divisor's leading zeros as the cycle model's operand-dependent part. */
 #define DIV(fname, EXPR)                                                        \
-    static int fname(cx *c)                                                     \
+    SEM_FN fname(cx *c)                                                     \
     {                                                                           \
         uint32_t a = RS1, b = RS2;                                              \
         iss_div_stall(c->h, c->slot, b);                                        \
@@ -956,107 +959,126 @@ static int std_chainable(cx *c)
 
 /* ------------------------------------------------------------------ dispatch */
 
-#define T6(BASE, base)                                                                      \
-    [ISS_OP_CV_##BASE##_H] = cv_##base##_h, [ISS_OP_CV_##BASE##_B] = cv_##base##_b,         \
-    [ISS_OP_CV_##BASE##_SC_H] = cv_##base##_sc_h, [ISS_OP_CV_##BASE##_SC_B] = cv_##base##_sc_b, \
-    [ISS_OP_CV_##BASE##_SCI_H] = cv_##base##_sci_h, [ISS_OP_CV_##BASE##_SCI_B] = cv_##base##_sci_b
+#define T6(X, BASE, base)                                                                   \
+    X(ISS_OP_CV_##BASE##_H, cv_##base##_h) X(ISS_OP_CV_##BASE##_B, cv_##base##_b)             \
+    X(ISS_OP_CV_##BASE##_SC_H, cv_##base##_sc_h) X(ISS_OP_CV_##BASE##_SC_B, cv_##base##_sc_b) \
+    X(ISS_OP_CV_##BASE##_SCI_H, cv_##base##_sci_h) X(ISS_OP_CV_##BASE##_SCI_B, cv_##base##_sci_b)
 
-static const sem_fn SEM[ISS_OP_COUNT] = {
-    [ISS_OP_CV_LB_RI_INC] = cv_lb_ri_inc, [ISS_OP_CV_LBU_RI_INC] = cv_lbu_ri_inc,
-    [ISS_OP_CV_LH_RI_INC] = cv_lh_ri_inc, [ISS_OP_CV_LHU_RI_INC] = cv_lhu_ri_inc,
-    [ISS_OP_CV_LW_RI_INC] = cv_lw_ri_inc,
-    [ISS_OP_CV_LB_RR_INC] = cv_lb_rr_inc, [ISS_OP_CV_LBU_RR_INC] = cv_lbu_rr_inc,
-    [ISS_OP_CV_LH_RR_INC] = cv_lh_rr_inc, [ISS_OP_CV_LHU_RR_INC] = cv_lhu_rr_inc,
-    [ISS_OP_CV_LW_RR_INC] = cv_lw_rr_inc,
-    [ISS_OP_CV_LB_RR] = cv_lb_rr, [ISS_OP_CV_LBU_RR] = cv_lbu_rr, [ISS_OP_CV_LH_RR] = cv_lh_rr,
-    [ISS_OP_CV_LHU_RR] = cv_lhu_rr, [ISS_OP_CV_LW_RR] = cv_lw_rr,
-    [ISS_OP_CV_SB_RI_INC] = cv_sb_ri_inc, [ISS_OP_CV_SH_RI_INC] = cv_sh_ri_inc,
-    [ISS_OP_CV_SW_RI_INC] = cv_sw_ri_inc,
-    [ISS_OP_CV_SB_RR_INC] = cv_sb_rr_inc, [ISS_OP_CV_SH_RR_INC] = cv_sh_rr_inc,
-    [ISS_OP_CV_SW_RR_INC] = cv_sw_rr_inc,
-    [ISS_OP_CV_SB_RR] = cv_sb_rr, [ISS_OP_CV_SH_RR] = cv_sh_rr, [ISS_OP_CV_SW_RR] = cv_sw_rr,
-    [ISS_OP_CV_ELW] = cv_elw,
-    [ISS_OP_CV_BEQIMM] = cv_beqimm, [ISS_OP_CV_BNEIMM] = cv_bneimm,
-    [ISS_OP_CV_EXTRACT] = cv_extract, [ISS_OP_CV_EXTRACTU] = cv_extractu, [ISS_OP_CV_INSERT] = cv_insert,
-    [ISS_OP_CV_BCLR] = cv_bclr, [ISS_OP_CV_BSET] = cv_bset, [ISS_OP_CV_BITREV] = cv_bitrev,
-    [ISS_OP_CV_EXTRACTR] = cv_extractr, [ISS_OP_CV_EXTRACTUR] = cv_extractur,
-    [ISS_OP_CV_INSERTR] = cv_insertr, [ISS_OP_CV_BCLRR] = cv_bclrr, [ISS_OP_CV_BSETR] = cv_bsetr,
-    [ISS_OP_CV_ROR] = cv_ror, [ISS_OP_CV_FF1] = cv_ff1, [ISS_OP_CV_FL1] = cv_fl1,
-    [ISS_OP_CV_CLB] = cv_clb, [ISS_OP_CV_CNT] = cv_cnt,
-    [ISS_OP_CV_ABS] = cv_abs, [ISS_OP_CV_SLE] = cv_sle, [ISS_OP_CV_SLEU] = cv_sleu,
-    [ISS_OP_CV_MIN] = cv_min, [ISS_OP_CV_MINU] = cv_minu, [ISS_OP_CV_MAX] = cv_max,
-    [ISS_OP_CV_MAXU] = cv_maxu, [ISS_OP_CV_EXTHS] = cv_exths, [ISS_OP_CV_EXTHZ] = cv_exthz,
-    [ISS_OP_CV_EXTBS] = cv_extbs, [ISS_OP_CV_EXTBZ] = cv_extbz,
-    [ISS_OP_CV_CLIP] = cv_clip, [ISS_OP_CV_CLIPU] = cv_clipu, [ISS_OP_CV_CLIPR] = cv_clipr,
-    [ISS_OP_CV_CLIPUR] = cv_clipur,
-    [ISS_OP_CV_ADDN] = cv_addn, [ISS_OP_CV_ADDUN] = cv_addun, [ISS_OP_CV_ADDRN] = cv_addrn,
-    [ISS_OP_CV_ADDURN] = cv_addurn, [ISS_OP_CV_SUBN] = cv_subn, [ISS_OP_CV_SUBUN] = cv_subun,
-    [ISS_OP_CV_SUBRN] = cv_subrn, [ISS_OP_CV_SUBURN] = cv_suburn,
-    [ISS_OP_CV_ADDNR] = cv_addnr, [ISS_OP_CV_ADDUNR] = cv_addunr, [ISS_OP_CV_ADDRNR] = cv_addrnr,
-    [ISS_OP_CV_ADDURNR] = cv_addurnr, [ISS_OP_CV_SUBNR] = cv_subnr, [ISS_OP_CV_SUBUNR] = cv_subunr,
-    [ISS_OP_CV_SUBRNR] = cv_subrnr, [ISS_OP_CV_SUBURNR] = cv_suburnr,
-    [ISS_OP_CV_MAC] = cv_mac, [ISS_OP_CV_MSU] = cv_msu,
-    [ISS_OP_CV_MULSN] = cv_mulsn, [ISS_OP_CV_MULHHSN] = cv_mulhhsn, [ISS_OP_CV_MULSRN] = cv_mulsrn,
-    [ISS_OP_CV_MULHHSRN] = cv_mulhhsrn, [ISS_OP_CV_MULUN] = cv_mulun, [ISS_OP_CV_MULHHUN] = cv_mulhhun,
-    [ISS_OP_CV_MULURN] = cv_mulurn, [ISS_OP_CV_MULHHURN] = cv_mulhhurn,
-    [ISS_OP_CV_MACSN] = cv_macsn, [ISS_OP_CV_MACHHSN] = cv_machhsn, [ISS_OP_CV_MACSRN] = cv_macsrn,
-    [ISS_OP_CV_MACHHSRN] = cv_machhsrn, [ISS_OP_CV_MACUN] = cv_macun, [ISS_OP_CV_MACHHUN] = cv_machhun,
-    [ISS_OP_CV_MACURN] = cv_macurn, [ISS_OP_CV_MACHHURN] = cv_machhurn,
-    T6(ADD, add), T6(SUB, sub), T6(AVG, avg), T6(AVGU, avgu), T6(MIN, min), T6(MINU, minu),
-    T6(MAX, max), T6(MAXU, maxu), T6(SRL, srl), T6(SRA, sra), T6(SLL, sll), T6(OR, or),
-    T6(XOR, xor), T6(AND, and),
-    [ISS_OP_CV_ABS_H] = cv_abs_h, [ISS_OP_CV_ABS_B] = cv_abs_b,
-    T6(DOTUP, dotup), T6(DOTUSP, dotusp), T6(DOTSP, dotsp), T6(SDOTUP, sdotup),
-    T6(SDOTUSP, sdotusp), T6(SDOTSP, sdotsp),
-    [ISS_OP_CV_EXTRACT_H] = cv_extract_h, [ISS_OP_CV_EXTRACT_B] = cv_extract_b,
-    [ISS_OP_CV_EXTRACTU_H] = cv_extractu_h, [ISS_OP_CV_EXTRACTU_B] = cv_extractu_b,
-    [ISS_OP_CV_INSERT_H] = cv_insert_h, [ISS_OP_CV_INSERT_B] = cv_insert_b,
-    [ISS_OP_CV_SHUFFLE_H] = cv_shuffle_h, [ISS_OP_CV_SHUFFLE_B] = cv_shuffle_b,
-    [ISS_OP_CV_SHUFFLE_SCI_H] = cv_shuffle_sci_h,
-    [ISS_OP_CV_SHUFFLEI0_SCI_B] = cv_shufflei0_sci_b, [ISS_OP_CV_SHUFFLEI1_SCI_B] = cv_shufflei1_sci_b,
-    [ISS_OP_CV_SHUFFLEI2_SCI_B] = cv_shufflei2_sci_b, [ISS_OP_CV_SHUFFLEI3_SCI_B] = cv_shufflei3_sci_b,
-    [ISS_OP_CV_SHUFFLE2_H] = cv_shuffle2_h, [ISS_OP_CV_SHUFFLE2_B] = cv_shuffle2_b,
-    [ISS_OP_CV_PACK] = cv_pack, [ISS_OP_CV_PACK_H] = cv_pack_h,
-    [ISS_OP_CV_PACKHI_B] = cv_packhi_b, [ISS_OP_CV_PACKLO_B] = cv_packlo_b,
-    T6(CMPEQ, cmpeq), T6(CMPNE, cmpne), T6(CMPGT, cmpgt), T6(CMPGE, cmpge), T6(CMPLT, cmplt),
-    T6(CMPLE, cmple), T6(CMPGTU, cmpgtu), T6(CMPGEU, cmpgeu), T6(CMPLTU, cmpltu), T6(CMPLEU, cmpleu),
-    [ISS_OP_CV_CPLXMUL_R] = cv_cplxmul_r, [ISS_OP_CV_CPLXMUL_R_DIV2] = cv_cplxmul_r_div2,
-    [ISS_OP_CV_CPLXMUL_R_DIV4] = cv_cplxmul_r_div4, [ISS_OP_CV_CPLXMUL_R_DIV8] = cv_cplxmul_r_div8,
-    [ISS_OP_CV_CPLXMUL_I] = cv_cplxmul_i, [ISS_OP_CV_CPLXMUL_I_DIV2] = cv_cplxmul_i_div2,
-    [ISS_OP_CV_CPLXMUL_I_DIV4] = cv_cplxmul_i_div4, [ISS_OP_CV_CPLXMUL_I_DIV8] = cv_cplxmul_i_div8,
-    [ISS_OP_CV_CPLXCONJ] = cv_cplxconj,
-    [ISS_OP_CV_SUBROTMJ] = cv_subrotmj, [ISS_OP_CV_SUBROTMJ_DIV2] = cv_subrotmj_div2,
-    [ISS_OP_CV_SUBROTMJ_DIV4] = cv_subrotmj_div4, [ISS_OP_CV_SUBROTMJ_DIV8] = cv_subrotmj_div8,
-    [ISS_OP_CV_ADD_DIV2] = cv_add_div2, [ISS_OP_CV_ADD_DIV4] = cv_add_div4,
-    [ISS_OP_CV_ADD_DIV8] = cv_add_div8, [ISS_OP_CV_SUB_DIV2] = cv_sub_div2,
-    [ISS_OP_CV_SUB_DIV4] = cv_sub_div4, [ISS_OP_CV_SUB_DIV8] = cv_sub_div8,
-    [ISS_OP_CV_STARTI] = cv_starti, [ISS_OP_CV_START] = cv_start, [ISS_OP_CV_ENDI] = cv_endi,
-    [ISS_OP_CV_END] = cv_end, [ISS_OP_CV_COUNTI] = cv_counti, [ISS_OP_CV_COUNT] = cv_count,
-    [ISS_OP_CV_SETUPI] = cv_setupi, [ISS_OP_CV_SETUP] = cv_setup,
-    /* standard, run only inside a chain */
-    [ISS_OP_LUI] = rv_lui, [ISS_OP_AUIPC] = rv_auipc, [ISS_OP_JAL] = rv_jal, [ISS_OP_JALR] = rv_jalr,
-    [ISS_OP_BEQ] = rv_beq, [ISS_OP_BNE] = rv_bne, [ISS_OP_BLT] = rv_blt, [ISS_OP_BGE] = rv_bge,
-    [ISS_OP_BLTU] = rv_bltu, [ISS_OP_BGEU] = rv_bgeu,
-    [ISS_OP_LB] = rv_lb, [ISS_OP_LH] = rv_lh, [ISS_OP_LW] = rv_lw, [ISS_OP_LBU] = rv_lbu, [ISS_OP_LHU] = rv_lhu,
-    [ISS_OP_SB] = rv_sb, [ISS_OP_SH] = rv_sh, [ISS_OP_SW] = rv_sw,
-    [ISS_OP_ADDI] = rv_addi, [ISS_OP_SLTI] = rv_slti, [ISS_OP_SLTIU] = rv_sltiu, [ISS_OP_XORI] = rv_xori,
-    [ISS_OP_ORI] = rv_ori, [ISS_OP_ANDI] = rv_andi, [ISS_OP_SLLI] = rv_slli, [ISS_OP_SRLI] = rv_srli,
-    [ISS_OP_SRAI] = rv_srai,
-    [ISS_OP_ADD] = rv_add, [ISS_OP_SUB] = rv_sub, [ISS_OP_SLL] = rv_sll, [ISS_OP_SLT] = rv_slt,
-    [ISS_OP_SLTU] = rv_sltu, [ISS_OP_XOR] = rv_xor, [ISS_OP_SRL] = rv_srl, [ISS_OP_SRA] = rv_sra,
-    [ISS_OP_OR] = rv_or, [ISS_OP_AND] = rv_and,
-    [ISS_OP_MUL] = rv_mul, [ISS_OP_MULH] = rv_mulh, [ISS_OP_MULHSU] = rv_mulhsu, [ISS_OP_MULHU] = rv_mulhu,
-    [ISS_OP_DIV] = rv_div, [ISS_OP_DIVU] = rv_divu, [ISS_OP_REM] = rv_rem, [ISS_OP_REMU] = rv_remu,
-    [ISS_OP_FENCE] = rv_nop,
-    [ISS_OP_C_ADDI4SPN] = rv_addi, [ISS_OP_C_LW] = rv_lw, [ISS_OP_C_SW] = rv_sw, [ISS_OP_C_NOP] = rv_nop,
-    [ISS_OP_C_ADDI] = rv_addi, [ISS_OP_C_JAL] = rv_c_jal, [ISS_OP_C_LI] = rv_c_li,
-    [ISS_OP_C_ADDI16SP] = rv_addi, [ISS_OP_C_LUI] = rv_c_lui, [ISS_OP_C_SRLI] = rv_srli,
-    [ISS_OP_C_SRAI] = rv_srai, [ISS_OP_C_ANDI] = rv_andi, [ISS_OP_C_SUB] = rv_sub, [ISS_OP_C_XOR] = rv_xor,
-    [ISS_OP_C_OR] = rv_or, [ISS_OP_C_AND] = rv_and, [ISS_OP_C_J] = rv_jal, [ISS_OP_C_BEQZ] = rv_c_beqz,
-    [ISS_OP_C_BNEZ] = rv_c_bnez, [ISS_OP_C_SLLI] = rv_slli, [ISS_OP_C_LWSP] = rv_lw,
-    [ISS_OP_C_JR] = rv_jalr, [ISS_OP_C_JALR] = rv_c_jalr, [ISS_OP_C_MV] = rv_c_mv, [ISS_OP_C_ADD] = rv_add,
-    [ISS_OP_C_SWSP] = rv_sw,
-};
+/* Every instruction with semantics here, as X(op, function): the table below, and
+ * the chain's switch (each case a direct, inlinable call). */
+#define SEM_LIST(X) \
+    X(ISS_OP_CV_LB_RI_INC, cv_lb_ri_inc) X(ISS_OP_CV_LBU_RI_INC, cv_lbu_ri_inc) \
+    X(ISS_OP_CV_LH_RI_INC, cv_lh_ri_inc) X(ISS_OP_CV_LHU_RI_INC, cv_lhu_ri_inc) \
+    X(ISS_OP_CV_LW_RI_INC, cv_lw_ri_inc) \
+    X(ISS_OP_CV_LB_RR_INC, cv_lb_rr_inc) X(ISS_OP_CV_LBU_RR_INC, cv_lbu_rr_inc) \
+    X(ISS_OP_CV_LH_RR_INC, cv_lh_rr_inc) X(ISS_OP_CV_LHU_RR_INC, cv_lhu_rr_inc) \
+    X(ISS_OP_CV_LW_RR_INC, cv_lw_rr_inc) \
+    X(ISS_OP_CV_LB_RR, cv_lb_rr) X(ISS_OP_CV_LBU_RR, cv_lbu_rr) X(ISS_OP_CV_LH_RR, cv_lh_rr) \
+    X(ISS_OP_CV_LHU_RR, cv_lhu_rr) X(ISS_OP_CV_LW_RR, cv_lw_rr) \
+    X(ISS_OP_CV_SB_RI_INC, cv_sb_ri_inc) X(ISS_OP_CV_SH_RI_INC, cv_sh_ri_inc) \
+    X(ISS_OP_CV_SW_RI_INC, cv_sw_ri_inc) \
+    X(ISS_OP_CV_SB_RR_INC, cv_sb_rr_inc) X(ISS_OP_CV_SH_RR_INC, cv_sh_rr_inc) \
+    X(ISS_OP_CV_SW_RR_INC, cv_sw_rr_inc) \
+    X(ISS_OP_CV_SB_RR, cv_sb_rr) X(ISS_OP_CV_SH_RR, cv_sh_rr) X(ISS_OP_CV_SW_RR, cv_sw_rr) \
+    X(ISS_OP_CV_ELW, cv_elw) \
+    X(ISS_OP_CV_BEQIMM, cv_beqimm) X(ISS_OP_CV_BNEIMM, cv_bneimm) \
+    X(ISS_OP_CV_EXTRACT, cv_extract) X(ISS_OP_CV_EXTRACTU, cv_extractu) X(ISS_OP_CV_INSERT, cv_insert) \
+    X(ISS_OP_CV_BCLR, cv_bclr) X(ISS_OP_CV_BSET, cv_bset) X(ISS_OP_CV_BITREV, cv_bitrev) \
+    X(ISS_OP_CV_EXTRACTR, cv_extractr) X(ISS_OP_CV_EXTRACTUR, cv_extractur) \
+    X(ISS_OP_CV_INSERTR, cv_insertr) X(ISS_OP_CV_BCLRR, cv_bclrr) X(ISS_OP_CV_BSETR, cv_bsetr) \
+    X(ISS_OP_CV_ROR, cv_ror) X(ISS_OP_CV_FF1, cv_ff1) X(ISS_OP_CV_FL1, cv_fl1) \
+    X(ISS_OP_CV_CLB, cv_clb) X(ISS_OP_CV_CNT, cv_cnt) \
+    X(ISS_OP_CV_ABS, cv_abs) X(ISS_OP_CV_SLE, cv_sle) X(ISS_OP_CV_SLEU, cv_sleu) \
+    X(ISS_OP_CV_MIN, cv_min) X(ISS_OP_CV_MINU, cv_minu) X(ISS_OP_CV_MAX, cv_max) \
+    X(ISS_OP_CV_MAXU, cv_maxu) X(ISS_OP_CV_EXTHS, cv_exths) X(ISS_OP_CV_EXTHZ, cv_exthz) \
+    X(ISS_OP_CV_EXTBS, cv_extbs) X(ISS_OP_CV_EXTBZ, cv_extbz) \
+    X(ISS_OP_CV_CLIP, cv_clip) X(ISS_OP_CV_CLIPU, cv_clipu) X(ISS_OP_CV_CLIPR, cv_clipr) \
+    X(ISS_OP_CV_CLIPUR, cv_clipur) \
+    X(ISS_OP_CV_ADDN, cv_addn) X(ISS_OP_CV_ADDUN, cv_addun) X(ISS_OP_CV_ADDRN, cv_addrn) \
+    X(ISS_OP_CV_ADDURN, cv_addurn) X(ISS_OP_CV_SUBN, cv_subn) X(ISS_OP_CV_SUBUN, cv_subun) \
+    X(ISS_OP_CV_SUBRN, cv_subrn) X(ISS_OP_CV_SUBURN, cv_suburn) \
+    X(ISS_OP_CV_ADDNR, cv_addnr) X(ISS_OP_CV_ADDUNR, cv_addunr) X(ISS_OP_CV_ADDRNR, cv_addrnr) \
+    X(ISS_OP_CV_ADDURNR, cv_addurnr) X(ISS_OP_CV_SUBNR, cv_subnr) X(ISS_OP_CV_SUBUNR, cv_subunr) \
+    X(ISS_OP_CV_SUBRNR, cv_subrnr) X(ISS_OP_CV_SUBURNR, cv_suburnr) \
+    X(ISS_OP_CV_MAC, cv_mac) X(ISS_OP_CV_MSU, cv_msu) \
+    X(ISS_OP_CV_MULSN, cv_mulsn) X(ISS_OP_CV_MULHHSN, cv_mulhhsn) X(ISS_OP_CV_MULSRN, cv_mulsrn) \
+    X(ISS_OP_CV_MULHHSRN, cv_mulhhsrn) X(ISS_OP_CV_MULUN, cv_mulun) X(ISS_OP_CV_MULHHUN, cv_mulhhun) \
+    X(ISS_OP_CV_MULURN, cv_mulurn) X(ISS_OP_CV_MULHHURN, cv_mulhhurn) \
+    X(ISS_OP_CV_MACSN, cv_macsn) X(ISS_OP_CV_MACHHSN, cv_machhsn) X(ISS_OP_CV_MACSRN, cv_macsrn) \
+    X(ISS_OP_CV_MACHHSRN, cv_machhsrn) X(ISS_OP_CV_MACUN, cv_macun) X(ISS_OP_CV_MACHHUN, cv_machhun) \
+    X(ISS_OP_CV_MACURN, cv_macurn) X(ISS_OP_CV_MACHHURN, cv_machhurn) \
+    T6(X, ADD, add) T6(X, SUB, sub) T6(X, AVG, avg) T6(X, AVGU, avgu) T6(X, MIN, min) T6(X, MINU, minu) \
+    T6(X, MAX, max) T6(X, MAXU, maxu) T6(X, SRL, srl) T6(X, SRA, sra) T6(X, SLL, sll) T6(X, OR, or) \
+    T6(X, XOR, xor) T6(X, AND, and) \
+    X(ISS_OP_CV_ABS_H, cv_abs_h) X(ISS_OP_CV_ABS_B, cv_abs_b) \
+    T6(X, DOTUP, dotup) T6(X, DOTUSP, dotusp) T6(X, DOTSP, dotsp) T6(X, SDOTUP, sdotup) \
+    T6(X, SDOTUSP, sdotusp) T6(X, SDOTSP, sdotsp) \
+    X(ISS_OP_CV_EXTRACT_H, cv_extract_h) X(ISS_OP_CV_EXTRACT_B, cv_extract_b) \
+    X(ISS_OP_CV_EXTRACTU_H, cv_extractu_h) X(ISS_OP_CV_EXTRACTU_B, cv_extractu_b) \
+    X(ISS_OP_CV_INSERT_H, cv_insert_h) X(ISS_OP_CV_INSERT_B, cv_insert_b) \
+    X(ISS_OP_CV_SHUFFLE_H, cv_shuffle_h) X(ISS_OP_CV_SHUFFLE_B, cv_shuffle_b) \
+    X(ISS_OP_CV_SHUFFLE_SCI_H, cv_shuffle_sci_h) \
+    X(ISS_OP_CV_SHUFFLEI0_SCI_B, cv_shufflei0_sci_b) X(ISS_OP_CV_SHUFFLEI1_SCI_B, cv_shufflei1_sci_b) \
+    X(ISS_OP_CV_SHUFFLEI2_SCI_B, cv_shufflei2_sci_b) X(ISS_OP_CV_SHUFFLEI3_SCI_B, cv_shufflei3_sci_b) \
+    X(ISS_OP_CV_SHUFFLE2_H, cv_shuffle2_h) X(ISS_OP_CV_SHUFFLE2_B, cv_shuffle2_b) \
+    X(ISS_OP_CV_PACK, cv_pack) X(ISS_OP_CV_PACK_H, cv_pack_h) \
+    X(ISS_OP_CV_PACKHI_B, cv_packhi_b) X(ISS_OP_CV_PACKLO_B, cv_packlo_b) \
+    T6(X, CMPEQ, cmpeq) T6(X, CMPNE, cmpne) T6(X, CMPGT, cmpgt) T6(X, CMPGE, cmpge) T6(X, CMPLT, cmplt) \
+    T6(X, CMPLE, cmple) T6(X, CMPGTU, cmpgtu) T6(X, CMPGEU, cmpgeu) T6(X, CMPLTU, cmpltu) T6(X, CMPLEU, cmpleu) \
+    X(ISS_OP_CV_CPLXMUL_R, cv_cplxmul_r) X(ISS_OP_CV_CPLXMUL_R_DIV2, cv_cplxmul_r_div2) \
+    X(ISS_OP_CV_CPLXMUL_R_DIV4, cv_cplxmul_r_div4) X(ISS_OP_CV_CPLXMUL_R_DIV8, cv_cplxmul_r_div8) \
+    X(ISS_OP_CV_CPLXMUL_I, cv_cplxmul_i) X(ISS_OP_CV_CPLXMUL_I_DIV2, cv_cplxmul_i_div2) \
+    X(ISS_OP_CV_CPLXMUL_I_DIV4, cv_cplxmul_i_div4) X(ISS_OP_CV_CPLXMUL_I_DIV8, cv_cplxmul_i_div8) \
+    X(ISS_OP_CV_CPLXCONJ, cv_cplxconj) \
+    X(ISS_OP_CV_SUBROTMJ, cv_subrotmj) X(ISS_OP_CV_SUBROTMJ_DIV2, cv_subrotmj_div2) \
+    X(ISS_OP_CV_SUBROTMJ_DIV4, cv_subrotmj_div4) X(ISS_OP_CV_SUBROTMJ_DIV8, cv_subrotmj_div8) \
+    X(ISS_OP_CV_ADD_DIV2, cv_add_div2) X(ISS_OP_CV_ADD_DIV4, cv_add_div4) \
+    X(ISS_OP_CV_ADD_DIV8, cv_add_div8) X(ISS_OP_CV_SUB_DIV2, cv_sub_div2) \
+    X(ISS_OP_CV_SUB_DIV4, cv_sub_div4) X(ISS_OP_CV_SUB_DIV8, cv_sub_div8) \
+    X(ISS_OP_CV_STARTI, cv_starti) X(ISS_OP_CV_START, cv_start) X(ISS_OP_CV_ENDI, cv_endi) \
+    X(ISS_OP_CV_END, cv_end) X(ISS_OP_CV_COUNTI, cv_counti) X(ISS_OP_CV_COUNT, cv_count) \
+    X(ISS_OP_CV_SETUPI, cv_setupi) X(ISS_OP_CV_SETUP, cv_setup) \
+    /* standard, run only inside a chain */ \
+    X(ISS_OP_LUI, rv_lui) X(ISS_OP_AUIPC, rv_auipc) X(ISS_OP_JAL, rv_jal) X(ISS_OP_JALR, rv_jalr) \
+    X(ISS_OP_BEQ, rv_beq) X(ISS_OP_BNE, rv_bne) X(ISS_OP_BLT, rv_blt) X(ISS_OP_BGE, rv_bge) \
+    X(ISS_OP_BLTU, rv_bltu) X(ISS_OP_BGEU, rv_bgeu) \
+    X(ISS_OP_LB, rv_lb) X(ISS_OP_LH, rv_lh) X(ISS_OP_LW, rv_lw) X(ISS_OP_LBU, rv_lbu) X(ISS_OP_LHU, rv_lhu) \
+    X(ISS_OP_SB, rv_sb) X(ISS_OP_SH, rv_sh) X(ISS_OP_SW, rv_sw) \
+    X(ISS_OP_ADDI, rv_addi) X(ISS_OP_SLTI, rv_slti) X(ISS_OP_SLTIU, rv_sltiu) X(ISS_OP_XORI, rv_xori) \
+    X(ISS_OP_ORI, rv_ori) X(ISS_OP_ANDI, rv_andi) X(ISS_OP_SLLI, rv_slli) X(ISS_OP_SRLI, rv_srli) \
+    X(ISS_OP_SRAI, rv_srai) \
+    X(ISS_OP_ADD, rv_add) X(ISS_OP_SUB, rv_sub) X(ISS_OP_SLL, rv_sll) X(ISS_OP_SLT, rv_slt) \
+    X(ISS_OP_SLTU, rv_sltu) X(ISS_OP_XOR, rv_xor) X(ISS_OP_SRL, rv_srl) X(ISS_OP_SRA, rv_sra) \
+    X(ISS_OP_OR, rv_or) X(ISS_OP_AND, rv_and) \
+    X(ISS_OP_MUL, rv_mul) X(ISS_OP_MULH, rv_mulh) X(ISS_OP_MULHSU, rv_mulhsu) X(ISS_OP_MULHU, rv_mulhu) \
+    X(ISS_OP_DIV, rv_div) X(ISS_OP_DIVU, rv_divu) X(ISS_OP_REM, rv_rem) X(ISS_OP_REMU, rv_remu) \
+    X(ISS_OP_FENCE, rv_nop) \
+    X(ISS_OP_C_ADDI4SPN, rv_addi) X(ISS_OP_C_LW, rv_lw) X(ISS_OP_C_SW, rv_sw) X(ISS_OP_C_NOP, rv_nop) \
+    X(ISS_OP_C_ADDI, rv_addi) X(ISS_OP_C_JAL, rv_c_jal) X(ISS_OP_C_LI, rv_c_li) \
+    X(ISS_OP_C_ADDI16SP, rv_addi) X(ISS_OP_C_LUI, rv_c_lui) X(ISS_OP_C_SRLI, rv_srli) \
+    X(ISS_OP_C_SRAI, rv_srai) X(ISS_OP_C_ANDI, rv_andi) X(ISS_OP_C_SUB, rv_sub) X(ISS_OP_C_XOR, rv_xor) \
+    X(ISS_OP_C_OR, rv_or) X(ISS_OP_C_AND, rv_and) X(ISS_OP_C_J, rv_jal) X(ISS_OP_C_BEQZ, rv_c_beqz) \
+    X(ISS_OP_C_BNEZ, rv_c_bnez) X(ISS_OP_C_SLLI, rv_slli) X(ISS_OP_C_LWSP, rv_lw) \
+    X(ISS_OP_C_JR, rv_jalr) X(ISS_OP_C_JALR, rv_c_jalr) X(ISS_OP_C_MV, rv_c_mv) X(ISS_OP_C_ADD, rv_add) \
+    X(ISS_OP_C_SWSP, rv_sw) \
+    /* end */
+
+#define SEM_ENTRY(op, fn) [op] = fn,
+static const sem_fn SEM[ISS_OP_COUNT] = {SEM_LIST(SEM_ENTRY)};
+
+/* SEM[op](c) as a switch of direct calls: the compiler inlines the semantics
+ * into the chain, and each case's jump is predicted on its own. Only for ops
+ * with semantics (SEM[op] != NULL). */
+static inline __attribute__((always_inline)) int dispatch(cx *c, unsigned op)
+{
+    switch (op) {
+#define SEM_CASE(o, fn) case o: return fn(c);
+    SEM_LIST(SEM_CASE)
+#undef SEM_CASE
+    default:
+        return 0;
+    }
+}
 
 int iss_corev_has_semantics(int op)
 {
@@ -1131,7 +1153,7 @@ static void chain(uc_engine *uc, iss_hart *h, iss_isa *s, uint32_t pc, uint32_t 
         const iss_insn *in = c.in;
         c.npc = c.pc + in->len;
         c.jumped = 0;
-        if (SEM[in->op](&c))
+        if (dispatch(&c, in->op))
             return;                     /* stopped: stop() flushed and left PC on it */
         int standard = in->op > ISS_OP_COREV_LAST;
         s->executed += !standard;
