@@ -179,3 +179,115 @@ def test_kernels_and_accelerator_jobs_are_the_same_at_every_quantum(variant, mon
         if w.startswith("barrier"):
             wakes.setdefault(e, set()).add(h)
     assert wakes and all(len(cores) >= 7 for cores in wakes.values()), wakes
+
+
+# ----------------------------------------------------------------------------
+# random request patterns against a reference written from the rules
+# ----------------------------------------------------------------------------
+def _reference_waits(n_harts, banks, requests, port_words):
+    """The arbitration rules (tcdm.h), cycle by cycle, written for this test:
+    `requests[i]`: hart i's (cycle, bank) in issue order, cycles as its clock
+    would give them without waits; `port_words`: (cycle, bank) of one port
+    (requester n_harts). Returns (each hart's waits, the port's waits)."""
+    port = n_harts
+    rr = [0] * banks
+    waits = [0] * n_harts
+    last = [-1] * n_harts
+    head = [0] * n_harts
+    words = sorted(port_words)
+    port_wait = 0
+
+    def issue(i):                        # the cycle hart i's oldest access is issued, or None
+        if head[i] == len(requests[i]):
+            return None
+        return max(requests[i][head[i]][0] + waits[i], last[i])
+
+    while True:
+        times = [c for c in map(issue, range(n_harts)) if c is not None] + [w[0] for w in words]
+        if not times:
+            return waits, port_wait
+        t = min(times)
+        asking = {}                      # bank -> requesters
+        now = [w for w in words if w[0] == t]
+        words = [w for w in words if w[0] != t]
+        for i in range(n_harts):
+            if issue(i) == t:
+                asking.setdefault(requests[i][head[i]][1], []).append(i)
+        for _, bank in now:
+            if port in asking.get(bank, []):
+                words.append((t + 1, bank))      # the port's second word for one bank: next cycle
+                port_wait += 1
+            else:
+                asking.setdefault(bank, []).append(port)
+        served = set(asking)             # banks asked in this cycle
+        granted = []
+        for bank, who in asking.items():
+            win = min(who, key=lambda r: (r - rr[bank]) % 64)
+            rr[bank] = (win + 1) % 64
+            for r in who:
+                if r == port and r != win:
+                    words.append((t + 1, bank))
+                    port_wait += 1
+                elif r != port:
+                    if r == win:
+                        granted.append(r)
+                    else:
+                        waits[r] += 1
+        # a hart served in this cycle may issue its next access in it too: it
+        # gets a bank nobody asked for in this cycle, else waits
+        while granted:
+            again = []
+            for i in sorted(granted):
+                head[i] += 1
+                last[i] = t
+                if issue(i) == t:
+                    again.append(i)
+            granted = []
+            for i in again:
+                bank = requests[i][head[i]][1]
+                if bank in served:
+                    waits[i] += 1
+                else:
+                    served.add(bank)
+                    granted.append(i)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_patterns_match_the_rules(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 9))
+    banks = int(rng.choice([2, 4, 16]))
+    requests = []
+    for _ in range(n):
+        t, reqs = int(rng.integers(0, 6)), []
+        for _ in range(int(rng.integers(0, 40))):
+            reqs.append((t, int(rng.integers(0, banks))))
+            t += int(rng.choice([0, 1, 1, 2, 3, 9]))     # 0: two accesses of one instruction
+        requests.append(reqs)
+    with_port = seed % 2 == 1
+    port_words = []
+    h = Harts(n, banks)
+    if with_port:
+        dma = h.arb.add_port("DMA")
+        start, words = int(rng.integers(0, 20)), rng.integers(0, 64, int(rng.integers(1, 60)))
+        words = words[np.r_[True, words[1:] != words[:-1]]]       # one request per word moved
+        per_cycle = int(rng.choice([1, 2]))
+        h.arb.reserve_stream(dma, (4 * words[:, None] + np.arange(4)).ravel(), start, 4 * per_cycle)  # its bytes
+        port_words = [(start + k // per_cycle, int(w) % banks) for k, w in enumerate(words)]
+    # Queued as harts queue them: each access once its hart's waits so far are
+    # known (the clock it is issued at includes them), resolved in steps.
+    pos = [0] * n
+    bound = 0
+    while any(pos[i] < len(requests[i]) for i in range(n)):
+        bound += int(rng.integers(1, 12))
+        for i in range(n):
+            while pos[i] < len(requests[i]) and requests[i][pos[i]][0] < bound:
+                h.ask(i, requests[i][pos[i]][0] + int(h.st[i].stall_tcdm), requests[i][pos[i]][1])
+                pos[i] += 1
+        h.arb.resolve(bound)
+    h.arb.resolve()
+    want, want_port = _reference_waits(n, banks, requests, port_words)
+    assert h.waits() == want
+    if with_port:
+        assert h.arb.port_wait(dma) == want_port
+    assert h.arb.counters()["late"] == 0 and h.arb.counters()["overflow"] == 0
