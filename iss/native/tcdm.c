@@ -29,6 +29,15 @@ struct iss_tcdm {
     uint64_t waits[MAX_HARTS];  /* waits arbitrated so far (added to the hart's clock) */
     uint64_t last[MAX_HARTS];   /* cycle of the hart's last granted access */
     uint64_t ht[MAX_HARTS];     /* head_time() of the hart's oldest queued access; UINT64_MAX: none */
+    /* While iss_tcdm_resolve runs: which harts ask in each of the 64 cycles from
+     * cal_base (cal[t & 63]; cal_occ: the slots not empty), and the harts asking
+     * later (cal_far); ht changes only in refresh(), which keeps them. The next
+     * cycle anyone asks in is then a rotate and a count of trailing zeros, not a
+     * scan of every hart's clock. */
+    uint32_t cal_live;
+    uint32_t cal_far;
+    uint64_t cal_base, cal_occ;
+    uint32_t cal[64];
     uint64_t port_wait[ISS_TCDM_REQUESTERS];
     /* with a trace: per hart, each access that waited (its queued t, its wait) */
     uint32_t logging;
@@ -106,10 +115,56 @@ static inline uint64_t head_time(const iss_tcdm *a, uint32_t i)
     return t < a->last[i] ? a->last[i] : t;
 }
 
+static inline void cal_put(iss_tcdm *a, uint32_t i, uint64_t t)
+{
+    if (t == UINT64_MAX)
+        return;
+    if (t - a->cal_base < 64) {
+        a->cal[t & 63] |= 1u << i;
+        a->cal_occ |= 1ull << (t & 63);
+    } else {
+        a->cal_far |= 1u << i;
+    }
+}
+
+static inline void cal_take(iss_tcdm *a, uint32_t i, uint64_t t)
+{
+    if (t == UINT64_MAX)
+        return;
+    if (t - a->cal_base < 64) {
+        if (!(a->cal[t & 63] &= ~(1u << i)))
+            a->cal_occ &= ~(1ull << (t & 63));
+    } else {
+        a->cal_far &= ~(1u << i);
+    }
+}
+
+/* The calendar from the harts' clocks, from the earliest (ht only grows while
+ * resolving: every later one is >= cal_base). */
+static void cal_build(iss_tcdm *a)
+{
+    uint64_t base = UINT64_MAX;
+    for (uint32_t i = 0; i < a->harts; i++)
+        if (a->ht[i] < base)
+            base = a->ht[i];
+    for (uint64_t m = a->cal_occ; m; m &= m - 1)
+        a->cal[__builtin_ctzll(m)] = 0;
+    a->cal_occ = 0;
+    a->cal_far = 0;
+    a->cal_base = base;
+    for (uint32_t i = 0; i < a->harts; i++)
+        cal_put(a, i, a->ht[i]);
+}
+
 /* Keeps ht[i] equal to head_time(a, i) (called when the head, waits or last change). */
 static inline void refresh(iss_tcdm *a, uint32_t i)
 {
+    uint64_t old = a->ht[i];
     a->ht[i] = a->head[i] == a->tail[i] ? UINT64_MAX : head_time(a, i);
+    if (a->cal_live && a->ht[i] != old) {
+        cal_take(a, i, old);
+        cal_put(a, i, a->ht[i]);
+    }
 }
 
 void iss_tcdm_request(iss_tcdm *a, struct iss_hart *h, uint64_t t, uint32_t bank, uint32_t pc_index)
@@ -333,18 +388,22 @@ static int resolve_distinct(iss_tcdm *a, uint64_t t, uint32_t asking)
 void iss_tcdm_resolve(iss_tcdm *a, uint64_t upto)
 {
     uint32_t H = a->harts;
+    cal_build(a);
+    a->cal_live = 1;
+    uint64_t cur = a->cal_base;  /* every hart in the calendar asks in [cur, cur + 64) */
     for (;;) {
-        /* The next cycle anyone asks in, and which harts ask then (one pass). */
+        /* The next cycle anyone asks in, and which harts ask then. */
         uint64_t t = UINT64_MAX;
         uint32_t asking = 0;     /* bit i: hart i asks in cycle t */
-        for (uint32_t i = 0; i < H; i++) {
-            uint64_t v = a->ht[i];
-            if (v < t) {
-                t = v;
-                asking = 1u << i;
-            } else if (v == t) {
-                asking |= 1u << i;
-            }
+        if (!a->cal_occ && a->cal_far) {
+            cal_build(a);        /* the 64 cycles are done: on to the next hart's */
+            cur = a->cal_base;
+        }
+        if (a->cal_occ) {
+            uint32_t s = (uint32_t)(cur & 63);
+            uint64_t rot = s ? (a->cal_occ >> s) | (a->cal_occ << (64 - s)) : a->cal_occ;
+            t = cur + (uint64_t)__builtin_ctzll(rot);
+            asking = a->cal[t & 63];
         }
         int ports = a->heap_n && a->heap[0].t <= t;
         if (ports && a->heap[0].t < t) {
@@ -353,6 +412,8 @@ void iss_tcdm_resolve(iss_tcdm *a, uint64_t upto)
         }
         if (t >= upto || t == UINT64_MAX)
             break;
+        if (asking)
+            cur = t;
         if (a->banks <= 64 && !ports && resolve_distinct(a, t, asking))
             continue;
         /* Everyone asking in cycle t: the harts' oldest accesses and the ports' words. */
@@ -427,6 +488,7 @@ void iss_tcdm_resolve(iss_tcdm *a, uint64_t upto)
             asking = next;
         }
     }
+    a->cal_live = 0;
     if (upto != UINT64_MAX && upto > a->resolved)
         a->resolved = upto;
 }
