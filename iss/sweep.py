@@ -500,11 +500,16 @@ def iss_identity() -> str:
 @functools.lru_cache(maxsize=None)
 def _code_digest() -> str:
     root = Path(__file__).resolve().parent
+    files = []
+    for d, dirs, names in os.walk(root):
+        # (not into the compiler's cache: thousands of files, and a worker's
+        # first sweep waits for this walk)
+        dirs[:] = [x for x in dirs if x not in ("__pycache__", ".zig-cache")]
+        files += [Path(d, n) for n in names if n.endswith((".py", ".c", ".h"))]
     h = hashlib.sha256()
-    for f in sorted(root.rglob("*")):
-        if f.suffix in (".py", ".c", ".h") and "__pycache__" not in f.parts and ".zig-cache" not in f.parts:
-            h.update(f.relative_to(root).as_posix().encode())
-            h.update(f.read_bytes())
+    for f in sorted(files):
+        h.update(f.relative_to(root).as_posix().encode())
+        h.update(f.read_bytes())
     return h.hexdigest()[:12]
 
 
@@ -639,7 +644,9 @@ def local_client(workers: int | None = None, dashboard: str | None = ":8787"):
                           "distributed.worker.profile.enabled": False}):
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=dashboard,
                                silence_logs=logging.ERROR)
-    return Client(cluster)
+    client = Client(cluster)
+    client.run(worker_ready)     # the workers' one-time preparation belongs to starting them
+    return client
 
 
 def worker_environ() -> dict:
@@ -726,7 +733,8 @@ def run(spec, client=None, out=None, cache=True, workers=None, log=None, progres
                         _store(cache_path, t.key, row)
                     failed += row["error"] is not None
                     done += 1
-                running = _running(client, pending, futures)
+                # (two scheduler round trips: only for a progress display)
+                running = _running(client, pending, futures) if progress is not None else 0
                 report_update(report, done, failed, running)
         else:
             report_update(report, len(rows), 0, 0)
