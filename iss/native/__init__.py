@@ -149,6 +149,8 @@ class HartState(ctypes.Structure):
         ("div_hook_extra", ctypes.c_uint32),
         ("cut_settle", ctypes.c_uint64),
         ("cut_at", ctypes.c_uint64),
+        ("prev_slot", ctypes.c_uint32),
+        ("pad_prev", ctypes.c_uint32),
     ]
 
 

@@ -34,6 +34,26 @@ static inline uint32_t slot_of(const iss_hart *h, uint32_t pc)
     return in_code(h, pc, &i) ? i : ISS_NO_SLOT;
 }
 
+/* in_code(start) && in_code(end) for a block: its end is in its start's region
+ * (looked up once) unless the block runs past that region. */
+static inline int block_slots(const iss_hart *h, uint32_t start, uint32_t end, uint32_t *s, uint32_t *e)
+{
+    const iss_code_map *m = &h->code;
+    for (uint32_t k = 0; k < m->n; k++) {
+        uint32_t off = start - m->r[k].base;
+        if (start >= m->r[k].base && (off >> 1) <= m->r[k].halfwords) {
+            *s = m->r[k].offset + (off >> 1);
+            uint32_t eoff = end - m->r[k].base;
+            if (end >= m->r[k].base && (eoff >> 1) <= m->r[k].halfwords) {
+                *e = m->r[k].offset + (eoff >> 1);
+                return 1;
+            }
+            return in_code(h, end, e);
+        }
+    }
+    return 0;
+}
+
 /* Static cycles and instructions of the decode path from halfword s to e: walk the
  * per-halfword table while off the linear decode, then the prefix sums. *last is
  * the last instruction walked when the path never rejoined the linear decode. */
@@ -171,7 +191,7 @@ static inline void charge_arrival(iss_hart *h, uint32_t start, int known, uint32
             pen = mis;
         }
         if (pen)     /* (block_dyn starts afresh when the block is charged) */
-            stall(h, slot_of(h, h->prev_end - ((h->prev_flags & ISS_END_LEN4) ? 4 : 2)), pen, &h->stall_branch);
+            stall(h, h->prev_slot, pen, &h->stall_branch);
     }
 }
 
@@ -246,7 +266,7 @@ void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_d
     } else if (h->cycles + ISS_ARRIVAL_MAX >= h->budget && budget_stop(uc, h, start, size)) {
         return;
     }
-    int known = in_code(h, start, &s) && in_code(h, end, &e);
+    int known = block_slots(h, start, end, &s, &e);
     uint32_t bad;
     if (known && !(h->info[s] & ISS_I_LINEAR) && off_linear_bad(h, s, e, &bad)) {
         /* Only the invalid encodings of the linear decode are exits (each exit costs
@@ -275,6 +295,7 @@ void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_d
             h->exec_diff[e]--;
         }
         h->prev_flags = last == NONE ? h->flags[e] : end_flags(h, last);
+        h->prev_slot = last != NONE ? last : e - ((h->prev_flags & ISS_END_LEN4) ? 2 : 1);
         h->cursor = s;
     } else {
         /* Code outside the loaded image (not expected from linked firmware): count

@@ -150,6 +150,9 @@ typedef struct iss_hart {
     uint64_t cut_settle;
     uint64_t cut_at;             /* with cut_exact: the first boundary whose clock reaches this
                                     ends the slice (>= budget, which blocks check at their start) */
+    uint32_t prev_slot;          /* with a branch or jump in prev_flags (set by the block hook
+                                    only): the code slot of that instruction */
+    uint32_t pad_prev;
 } iss_hart;
 
 #define ISS_CODE_PAGE_SLOTS_SHIFT 11   /* 2048 halfwords: 4 KiB of code */
