@@ -132,6 +132,7 @@ class Hart:
         st.pc = cluster.entry
         code.fill(st.code)
         st.insn_prefix = code.insn_prefix.ctypes.data
+        st.blocks = code.blocks.ctypes.data
         st.cycle_prefix = code.cycle_prefix.ctypes.data
         st.tcdm, st.tcdm_base, st.tcdm_size = mem.tcdm.ctypes.data, mem.tcdm_base, mem.tcdm.size
         st.l2, st.l2_base, st.l2_size = mem.l2.ctypes.data, mem.l2_base, mem.l2.size
@@ -1028,6 +1029,9 @@ class CodeImage:
         self.dirty_pages = np.zeros((offset >> native.CODE_PAGE_SLOTS_SHIFT) + 1, np.uint8)
         self.dirty = np.zeros(1, np.uint32)
         self.refreshes = 0           # how many times rewritten code was redecoded
+        # The block hook's per-block cache (struct iss_block_info), made from the
+        # tables above: cleared whenever they are redone.
+        self.blocks = np.zeros(native.lib().iss_block_cache_bytes(), np.uint8)
         self._derived = []           # (weak reference to a per-slot table, its builder): keep_current
 
     def keep_current(self, table: np.ndarray, build) -> None:
@@ -1084,6 +1088,7 @@ class CodeImage:
         if not len(pages):
             return
         self.refreshes += 1
+        self.blocks[:] = 0
         page = 1 << native.CODE_PAGE_SLOTS_SHIFT
         for run in np.split(pages, np.nonzero(np.diff(pages) != 1)[0] + 1):
             s0, s1 = int(run[0]) * page, (int(run[-1]) + 1) * page

@@ -151,6 +151,7 @@ class HartState(ctypes.Structure):
         ("cut_at", ctypes.c_uint64),
         ("prev_slot", ctypes.c_uint32),
         ("pad_prev", ctypes.c_uint32),
+        ("blocks", ctypes.c_void_p),
     ]
 
 

@@ -9,6 +9,7 @@ iss_api ISS_UC;
 void iss_set_api(const iss_api *api) { ISS_UC = *api; }
 
 size_t iss_hart_size(void) { return sizeof(iss_hart); }
+size_t iss_block_cache_bytes(void) { return ISS_BLOCK_CACHE * sizeof(iss_block_info); }
 
 static inline int in_code(const iss_hart *h, uint32_t addr, uint32_t *idx)
 {
@@ -248,6 +249,24 @@ __attribute__((noinline)) static int cut_stop(uc_engine *uc, iss_hart *h, uint32
     return 1;
 }
 
+/* The block of slots [s, e) starts now: its static cycles and instructions. */
+static inline void charge_block(iss_hart *h, uint32_t s, uint32_t e, uint32_t cycles, uint32_t insns)
+{
+    uint64_t now = h->cycles;
+    h->block_start_cycles = now;
+    h->cycles = now + cycles;
+    h->block_dyn = 0;
+    h->access_left = 0;
+    h->cursor_cost = 0;
+    if (h->exec_diff) {
+        h->exec_diff[s]++;
+        h->exec_diff[e]--;
+    }
+    /* (apart from the clock: loading both as one vector right after a store to the
+     * clock, the arrival penalty's, cannot take the stored value; the load waits) */
+    h->instret += insns;
+}
+
 /* Charges a translated block when it starts executing (its arrival penalty, its
  * static cycles), after the checks that stop the engine before it. */
 void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
@@ -266,44 +285,55 @@ void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_d
     } else if (h->cycles + ISS_ARRIVAL_MAX >= h->budget && budget_stop(uc, h, start, size)) {
         return;
     }
-    int known = block_slots(h, start, end, &s, &e);
-    uint32_t bad;
-    if (known && !(h->info[s] & ISS_I_LINEAR) && off_linear_bad(h, s, e, &bad)) {
-        /* Only the invalid encodings of the linear decode are exits (each exit costs
-         * every emu_start a lookup, and invalidates the translations holding it):
-         * this one, off it, becomes one now, before the block runs. */
-        h->stop_info = iss_code_pc(&h->code, bad);
-        stop_before(uc, h, ISS_STOP_EXIT, start);
-        return;
-    }
-    if (known && block_dirty(h, s, e)) {
-        /* Its code was rewritten: Python redecodes it, then it runs (and is charged). */
-        stop_before(uc, h, ISS_STOP_CODE, start);
-        return;
-    }
-    charge_arrival(h, start, known, s);
-    h->block_start_cycles = h->cycles;
-    h->block_dyn = 0;
-    h->access_left = 0;
-    h->cursor_cost = 0;
-    if (known) {
-        uint32_t n, last;
-        h->cycles += span_idx(h, s, e, &n, &last);
-        h->instret += n;
-        if (h->exec_diff) {
-            h->exec_diff[s]++;
-            h->exec_diff[e]--;
+    iss_block_info *b = h->blocks ? &h->blocks[(start >> 1) & (ISS_BLOCK_CACHE - 1)] : NULL;
+    if (b && b->start == start && b->size == size) {
+        if (block_dirty(h, b->s, b->e)) {
+            stop_before(uc, h, ISS_STOP_CODE, start);
+            return;
         }
-        h->prev_flags = last == NONE ? h->flags[e] : end_flags(h, last);
-        h->prev_slot = last != NONE ? last : e - ((h->prev_flags & ISS_END_LEN4) ? 2 : 1);
-        h->cursor = s;
+        charge_arrival(h, start, 1, b->s);
+        charge_block(h, b->s, b->e, b->cycles, b->insns);
+        h->prev_flags = b->end_flags;
+        h->prev_slot = b->last_slot;
+        h->cursor = b->s;
     } else {
-        /* Code outside the loaded image (not expected from linked firmware): count
-         * 32-bit instructions at one cycle each. */
-        h->instret += size >> 2;
-        h->cycles += size >> 2;
-        h->prev_flags = 0;
-        h->cursor = NONE;
+        int known = block_slots(h, start, end, &s, &e);
+        uint32_t bad;
+        if (known && !(h->info[s] & ISS_I_LINEAR) && off_linear_bad(h, s, e, &bad)) {
+            /* Only the invalid encodings of the linear decode are exits (each exit costs
+             * every emu_start a lookup, and invalidates the translations holding it):
+             * this one, off it, becomes one now, before the block runs. */
+            h->stop_info = iss_code_pc(&h->code, bad);
+            stop_before(uc, h, ISS_STOP_EXIT, start);
+            return;
+        }
+        if (known && block_dirty(h, s, e)) {
+            /* Its code was rewritten: Python redecodes it, then it runs (and is charged). */
+            stop_before(uc, h, ISS_STOP_CODE, start);
+            return;
+        }
+        charge_arrival(h, start, known, s);
+        if (known) {
+            uint32_t n, last;
+            uint32_t cycles = (uint32_t)span_idx(h, s, e, &n, &last);
+            charge_block(h, s, e, cycles, n);
+            h->prev_flags = last == NONE ? h->flags[e] : end_flags(h, last);
+            h->prev_slot = last != NONE ? last : e - ((h->prev_flags & ISS_END_LEN4) ? 2 : 1);
+            h->cursor = s;
+            if (b)
+                *b = (iss_block_info){start, size, s, e, cycles, n, h->prev_flags, h->prev_slot};
+        } else {
+            /* Code outside the loaded image (not expected from linked firmware): count
+             * 32-bit instructions at one cycle each. */
+            h->block_start_cycles = h->cycles;
+            h->block_dyn = 0;
+            h->access_left = 0;
+            h->cursor_cost = 0;
+            h->instret += size >> 2;
+            h->cycles += size >> 2;
+            h->prev_flags = 0;
+            h->cursor = NONE;
+        }
     }
     h->prev_end = end;
     h->block_start = start;

@@ -153,7 +153,23 @@ typedef struct iss_hart {
     uint32_t prev_slot;          /* with a branch or jump in prev_flags (set by the block hook
                                     only): the code slot of that instruction */
     uint32_t pad_prev;
+    struct iss_block_info *blocks;   /* ISS_BLOCK_CACHE entries, shared by the harts (NULL: none) */
 } iss_hart;
+
+/* What the block hook works out for a translated block from the code image's
+ * static tables, cached per (start, size) in a direct-mapped table indexed by the
+ * start's halfword (CodeImage.blocks; CodeImage.refresh clears it when it redoes
+ * the tables). Only blocks inside the code image whose instructions are all valid
+ * are kept. */
+typedef struct iss_block_info {
+    uint32_t start, size;        /* the key (size 0: empty) */
+    uint32_t s, e;               /* the slots of its start and end */
+    uint32_t cycles, insns;      /* static cycles, instructions */
+    uint32_t end_flags;          /* prev_flags after it */
+    uint32_t last_slot;          /* prev_slot after it */
+} iss_block_info;
+#define ISS_BLOCK_CACHE 4096
+size_t iss_block_cache_bytes(void);
 
 #define ISS_CODE_PAGE_SLOTS_SHIFT 11   /* 2048 halfwords: 4 KiB of code */
 
