@@ -7,13 +7,14 @@ Python API to run firmware on it.
 """
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from .config import Config
 from .elf import Program
@@ -84,12 +85,19 @@ class TestPort:
         return f"test port (core {self.id})"
 
 
+@functools.lru_cache(maxsize=1)
+def _blas_controller() -> ThreadpoolController:
+    # Finding the loaded BLAS libraries scans the process's libraries (0.2 ms, a
+    # percent of a short run): once per process. numpy's BLAS is loaded by then.
+    return ThreadpoolController()
+
+
 def single_threaded_blas():
     """The simulation is one thread, and the accelerators' products are small
     (an IMA job: 8 bit planes x 256 rows x 256 columns): OpenBLAS's worker threads
     cost more in hand-offs than they save (an end-to-end MobileNetV2 run 27 s with
     one, 48 s with the default on 2 cores). Limits BLAS for the run only."""
-    return threadpool_limits(limits=1, user_api="blas")
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 class ClusterClock:
     """The cluster's clock as its peripherals are given it: `now` (the running

@@ -136,3 +136,26 @@ def test_write_symbol_refuses_bss_which_start_up_clears(fw):
     cluster.run()
     assert cluster.read_symbol("sum", np.int64)[0] == data.sum()
     assert np.array_equal(cluster.read_symbol("input", np.int32, 16), data)
+
+
+def test_blas_runs_single_threaded_during_a_run_and_gets_its_threads_back(fw, monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    if not before or max(before) < 2:
+        pytest.skip("numpy's BLAS runs one thread here anyway")
+    cluster = Cluster(fw("spine_hello"), Config.load())
+    seen = []
+    finish = cluster.harts[0].finish
+
+    def spy(*a, **kw):             # a slice's end, in the middle of the run
+        seen.append(blas_threads())
+        return finish(*a, **kw)
+
+    monkeypatch.setattr(cluster.harts[0], "finish", spy)
+    assert cluster.run().exit_code == 0
+    assert seen and all(t == [1] * len(before) for t in seen)
+    assert blas_threads() == before
