@@ -163,6 +163,8 @@ class Hart:
         self._div_hooks: dict[int, int] = {}
         self._csr_hooks: dict[int, int] = {}
         self._system_hooks: dict[int, int] = {}
+        self._csr_sites = unicorn_adapter.SiteHooks(uc, self._csr)
+        self._system_sites = unicorn_adapter.SiteHooks(uc, self._system)
         for site in code.timing.div_sites:
             self._add_div_hook(site)
         # The CORE-V executor: its INTR hook runs every instruction Unicorn does not
@@ -198,11 +200,11 @@ class Hart:
 
     def _add_csr_hook(self, site) -> None:
         pc, csr, word = site
-        self._csr_hooks[pc] = self.uc.hook_add(UC_HOOK_CODE, self._csr, (csr, word), pc, pc)
+        self._csr_hooks[pc] = self._csr_sites.add(pc, (csr, word))
 
     def _add_system_hook(self, site) -> None:
         pc, word = site
-        self._system_hooks[pc] = self.uc.hook_add(UC_HOOK_CODE, self._system, word, pc, pc)
+        self._system_hooks[pc] = self._system_sites.add(pc, word)
 
     def code_changed(self, lo: int, hi: int, removed, added, illegal_changed: bool) -> None:
         """Code in [lo, hi) was redecoded (CodeImage.refresh): its translations,

@@ -3,7 +3,7 @@
 The native helper (iss/native) is handed Unicorn's C entry points and an
 engine's C handle, and registers and removes C hooks without a Python thunk;
 the Python binding has no public way to give either, so this module reaches
-into it (`uclib`, `Uc._uch`, `Uc._callbacks`). Those names are the binding's
+into it (`uclib`, `Uc._uch`, `Uc._callbacks`, `uccallback`, `HOOK_CODE_CFUNC`). Those names are the binding's
 internals: they are checked here, once, against the version they were written
 for, and a different Unicorn fails at import with one clear line instead of a
 crash deep in a run.
@@ -61,6 +61,37 @@ def python_hooks(uc) -> int:
     """How many hooks with a Python callback the engine has (the binding keeps
     one callback per `Uc.hook_add`)."""
     return len(uc._callbacks)
+
+
+class SiteHooks:
+    """UC_HOOK_CODE hooks of one Python callback, each at one address (a site: a
+    CSR instruction, an mret), all through one thunk. `Uc.hook_add` builds a
+    thunk and its closures for every hook, 30 us each, and a hart has dozens of
+    sites. `callback(uc, address, size, data)` runs under the binding's own
+    exception guard (a raise is kept on the engine and stops it, as for
+    `Uc.hook_add`); `data` is what `add` was given for that address."""
+
+    def __init__(self, uc, callback):
+        self._uc = uc
+        self._data: dict = {}
+        data = self._data
+
+        @_binding.uccallback(uc, _binding.HOOK_CODE_CFUNC)
+        def thunk(uc_, address, size, _key):
+            callback(uc_, address, size, data[address])
+
+        self._thunk = thunk
+
+    def add(self, address: int, data) -> int:
+        """Hook `address`; returns the handle (for `Uc.hook_del`)."""
+        h = ctypes.c_size_t()
+        err = uclib.uc_hook_add(self._uc._uch, ctypes.byref(h), unicorn.UC_HOOK_CODE, self._thunk, None,
+                                ctypes.c_uint64(address), ctypes.c_uint64(address))
+        if err != 0:
+            raise unicorn.UcError(err)
+        self._uc._callbacks[h.value] = self._thunk    # as Uc.hook_add keeps its thunks (python_hooks)
+        self._data[address] = data
+        return h.value
 
 
 def take_hook_exception(uc):
