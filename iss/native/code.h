@@ -20,16 +20,22 @@ typedef struct iss_code_map {
     iss_code_region r[ISS_CODE_REGIONS];
 } iss_code_map;
 
+/* The table index of the halfword at `addr` if it is inside region `r` or at its end. */
+static inline int iss_code_index_in(const iss_code_region *r, uint32_t addr, uint32_t *idx)
+{
+    uint32_t off = addr - r->base;
+    if (addr < r->base || (off >> 1) > r->halfwords)
+        return 0;
+    *idx = r->offset + (off >> 1);
+    return 1;
+}
+
 /* The table index of the halfword at `addr`, inside a region or at its end. */
 static inline int iss_code_index(const iss_code_map *m, uint32_t addr, uint32_t *idx)
 {
-    for (uint32_t k = 0; k < m->n; k++) {
-        uint32_t off = addr - m->r[k].base;
-        if (addr >= m->r[k].base && (off >> 1) <= m->r[k].halfwords) {
-            *idx = m->r[k].offset + (off >> 1);
+    for (uint32_t k = 0; k < m->n; k++)
+        if (iss_code_index_in(&m->r[k], addr, idx))
             return 1;
-        }
-    }
     return 0;
 }
 

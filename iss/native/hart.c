@@ -40,18 +40,9 @@ static inline uint32_t slot_of(const iss_hart *h, uint32_t pc)
 static inline int block_slots(const iss_hart *h, uint32_t start, uint32_t end, uint32_t *s, uint32_t *e)
 {
     const iss_code_map *m = &h->code;
-    for (uint32_t k = 0; k < m->n; k++) {
-        uint32_t off = start - m->r[k].base;
-        if (start >= m->r[k].base && (off >> 1) <= m->r[k].halfwords) {
-            *s = m->r[k].offset + (off >> 1);
-            uint32_t eoff = end - m->r[k].base;
-            if (end >= m->r[k].base && (eoff >> 1) <= m->r[k].halfwords) {
-                *e = m->r[k].offset + (eoff >> 1);
-                return 1;
-            }
-            return in_code(h, end, e);
-        }
-    }
+    for (uint32_t k = 0; k < m->n; k++)
+        if (iss_code_index_in(&m->r[k], start, s))
+            return iss_code_index_in(&m->r[k], end, e) || in_code(h, end, e);
     return 0;
 }
 
@@ -221,7 +212,7 @@ void iss_settle(iss_hart *h, uint64_t boundary)
 __attribute__((noinline)) static int budget_stop(uc_engine *uc, iss_hart *h, uint32_t start, uint32_t size)
 {
     uint32_t s, e;
-    int known = in_code(h, start, &s) && in_code(h, start + size, &e);
+    int known = block_slots(h, start, start + size, &s, &e);
     charge_arrival(h, start, known, s);
     h->prev_flags = 0;
     if (h->cycles < h->budget)
@@ -241,8 +232,7 @@ __attribute__((noinline)) static int cut_stop(uc_engine *uc, iss_hart *h, uint32
     iss_settle(h, h->cycles);
     if (budget_stop(uc, h, start, size))
         return 1;
-    if ((start >= h->cut_lo && end <= h->cut_hi) || !in_code(h, start, &s) || !in_code(h, end, &e) ||
-        !may_cross(h, s, e))
+    if ((start >= h->cut_lo && end <= h->cut_hi) || !block_slots(h, start, end, &s, &e) || !may_cross(h, s, e))
         return 0;
     h->stop_info = size;
     stop_before(uc, h, ISS_STOP_CUT, start);
@@ -252,12 +242,8 @@ __attribute__((noinline)) static int cut_stop(uc_engine *uc, iss_hart *h, uint32
 /* The block of slots [s, e) starts now: its static cycles and instructions. */
 static inline void charge_block(iss_hart *h, uint32_t s, uint32_t e, uint32_t cycles, uint32_t insns)
 {
-    uint64_t now = h->cycles;
-    h->block_start_cycles = now;
-    h->cycles = now + cycles;
-    h->block_dyn = 0;
-    h->access_left = 0;
-    h->cursor_cost = 0;
+    iss_block_begins(h);
+    h->cycles += cycles;
     if (h->exec_diff) {
         h->exec_diff[s]++;
         h->exec_diff[e]--;
@@ -325,10 +311,7 @@ void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_d
         } else {
             /* Code outside the loaded image (not expected from linked firmware): count
              * 32-bit instructions at one cycle each. */
-            h->block_start_cycles = h->cycles;
-            h->block_dyn = 0;
-            h->access_left = 0;
-            h->cursor_cost = 0;
+            iss_block_begins(h);
             h->instret += size >> 2;
             h->cycles += size >> 2;
             h->prev_flags = 0;

@@ -226,12 +226,19 @@ static inline void iss_remember(iss_hart *h, uint32_t start, uint32_t end)
 
 /* The instruction at `pc`, `len` bytes, starts a block of its own (its cost is
  * added after). */
-static inline void iss_own_block(iss_hart *h, uint32_t pc, uint32_t len)
+/* A block starts executing now: its run-time part and the memory-callback
+ * bookkeeping start afresh (the static cost is the caller's to add). */
+static inline void iss_block_begins(iss_hart *h)
 {
     h->block_start_cycles = h->cycles;
     h->block_dyn = 0;
     h->access_left = 0;
     h->cursor_cost = 0;
+}
+
+static inline void iss_own_block(iss_hart *h, uint32_t pc, uint32_t len)
+{
+    iss_block_begins(h);
     h->cursor = ISS_NO_SLOT;
     h->instret++;
     h->block_start = pc;
