@@ -161,8 +161,6 @@ class Hart:
         native.add_hook(uc, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, "iss_mem_hook", addr)
         # Code hooks at sites of the code image, by pc (redone where code is rewritten).
         self._div_hooks: dict[int, int] = {}
-        self._csr_hooks: dict[int, int] = {}
-        self._system_hooks: dict[int, int] = {}
         self._csr_sites = unicorn_adapter.SiteHooks(uc, self._csr)
         self._system_sites = unicorn_adapter.SiteHooks(uc, self._system)
         for site in code.timing.div_sites:
@@ -200,11 +198,11 @@ class Hart:
 
     def _add_csr_hook(self, site) -> None:
         pc, csr, word = site
-        self._csr_hooks[pc] = self._csr_sites.add(pc, (csr, word))
+        self._csr_sites.add(pc, (csr, word))
 
     def _add_system_hook(self, site) -> None:
         pc, word = site
-        self._system_hooks[pc] = self._system_sites.add(pc, word)
+        self._system_sites.add(pc, word)
 
     def code_changed(self, lo: int, hi: int, removed, added, illegal_changed: bool) -> None:
         """Code in [lo, hi) was redecoded (CodeImage.refresh): its translations,
@@ -212,11 +210,9 @@ class Hart:
         uc = self.uc
         old_csr, old_sys, _, old_div = removed
         new_csr, new_sys, _, new_div = added
-        for sites, hooks in ((old_csr, self._csr_hooks), (old_sys, self._system_hooks)):
+        for sites, hooks in ((old_csr, self._csr_sites), (old_sys, self._system_sites)):
             for site in sites:
-                h = hooks.pop(site[0], None)
-                if h is not None:
-                    uc.hook_del(h)
+                hooks.remove(site[0])
         for site in old_div:
             h = self._div_hooks.pop(site[0], None)
             if h is not None:

@@ -34,8 +34,9 @@ def function_address(name: str) -> int:
 
 
 def hook_add(uc, hook_type: int, function: int, user_data: int, begin: int = 1, end: int = 0) -> int:
-    """Register the C function at address `function` as a hook of the engine
-    (uc_hook_add: no Python thunk, unlike `Uc.hook_add`); returns the handle."""
+    """Register the function at address `function` (a C function, or a thunk
+    made once for many hooks: SiteHooks) as a hook of the engine (uc_hook_add:
+    no new thunk per hook, unlike `Uc.hook_add`); returns the handle."""
     h = ctypes.c_size_t()
     err = uclib.uc_hook_add(uc._uch, ctypes.byref(h), hook_type, ctypes.c_void_p(function),
                             ctypes.c_void_p(user_data), ctypes.c_uint64(begin), ctypes.c_uint64(end))
@@ -73,25 +74,27 @@ class SiteHooks:
 
     def __init__(self, uc, callback):
         self._uc = uc
-        self._data: dict = {}
-        data = self._data
+        self._sites: dict = {}      # address -> (hook handle, data)
+        sites = self._sites
 
         @_binding.uccallback(uc, _binding.HOOK_CODE_CFUNC)
         def thunk(uc_, address, size, _key):
-            callback(uc_, address, size, data[address])
+            callback(uc_, address, size, sites[address][1])
 
         self._thunk = thunk
+        self._function = ctypes.cast(thunk, ctypes.c_void_p).value
 
-    def add(self, address: int, data) -> int:
-        """Hook `address`; returns the handle (for `Uc.hook_del`)."""
-        h = ctypes.c_size_t()
-        err = uclib.uc_hook_add(self._uc._uch, ctypes.byref(h), unicorn.UC_HOOK_CODE, self._thunk, None,
-                                ctypes.c_uint64(address), ctypes.c_uint64(address))
-        if err != 0:
-            raise unicorn.UcError(err)
-        self._uc._callbacks[h.value] = self._thunk    # as Uc.hook_add keeps its thunks (python_hooks)
-        self._data[address] = data
-        return h.value
+    def add(self, address: int, data) -> None:
+        """Hook `address` (at most one hook per address)."""
+        h = hook_add(self._uc, unicorn.UC_HOOK_CODE, self._function, 0, address, address)
+        self._uc._callbacks[h] = self._thunk    # as Uc.hook_add keeps its thunks (python_hooks)
+        self._sites[address] = (h, data)
+
+    def remove(self, address: int) -> None:
+        """Unhook `address`, if it is hooked."""
+        site = self._sites.pop(address, None)
+        if site is not None:
+            self._uc.hook_del(site[0])
 
 
 def take_hook_exception(uc):
