@@ -187,7 +187,7 @@ static inline uint32_t ext_load(uint32_t v, unsigned n, int sign)
 
 /* rd = Mem(rs1); rs1 += imm | rs2. With rd == rs1 the loaded value wins. */
 #define LOAD_POST(fname, N, SIGN, INC)                                          \
-    SEM_FN fname(cx *c)                                                     \
+    SEM_FN fname(cx *c)                                                         \
     {                                                                           \
         uint32_t a = RS1, inc = (INC), v;                                       \
         if (ld(c, a, N, &v)) return 1;                                          \
@@ -196,7 +196,7 @@ static inline uint32_t ext_load(uint32_t v, unsigned n, int sign)
         return 0;                                                               \
     }
 #define LOAD_RR(fname, N, SIGN)                                                 \
-    SEM_FN fname(cx *c)                                                     \
+    SEM_FN fname(cx *c)                                                         \
     {                                                                           \
         uint32_t v;                                                             \
         if (ld(c, RS1 + RS2, N, &v)) return 1;                                  \
@@ -205,7 +205,7 @@ static inline uint32_t ext_load(uint32_t v, unsigned n, int sign)
     }
 /* Mem(rs1) = rs2; rs1 += imm | rs3 */
 #define STORE_POST(fname, N, INC)                                               \
-    SEM_FN fname(cx *c)                                                     \
+    SEM_FN fname(cx *c)                                                         \
     {                                                                           \
         uint32_t a = RS1, v = RS2, inc = (INC);                                 \
         if (st(c, a, N, v)) return 1;                                           \
@@ -213,7 +213,7 @@ static inline uint32_t ext_load(uint32_t v, unsigned n, int sign)
         return 0;                                                               \
     }
 #define STORE_RR(fname, N)                                                      \
-    SEM_FN fname(cx *c)                                                     \
+    SEM_FN fname(cx *c)                                                         \
     {                                                                           \
         return st(c, RS1 + R(c, IN->rs3), N, RS2);                              \
     }
@@ -427,7 +427,7 @@ SEM_FN cv_msu(cx *c) { W(c, IN->rd, RD - RS1 * RS2); return 0; }
 /* 16x16 multiplies [+ rD] [+ 2^(Is3-1)] >> Is3, computed exactly (the multiplier's
  * intermediate is wider than 32 bits), result bits 31:0. HI selects bits 31:16. */
 #define MUL16S(fname, HI, ACC, ROUND)                                                       \
-    SEM_FN fname(cx *c)                                                                 \
+    SEM_FN fname(cx *c)                                                                     \
     {                                                                                       \
         unsigned n = (unsigned)IN->imm;                                                     \
         uint32_t a = RS1, b = RS2;                                                          \
@@ -438,7 +438,7 @@ SEM_FN cv_msu(cx *c) { W(c, IN->rd, RD - RS1 * RS2); return 0; }
         return 0;                                                                           \
     }
 #define MUL16U(fname, HI, ACC, ROUND)                                                       \
-    SEM_FN fname(cx *c)                                                                 \
+    SEM_FN fname(cx *c)                                                                     \
     {                                                                                       \
         unsigned n = (unsigned)IN->imm;                                                     \
         uint32_t a = RS1, b = RS2;                                                          \
@@ -484,7 +484,7 @@ static inline uint32_t op2(cx *c, int mode, int eb)
 
 /* Element-wise: EXPR over x, y (signed elements), ux, uy (unsigned), EB (bits). */
 #define SIMD_EW(fname, MODE, EB, EXPR)                                                      \
-    SEM_FN fname(cx *c)                                                                 \
+    SEM_FN fname(cx *c)                                                                     \
     {                                                                                       \
         uint32_t A = RS1, B = op2(c, MODE, EB), out = 0;                                    \
         const int EBITS = (EB);                                                             \
@@ -542,7 +542,7 @@ SIMD_EW(cv_sub_div8, 0, 16, SXE((ux - uy) & 0xFFFF, 16) >> 3)
 
 /* Dot products: sum over elements of EXPR (32-bit wrap), [+ rD]. */
 #define SIMD_DOT(fname, MODE, EB, ACC, EXPR)                                                \
-    SEM_FN fname(cx *c)                                                                 \
+    SEM_FN fname(cx *c)                                                                     \
     {                                                                                       \
         uint32_t A = RS1, B = op2(c, MODE, EB), sum = 0;                                    \
         for (int i = 0; i < 32 / (EB); i++) {                                               \
@@ -609,7 +609,7 @@ SEM_FN cv_shuffle_b(cx *c)
     return 0;
 }
 #define SHUFFLEI(fname, K)                                                                  \
-    SEM_FN fname(cx *c)                                                                 \
+    SEM_FN fname(cx *c)                                                                     \
     {                                                                                       \
         uint32_t a = RS1, i = (uint32_t)IN->imm;                                            \
         W(c, IN->rd, (byte(a, K) << 24) | (byte(a, i >> 4) << 16) | (byte(a, i >> 2) << 8) | byte(a, i)); \
@@ -839,7 +839,7 @@ SEM_FN rv_c_jalr(cx *c) { jump_to(c, 1, RS1 & ~1u); return 0; }
 /* A taken branch to its own fall-through costs nothing extra: Unicorn's path
  * cannot tell it from a branch not taken (iss_block_hook). */
 #define BRANCH(fname, COND)                                                     \
-    SEM_FN fname(cx *c)                                                     \
+    SEM_FN fname(cx *c)                                                         \
     {                                                                           \
         uint32_t a = RS1, b = RS2;                                              \
         (void)b;                                                                \
@@ -860,7 +860,7 @@ BRANCH(rv_c_beqz, a == 0)
 BRANCH(rv_c_bnez, a != 0)
 
 #define LOAD(fname, N, SIGN)                                                    \
-    SEM_FN fname(cx *c)                                                     \
+    SEM_FN fname(cx *c)                                                         \
     {                                                                           \
         uint32_t v;                                                             \
         if (ld(c, RS1 + (uint32_t)IN->imm, N, &v)) return 1;                    \
@@ -909,7 +909,7 @@ ALU_R(rv_mulhu, (uint32_t)(((uint64_t)a * b) >> 32))
 /* Division (the ISA's results for a zero divisor and for INT_MIN / -1), plus the
  * divisor's leading zeros as the cycle model's operand-dependent part. */
 #define DIV(fname, EXPR)                                                        \
-    SEM_FN fname(cx *c)                                                     \
+    SEM_FN fname(cx *c)                                                         \
     {                                                                           \
         uint32_t a = RS1, b = RS2;                                              \
         iss_div_stall(c->h, c->slot, b);                                        \
