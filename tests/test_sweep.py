@@ -65,6 +65,30 @@ def test_local_workers_run_points_at_full_speed(client):
     assert len(seen) == 2 and set(seen.values()) == {(None, "1", False)}, seen
 
 
+def _clusters_alive_after(task, elfs):
+    """In a worker: run one point, then count the clusters still in memory."""
+    import gc
+
+    from iss.cluster import Cluster
+    row = sweep.run_point(task, elfs)
+    return row["error"], sum(isinstance(o, Cluster) for o in gc.get_objects())
+
+
+def test_a_worker_frees_each_points_clusters(tmp_path, client):
+    """A cluster's parts refer to each other, so only the cycle collector frees
+    it: the workers collect after each point (iss/sweep.py: worker_ready)
+    rather than hold dead clusters (about 60 MiB each for a bottleneck) until
+    Python's next full collection."""
+    spec = sweep.load_spec(squares_spec(tmp_path, grid={"cluster.cores": [8]}), base_dir=tmp_path)
+    tasks, blobs = sweep.plan(spec)
+    elfs = {role: (d, blobs[d]) for role, d in tasks[0].elfs.items()}
+    worker = list(client.scheduler_info()["workers"])[0]
+    for _ in range(3):
+        error, alive = client.submit(_clusters_alive_after, tasks[0].payload, elfs, workers=[worker],
+                                     pure=False).result()
+        assert error is None and alive == 0
+
+
 def squares_spec(tmp_path, grid=None, expected=None, **extra):
     (tmp_path / "squares.c").write_text(SQUARES_C)
     x = np.arange(16, dtype=np.int32) - 5
