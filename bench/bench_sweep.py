@@ -10,16 +10,17 @@ worker's elapsed time not spent inside its points nor in planning, per point)
 
 Both sides are measured warm, on the same 16 points: this process and each
 worker first run one point untimed (imports, the native helper, the ELFs
-parsed), and this process has imported pandas, as a long-lived process running
-many sweeps would be. Both timed
+parsed), this process has imported pandas, as a long-lived process running
+many sweeps would be, and it is prepared for points as the workers are
+(iss.sweep.worker_ready). Both timed
 runs include planning the points (parameters, mappings, reading the ELFs) and
 skip the result cache; the firmware builds (done once before) and the local
 cluster's start are not in the times.
 
-The runs alternate with the local cluster up (its idle processes take about
-1% of a core): sequential, sweep, sequential, ... ROUNDS sweeps in all, each
-compared with the mean of the sequential runs on either side of it, and the
-figures are the medians over the sweeps. On this kind of shared virtual
+The runs alternate: sequential, sweep, sequential, ... ROUNDS sweeps in all,
+each on a local cluster started for it (and warmed as above) and compared
+with the mean of the sequential runs on either side of it, which run with no
+Dask client or cluster up; the figures are the medians over the sweeps. On this kind of shared virtual
 machine the speed of one and the same run drifts by tens of percent within a
 minute, so a ratio means something only between runs made side by side.
 
@@ -45,7 +46,7 @@ from figures import figure  # noqa: E402
 
 SPEC = Path(__file__).resolve().parents[1] / "examples" / "sweeps" / "bottleneck_pareto.toml"
 WORKERS = 2
-ROUNDS = 3
+ROUNDS = 5
 TARGET_SPEEDUP = 1.8
 TARGET_OVERHEAD = 0.05
 
@@ -145,35 +146,40 @@ def main() -> int:
     # has imported what a sweep's table needs (pandas: ~0.2 s once per process).
     sweep.run_point(tasks[0].payload, _elfs(tasks[0], blobs))
     import pandas  # noqa: F401
+    # And it is prepared as each worker is (iss.sweep.worker_ready: its heap frozen
+    # out of the cycle collector, each point collecting after itself), so the two
+    # sides differ only in running the points in parallel.
+    sweep.worker_ready()
 
-    t0 = time.perf_counter()
-    client = sweep.local_client(WORKERS, dashboard=None)
-    t_start = time.perf_counter() - t0
-    seqs, pars = [], []
-    try:
-        workers = list(client.scheduler_info()["workers"])
-        warm = [client.submit(sweep.run_point, tasks[0].payload, _elfs(tasks[0], blobs), workers=[w],
-                              allow_other_workers=False, pure=False) for w in workers]
-        assert all(r["error"] is None for r in client.gather(warm))
-        # Alternating runs, each sweep between two sequential runs: this machine's
-        # speed drifts by tens of percent over seconds (other tenants), so each
-        # sweep is compared with the mean of the sequential runs just before and
-        # just after it.
-        seqs = [_sequential(spec, blobs)]
-        for _ in range(ROUNDS):
+    # Alternating runs, each sweep between two sequential runs: this machine's
+    # speed drifts by tens of percent over seconds (other tenants), so each sweep
+    # is compared with the mean of the sequential runs just before and after it.
+    # The local cluster is up only for its sweep: with a client and its cluster
+    # alive, this process ran the same points 10-20% slower (its client thread
+    # and the idle Dask processes).
+    seqs, pars, starts = [_sequential(spec, blobs)], [], []
+    want = [r["cycles"] for r in seqs[0][2]]
+    for _ in range(ROUNDS):
+        t0 = time.perf_counter()
+        client = sweep.local_client(WORKERS, dashboard=None)
+        starts.append(time.perf_counter() - t0)
+        try:
+            workers = list(client.scheduler_info()["workers"])
+            warm = [client.submit(sweep.run_point, tasks[0].payload, _elfs(tasks[0], blobs), workers=[w],
+                                  allow_other_workers=False, pure=False) for w in workers]
+            assert all(r["error"] is None for r in client.gather(warm))
             pars.append(_parallel(spec, client))
-            seqs.append(_sequential(spec, blobs))
-            want = [r["cycles"] for r in seqs[0][2]]
-            assert list(pars[-1][1]["cycles"]) == want, "the sweep and the sequential run differ"
-            assert [r["cycles"] for r in seqs[-1][2]] == want, "two sequential runs differ"
-    finally:
-        cluster = client.cluster
-        client.close()
-        cluster.close()
+        finally:
+            cluster = client.cluster
+            client.close()
+            cluster.close()
+        seqs.append(_sequential(spec, blobs))
+        assert list(pars[-1][1]["cycles"]) == want, "the sweep and the sequential run differ"
+        assert [r["cycles"] for r in seqs[-1][2]] == want, "two sequential runs differ"
 
     print(f"sweep: {n} points of {SPEC.name} ({', '.join(spec.fields)}), bottleneck 28x28x32 hetero with energy; "
           f"{ROUNDS} sweeps, each between two sequential runs")
-    print(f"  warm process and workers; local cluster start {t_start:.1f} s (not included)")
+    print(f"  warm process and workers; local cluster start {statistics.median(starts):.1f} s (not included)")
     speedups, overheads, loaded_any = [], [], False
     cores = os.cpu_count() or 1
     for k, (t_par, table, par_own, par_others) in enumerate(pars):
