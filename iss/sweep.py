@@ -531,15 +531,17 @@ def worker_ready() -> str:
     points of bottleneck_pareto.toml, 170 MiB when each point collects. A full
     collection walks every object of the process (47 ms with pandas and
     distributed loaded, 15% of a point), so what is here now (modules, the
-    worker's own state) is frozen out of it first: the collection after a point
-    then takes about 6 ms, and the 48 points took no longer than without it."""
+    worker's own state) is frozen out of it first, once per process: the
+    collection after a point then takes about 6 ms, and the 48 points took no
+    longer than without it."""
     global _collect_after_points
     from . import cluster, native  # noqa: F401
     from .study import bottleneck, mobilenetv2  # noqa: F401
     native.lib()
-    gc.collect()
-    gc.freeze()
-    _collect_after_points = True
+    if not _collect_after_points:   # once per process: later sweeps' objects are not frozen
+        gc.collect()
+        gc.freeze()
+        _collect_after_points = True
     return iss_identity()
 
 
