@@ -107,7 +107,7 @@ def _elfs(task, blobs) -> dict:
     return {role: (d, blobs[d]) for role, d in task.elfs.items()}
 
 
-def _sequential(spec, blobs):
+def _sequential(spec):
     """The points one after another in this process: (seconds, planning seconds,
     the rows, the cores this process and others kept busy). BLAS runs one thread,
     as in the workers (Dask starts them with OPENBLAS_NUM_THREADS=1): the same
@@ -157,7 +157,7 @@ def main() -> int:
     # The local cluster is up only for its sweep: with a client and its cluster
     # alive, this process ran the same points 10-20% slower (its client thread
     # and the idle Dask processes).
-    seqs, pars, starts = [_sequential(spec, blobs)], [], []
+    seqs, pars, starts = [_sequential(spec)], [], []
     want = [r["cycles"] for r in seqs[0][2]]
     for _ in range(ROUNDS):
         t0 = time.perf_counter()
@@ -173,7 +173,7 @@ def main() -> int:
             cluster = client.cluster
             client.close()
             cluster.close()
-        seqs.append(_sequential(spec, blobs))
+        seqs.append(_sequential(spec))
         assert list(pars[-1][1]["cycles"]) == want, "the sweep and the sequential run differ"
         assert [r["cycles"] for r in seqs[-1][2]] == want, "two sequential runs differ"
 
