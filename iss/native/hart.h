@@ -224,8 +224,6 @@ static inline void iss_remember(iss_hart *h, uint32_t start, uint32_t end)
     r[1] = end;
 }
 
-/* The instruction at `pc`, `len` bytes, starts a block of its own (its cost is
- * added after). */
 /* A block starts executing now: its run-time part and the memory-callback
  * bookkeeping start afresh (the static cost is the caller's to add). */
 static inline void iss_block_begins(iss_hart *h)
@@ -236,6 +234,8 @@ static inline void iss_block_begins(iss_hart *h)
     h->cursor_cost = 0;
 }
 
+/* The instruction at `pc`, `len` bytes, starts a block of its own (its cost is
+ * added after). */
 static inline void iss_own_block(iss_hart *h, uint32_t pc, uint32_t len)
 {
     iss_block_begins(h);
