@@ -253,6 +253,16 @@ static inline void charge_block(iss_hart *h, uint32_t s, uint32_t e, uint32_t cy
     h->instret += insns;
 }
 
+/* The block [start, end) runs now (charged): where it ends, and the crash
+ * report's record of it. */
+static inline void block_runs(iss_hart *h, uint32_t start, uint32_t end)
+{
+    h->prev_end = end;
+    h->block_start = start;
+    h->block_end = end;
+    iss_remember(h, start, end);
+}
+
 /* Charges a translated block when it starts executing (its arrival penalty, its
  * static cycles), after the checks that stop the engine before it. */
 void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
@@ -264,28 +274,33 @@ void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_d
      * control brought here stays pending for the block that runs next. */
     if (!size)
         return;
-    uint32_t start = (uint32_t)address, end = (uint32_t)address + size, s, e;
+    uint32_t start = (uint32_t)address, end = (uint32_t)address + size;
     if (__builtin_expect(h->cut_exact, 0)) {
         if (cut_stop(uc, h, start, size))
             return;
     } else if (h->cycles + ISS_ARRIVAL_MAX >= h->budget && budget_stop(uc, h, start, size)) {
         return;
     }
-    iss_block_info *b = h->blocks ? &h->blocks[(start >> 1) & (ISS_BLOCK_CACHE - 1)] : NULL;
-    if (b && b->start == start && b->size == size) {
-        if (block_dirty(h, b->s, b->e)) {
-            stop_before(uc, h, ISS_STOP_CODE, start);
+    /* What the static tables say of the block: from the cache, else worked out
+     * here and cached. (An entry cached while its code is dirty goes with all the
+     * others when CodeImage.refresh redecodes that code, which is what clears the
+     * dirty mark: until then the check below stops the hart before it.) */
+    iss_block_info *b = h->blocks ? &h->blocks[(start >> 1) & (ISS_BLOCK_CACHE - 1)] : NULL, fresh;
+    if (!(b && b->start == start && b->size == size)) {
+        uint32_t s, e, bad, n, last;
+        if (!block_slots(h, start, end, &s, &e)) {
+            /* Code outside the loaded image (not expected from linked firmware): count
+             * 32-bit instructions at one cycle each. */
+            charge_arrival(h, start, 0, 0);
+            iss_block_begins(h);
+            h->instret += size >> 2;
+            h->cycles += size >> 2;
+            h->prev_flags = 0;
+            h->cursor = NONE;
+            block_runs(h, start, end);
             return;
         }
-        charge_arrival(h, start, 1, b->s);
-        charge_block(h, b->s, b->e, b->cycles, b->insns);
-        h->prev_flags = b->end_flags;
-        h->prev_slot = b->last_slot;
-        h->cursor = b->s;
-    } else {
-        int known = block_slots(h, start, end, &s, &e);
-        uint32_t bad;
-        if (known && !(h->info[s] & ISS_I_LINEAR) && off_linear_bad(h, s, e, &bad)) {
+        if (!(h->info[s] & ISS_I_LINEAR) && off_linear_bad(h, s, e, &bad)) {
             /* Only the invalid encodings of the linear decode are exits (each exit costs
              * every emu_start a lookup, and invalidates the translations holding it):
              * this one, off it, becomes one now, before the block runs. */
@@ -293,35 +308,26 @@ void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_d
             stop_before(uc, h, ISS_STOP_EXIT, start);
             return;
         }
-        if (known && block_dirty(h, s, e)) {
-            /* Its code was rewritten: Python redecodes it, then it runs (and is charged). */
-            stop_before(uc, h, ISS_STOP_CODE, start);
-            return;
-        }
-        charge_arrival(h, start, known, s);
-        if (known) {
-            uint32_t n, last;
-            uint32_t cycles = (uint32_t)span_idx(h, s, e, &n, &last);
-            charge_block(h, s, e, cycles, n);
-            h->prev_flags = last == NONE ? h->flags[e] : end_flags(h, last);
-            h->prev_slot = last != NONE ? last : e - ((h->prev_flags & ISS_END_LEN4) ? 2 : 1);
-            h->cursor = s;
-            if (b)
-                *b = (iss_block_info){start, size, s, e, cycles, n, h->prev_flags, h->prev_slot};
-        } else {
-            /* Code outside the loaded image (not expected from linked firmware): count
-             * 32-bit instructions at one cycle each. */
-            iss_block_begins(h);
-            h->instret += size >> 2;
-            h->cycles += size >> 2;
-            h->prev_flags = 0;
-            h->cursor = NONE;
-        }
+        uint32_t cycles = (uint32_t)span_idx(h, s, e, &n, &last);
+        uint32_t flags = last == NONE ? h->flags[e] : end_flags(h, last);
+        fresh = (iss_block_info){start, size, s, e, cycles, n, flags,
+                                 last != NONE ? last : e - ((flags & ISS_END_LEN4) ? 2 : 1)};
+        if (b)
+            *b = fresh;
+        else
+            b = &fresh;
     }
-    h->prev_end = end;
-    h->block_start = start;
-    h->block_end = end;
-    iss_remember(h, start, end);
+    if (block_dirty(h, b->s, b->e)) {
+        /* Its code was rewritten: Python redecodes it, then it runs (and is charged). */
+        stop_before(uc, h, ISS_STOP_CODE, start);
+        return;
+    }
+    charge_arrival(h, start, 1, b->s);
+    charge_block(h, b->s, b->e, b->cycles, b->insns);
+    h->prev_flags = b->end_flags;
+    h->prev_slot = b->last_slot;
+    h->cursor = b->s;
+    block_runs(h, start, end);
 }
 
 void iss_cut_block(iss_hart *h, uint32_t pc)
