@@ -3,11 +3,12 @@
 #include <string.h>
 #include "corev.h"
 
-/* Registers of a chain of instructions executed back to back: read from the
- * engine once, written back once (see iss_intr_hook). */
+/* Registers of a chain of instructions executed back to back: all read from the
+ * engine when it starts (a chain runs thousands of instructions; a register
+ * access is then one load, no check), the changed ones written back once. */
 typedef struct regcache {
     uint32_t v[32];
-    uint32_t valid, dirty;
+    uint32_t dirty;
 } regcache;
 
 typedef struct cx {
@@ -32,16 +33,10 @@ typedef int (*sem_fn)(cx *c);   /* 0: done, 1: stopped the engine */
 static inline uint32_t R(cx *c, unsigned r)
 {
     uint64_t v = 0;
+    if (c->rc)
+        return c->rc->v[r];      /* all loaded when the chain started; v[0] stays 0 */
     if (!r)
         return 0;
-    if (c->rc) {
-        if (!(c->rc->valid >> r & 1)) {
-            ISS_UC.reg_read(c->uc, UC_RISCV_REG_X0 + (int)r, &v);
-            c->rc->v[r] = (uint32_t)v;
-            c->rc->valid |= 1u << r;
-        }
-        return c->rc->v[r];
-    }
     ISS_UC.reg_read(c->uc, UC_RISCV_REG_X0 + (int)r, &v);
     return (uint32_t)v;
 }
@@ -52,7 +47,6 @@ static inline void W(cx *c, unsigned r, uint32_t v)
         return;
     if (c->rc) {
         c->rc->v[r] = v;
-        c->rc->valid |= 1u << r;
         c->rc->dirty |= 1u << r;
         return;
     }
@@ -1144,7 +1138,13 @@ void iss_corev_complete_elw(uc_engine *uc, iss_hart *h, uint32_t pc, uint32_t rd
 static void chain(uc_engine *uc, iss_hart *h, iss_isa *s, uint32_t pc, uint32_t slot)
 {
     regcache rc;
-    rc.valid = rc.dirty = 0;
+    rc.dirty = 0;
+    rc.v[0] = 0;
+    for (unsigned k = 1; k < 32; k++) {
+        uint64_t v = 0;
+        ISS_UC.reg_read(uc, UC_RISCV_REG_X0 + (int)k, &v);
+        rc.v[k] = (uint32_t)v;
+    }
     /* The code region being run: the next instruction's slot needs no lookup
      * while control stays in it. */
     const iss_code_region *r = iss_code_region_of(&h->code, pc);
