@@ -1127,6 +1127,15 @@ void iss_corev_complete_elw(uc_engine *uc, iss_hart *h, uint32_t pc, uint32_t rd
     set_pc(uc, npc);
 }
 
+/* The address whose arrival ends an iteration of hardware loop l, as the chain
+ * compares it: an odd address (never a PC) when the loop is not counting. */
+static inline uint32_t loop_end_watch(const iss_isa *s, int l)
+{
+    return s->lp_count[l] ? s->lp_end[l] : 1u;
+}
+
+_Static_assert(ISS_OP_CV_SETUP - ISS_OP_CV_STARTI == 7, "the hardware-loop ops are contiguous");
+
 /* Run the trapping CORE-V instruction and what follows it, CORE-V or standard
  * (see std_chainable), without going back to Unicorn (a trap each costs far more
  * than the instruction). Each chained instruction is charged as its own block, so
@@ -1137,6 +1146,7 @@ void iss_corev_complete_elw(uc_engine *uc, iss_hart *h, uint32_t pc, uint32_t rd
  * jump, as Unicorn's code hook at the loop end does. */
 static void chain(uc_engine *uc, iss_hart *h, iss_isa *s, uint32_t pc, uint32_t slot)
 {
+    static const uint32_t clean = 0;
     regcache rc;
     rc.dirty = 0;
     rc.v[0] = 0;
@@ -1145,9 +1155,15 @@ static void chain(uc_engine *uc, iss_hart *h, iss_isa *s, uint32_t pc, uint32_t 
         ISS_UC.reg_read(uc, UC_RISCV_REG_X0 + (int)k, &v);
         rc.v[k] = (uint32_t)v;
     }
-    /* The code region being run: the next instruction's slot needs no lookup
-     * while control stays in it. */
+    /* Loop invariants of the checks after each instruction, kept in locals: the
+     * code region being run (the next instruction's slot needs no lookup while
+     * control stays in it), the loop ends to watch (changed only by the
+     * hardware-loop instructions and hwloop_end), the dirty-code flag. */
     const iss_code_region *r = iss_code_region_of(&h->code, pc);
+    uint32_t r_base = r ? r->base : 0, r_bytes = r ? 2 * r->halfwords : 0, r_off = r ? r->offset : 0;
+    uint32_t end0 = loop_end_watch(s, 0), end1 = loop_end_watch(s, 1);
+    const uint32_t *dirty = h->code_dirty ? h->code_dirty : &clean;
+    const uint32_t limit = h->chain_limit;
     cx c = {uc, h, s, &s->tab[slot], pc, slot, 0, 0, &rc};
     for (uint32_t n = 1;; n++) {
         const iss_insn *in = c.in;
@@ -1157,31 +1173,40 @@ static void chain(uc_engine *uc, iss_hart *h, iss_isa *s, uint32_t pc, uint32_t 
             return;                     /* stopped: stop() flushed and left PC on it */
         int standard = in->op > ISS_OP_COREV_LAST;
         s->executed += !standard;
-        if ((standard || !c.jumped) && (s->lp_count[0] | s->lp_count[1])) {
+        if (__builtin_expect((uint32_t)in->op - ISS_OP_CV_STARTI <= ISS_OP_CV_SETUP - ISS_OP_CV_STARTI, 0)) {
+            end0 = loop_end_watch(s, 0);
+            end1 = loop_end_watch(s, 1);
+        }
+        if (__builtin_expect(c.npc == end0 || c.npc == end1, 0) && (standard || !c.jumped)) {
             uint32_t target;
             if (hwloop_end(s, c.npc, &target))
                 c.npc = target;
+            end0 = loop_end_watch(s, 0);
+            end1 = loop_end_watch(s, 1);
         }
         pc = c.npc;
         if (pc & 1)
             break;
-        if (!r || pc - r->base >= 2 * r->halfwords) {
+        if (pc - r_base >= r_bytes) {
             r = iss_code_region_of(&h->code, pc);
             if (!r)
                 break;
+            r_base = r->base;
+            r_bytes = 2 * r->halfwords;
+            r_off = r->offset;
         }
-        slot = iss_code_region_slot(r, pc);
+        slot = r_off + ((pc - r_base) >> 1);
         /* (code rewritten: the next block start redecodes it first) */
         if (__builtin_expect(h->cut_exact, 0))
             iss_settle(h, h->cycles);      /* the budget is met exactly: the clock must be */
-        if (n >= h->chain_limit || h->cycles >= h->budget || (h->code_dirty && *h->code_dirty))
+        if (n >= limit || h->cycles >= h->budget || *dirty)
             break;
         c.in = &s->tab[slot];
         c.pc = pc;
         c.slot = slot;
         if (!SEM[c.in->op] || (c.in->op > ISS_OP_COREV_LAST && (!h->chain_standard || !std_chainable(&c))))
             break;
-        iss_charge_slot(h, pc, slot);
+        iss_charge_slot(h, pc, slot, c.in->len);
     }
     flush(&c);
     set_pc(uc, pc);

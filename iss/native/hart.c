@@ -18,17 +18,6 @@ static inline int in_code(const iss_hart *h, uint32_t addr, uint32_t *idx)
 
 #define NONE ISS_NO_SLOT
 
-/* Run-time cycles charged to the instruction at code slot `slot` (ISS_NO_SLOT:
- * outside the code image, counted but not attributed). */
-static inline void stall(iss_hart *h, uint32_t slot, uint32_t cycles, uint64_t *counter)
-{
-    h->cycles += cycles;
-    h->block_dyn += cycles;
-    *counter += cycles;
-    if (h->stall_at && slot != ISS_NO_SLOT)
-        h->stall_at[slot] += cycles;
-}
-
 static inline uint32_t slot_of(const iss_hart *h, uint32_t pc)
 {
     uint32_t i;
@@ -89,7 +78,7 @@ static inline uint32_t end_flags(const iss_hart *h, uint32_t i)
 
 /* A store of `size` bytes at `addr` into the code: marks the slot pages it
  * changes dirty (rare: kept out of line). */
-static void code_written(iss_hart *h, uint32_t addr, uint32_t size)
+void iss_code_written(iss_hart *h, uint32_t addr, uint32_t size)
 {
     for (uint32_t k = 0; k < size; k++) {
         uint32_t i;
@@ -98,16 +87,6 @@ static void code_written(iss_hart *h, uint32_t addr, uint32_t size)
             *h->code_dirty = 1;
         }
     }
-}
-
-/* Every store goes through here (Unicorn's, the CORE-V executor's): a couple of
- * compares per code region when it is not in the code. */
-static inline void watch_store(iss_hart *h, uint32_t addr, uint32_t size)
-{
-    uint32_t i;
-    if (h->code_dirty_pages &&
-        (iss_code_insn(&h->code, addr, &i) || iss_code_insn(&h->code, addr + size - 1, &i)))
-        code_written(h, addr, size);
 }
 
 /* Whether the block [start, end) (slots s..e) lies on a page rewritten since it
@@ -183,7 +162,7 @@ static inline void charge_arrival(iss_hart *h, uint32_t start, int known, uint32
             pen = mis;
         }
         if (pen)     /* (block_dyn starts afresh when the block is charged) */
-            stall(h, h->prev_slot, pen, &h->stall_branch);
+            iss_stall(h, h->prev_slot, pen, &h->stall_branch);
     }
 }
 
@@ -362,8 +341,11 @@ void iss_cut_block(iss_hart *h, uint32_t pc)
 uint32_t iss_charge_insn(iss_hart *h, uint32_t pc)
 {
     uint32_t i;
-    if (in_code(h, pc, &i))
-        return iss_charge_slot(h, pc, i);
+    if (in_code(h, pc, &i)) {
+        uint32_t len = (h->info[i] & ISS_I_32) ? 4 : 2;
+        iss_charge_slot(h, pc, i, len);
+        return len;
+    }
     iss_own_block(h, pc, 4);     /* outside the code image: one cycle */
     h->cycles++;
     return 4;
@@ -383,59 +365,13 @@ void iss_taken_branch(iss_hart *h, uint32_t slot, uint32_t target)
     if (!h->timing)
         return;
     h->branches_taken++;
-    stall(h, slot, 2 + misaligned_target(h, target), &h->stall_branch);
+    iss_stall(h, slot, 2 + misaligned_target(h, target), &h->stall_branch);
 }
 
 void iss_jumped(iss_hart *h, uint32_t slot, uint32_t target)
 {
     if (h->timing && misaligned_target(h, target))
-        stall(h, slot, 1, &h->stall_branch);
-}
-
-/* A data access by the instruction at code slot `slot`, whose block's
- * instructions before it cost `before` static cycles: the cycle it is issued
- * (peripherals see it then, in functional mode too: the same however blocks are
- * cut), and the cycle model's part. */
-static void access_timing(iss_hart *h, uint32_t slot, uint64_t before, uint32_t addr, uint32_t size, int is_store)
-{
-    /* The cycle this instruction issues its access: the block's start, the static
-     * cost of the instructions before it in the block, and what was added since. */
-    uint64_t t = h->block_start_cycles + h->block_dyn + before;
-    h->access_cycle = t;
-    if (!h->timing)
-        return;
-    /* Misaligned words, and halfwords crossing a word, take two bus transactions. */
-    uint32_t misaligned = (size == 4 && (addr & 3)) || (size == 2 && (addr & 3) == 3);
-    if (misaligned)
-        stall(h, slot, 1, &h->stall_misaligned);
-    uint32_t off = addr - h->tcdm_base;
-    if (off < h->tcdm_size && h->arb) {
-        /* Queued: the arbiter adds the wait, if any, when every requester of
-         * that cycle is known (tcdm.h). */
-        h->tcdm_accesses++;
-        iss_tcdm_request(h->arb, h, t, (off >> 2) & (h->banks - 1), slot);
-        if (misaligned && off + 4 < h->tcdm_size)
-            iss_tcdm_request(h->arb, h, t + 1, ((off >> 2) + 1) & (h->banks - 1), slot);
-        return;
-    }
-    off = addr - h->l2_base;
-    if (off < h->l2_size) {
-        h->l2_accesses++;
-        h->l2_stores += is_store != 0;
-        if (h->l2_latency)
-            stall(h, slot, h->l2_latency, &h->stall_l2);
-    }
-}
-
-void iss_mem_access_slot(iss_hart *h, uint32_t pc, uint32_t slot, uint32_t addr, uint32_t size, int is_store)
-{
-    uint32_t n;
-    h->access_pc = pc;
-    if (is_store)
-        watch_store(h, addr, size);
-    /* A chained instruction is a block of its own; the trapping one is inside
-     * Unicorn's block, after the instructions before it there. */
-    access_timing(h, slot, pc == h->block_start ? 0 : iss_span(h, h->block_start, pc, &n), addr, size, is_store);
+        iss_stall(h, slot, 1, &h->stall_branch);
 }
 
 void iss_mem_access(iss_hart *h, uint32_t pc, uint32_t addr, uint32_t size, int is_store)
@@ -499,8 +435,8 @@ void iss_mem_hook(uc_engine *uc, uc_mem_type type, uint64_t address, int size, i
     h->access_addr = (uint32_t)address;
     h->access_size = (uint32_t)size;
     if (type == UC_MEM_WRITE)
-        watch_store(h, (uint32_t)address, (uint32_t)size);
-    access_timing(h, h->timing ? slot_of(h, pc) : ISS_NO_SLOT, h->access_cost, (uint32_t)address, (uint32_t)size,
+        iss_watch_store(h, (uint32_t)address, (uint32_t)size);
+    iss_access_timing(h, h->timing ? slot_of(h, pc) : ISS_NO_SLOT, h->access_cost, (uint32_t)address, (uint32_t)size,
                   type == UC_MEM_WRITE);
 }
 
@@ -508,7 +444,7 @@ void iss_div_stall(iss_hart *h, uint32_t slot, uint32_t divisor)
 {
     uint32_t extra = divisor ? (uint32_t)__builtin_clz(divisor) : 32;
     if (h->timing && extra)
-        stall(h, slot, extra, &h->div_cycles);
+        iss_stall(h, slot, extra, &h->div_cycles);
 }
 
 /* UC_HOOK_CODE at each div/divu/rem/remu: 3 cycles (charged with the block) plus

@@ -200,9 +200,6 @@ void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_d
 /* A data access of `size` bytes at `addr` by the instruction at `pc` (all paths:
  * Unicorn's loads/stores through iss_mem_hook, the CORE-V executor directly). */
 void iss_mem_access(iss_hart *h, uint32_t pc, uint32_t addr, uint32_t size, int is_store);
-/* The same, by the instruction at `pc` in code slot `slot` (known to the CORE-V
- * executor). */
-void iss_mem_access_slot(iss_hart *h, uint32_t pc, uint32_t slot, uint32_t addr, uint32_t size, int is_store);
 /* A taken branch in code slot `slot` executed outside Unicorn (cv.beqimm/bneimm,
  * a chained branch) to `target`. */
 void iss_taken_branch(iss_hart *h, uint32_t slot, uint32_t target);
@@ -248,19 +245,93 @@ static inline void iss_own_block(iss_hart *h, uint32_t pc, uint32_t len)
     iss_remember(h, pc, pc + len);
 }
 
-/* iss_charge_insn for the instruction at `pc` in code slot `slot` (the executor's
- * hot path: the slot is known). */
-static inline uint32_t iss_charge_slot(iss_hart *h, uint32_t pc, uint32_t slot)
+/* iss_charge_insn for the instruction at `pc` in code slot `slot`, `len` bytes
+ * (the executor's hot path: it knows both). */
+static inline void iss_charge_slot(iss_hart *h, uint32_t pc, uint32_t slot, uint32_t len)
 {
-    uint32_t len = (h->info[slot] & ISS_I_32) ? 4 : 2;
     iss_own_block(h, pc, len);
     h->cycles += h->cost_at[slot];
     if (h->exec_diff) {
         h->exec_diff[slot]++;
         h->exec_diff[slot + (len >> 1)]--;
     }
-    return len;
 }
+
+/* Run-time cycles charged to the instruction at code slot `slot` (ISS_NO_SLOT:
+ * outside the code image, counted but not attributed). */
+static inline void iss_stall(iss_hart *h, uint32_t slot, uint32_t cycles, uint64_t *counter)
+{
+    h->cycles += cycles;
+    h->block_dyn += cycles;
+    *counter += cycles;
+    if (h->stall_at && slot != ISS_NO_SLOT)
+        h->stall_at[slot] += cycles;
+}
+
+/* A store of `size` bytes at `addr` into the code: marks the slot pages it
+ * changes dirty (rare: out of line). */
+void iss_code_written(iss_hart *h, uint32_t addr, uint32_t size);
+
+/* Every store goes through here (Unicorn's, the CORE-V executor's): a couple of
+ * compares per code region when it is not in the code. */
+static inline void iss_watch_store(iss_hart *h, uint32_t addr, uint32_t size)
+{
+    uint32_t i;
+    if (h->code_dirty_pages &&
+        (iss_code_insn(&h->code, addr, &i) || iss_code_insn(&h->code, addr + size - 1, &i)))
+        iss_code_written(h, addr, size);
+}
+
+/* A data access by the instruction at code slot `slot`, whose block's
+ * instructions before it cost `before` static cycles: the cycle it is issued
+ * (peripherals see it then, in functional mode too: the same however blocks are
+ * cut), and the cycle model's part. Inline: the executor makes most accesses. */
+static inline __attribute__((always_inline)) void iss_access_timing(iss_hart *h, uint32_t slot, uint64_t before,
+                                                                    uint32_t addr, uint32_t size, int is_store)
+{
+    /* The cycle this instruction issues its access: the block's start, the static
+     * cost of the instructions before it in the block, and what was added since. */
+    uint64_t t = h->block_start_cycles + h->block_dyn + before;
+    h->access_cycle = t;
+    if (!h->timing)
+        return;
+    /* Misaligned words, and halfwords crossing a word, take two bus transactions. */
+    uint32_t misaligned = (size == 4 && (addr & 3)) || (size == 2 && (addr & 3) == 3);
+    if (misaligned)
+        iss_stall(h, slot, 1, &h->stall_misaligned);
+    uint32_t off = addr - h->tcdm_base;
+    if (off < h->tcdm_size && h->arb) {
+        /* Queued: the arbiter adds the wait, if any, when every requester of
+         * that cycle is known (tcdm.h). */
+        h->tcdm_accesses++;
+        iss_tcdm_request(h->arb, h, t, (off >> 2) & (h->banks - 1), slot);
+        if (misaligned && off + 4 < h->tcdm_size)
+            iss_tcdm_request(h->arb, h, t + 1, ((off >> 2) + 1) & (h->banks - 1), slot);
+        return;
+    }
+    off = addr - h->l2_base;
+    if (off < h->l2_size) {
+        h->l2_accesses++;
+        h->l2_stores += is_store != 0;
+        if (h->l2_latency)
+            iss_stall(h, slot, h->l2_latency, &h->stall_l2);
+    }
+}
+
+/* iss_mem_access by the instruction at `pc` in code slot `slot` (known to the CORE-V
+ * executor). */
+static inline __attribute__((always_inline)) void iss_mem_access_slot(iss_hart *h, uint32_t pc, uint32_t slot,
+                                                                      uint32_t addr, uint32_t size, int is_store)
+{
+    uint32_t n;
+    h->access_pc = pc;
+    if (is_store)
+        iss_watch_store(h, addr, size);
+    /* A chained instruction is a block of its own; the trapping one is inside
+     * Unicorn's block, after the instructions before it there. */
+    iss_access_timing(h, slot, pc == h->block_start ? 0 : iss_span(h, h->block_start, pc, &n), addr, size, is_store);
+}
+
 void iss_mem_hook(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user_data);
 void iss_div_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data);
 /* With cut_exact: arbitrates the hart's queued TCDM accesses issued before the
