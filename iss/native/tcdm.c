@@ -317,7 +317,7 @@ static inline uint32_t pick(iss_tcdm *a, uint32_t bank)
 }
 
 /* Hart i's oldest access (r) is granted in cycle t. */
-static inline void grant(iss_tcdm *a, uint32_t i, const hart_req *r, uint64_t t)
+static inline __attribute__((always_inline)) void grant(iss_tcdm *a, uint32_t i, const hart_req *r, uint64_t t)
 {
     if (a->cur_wait[i]) {
         if (a->logging)
