@@ -55,8 +55,11 @@ static inline void W(cx *c, unsigned r, uint32_t v)
 }
 
 /* Write the chain's registers back to the engine (before anything outside the
- * executor can look at them). */
-static void flush(cx *c)
+ * executor can look at them). This and the other ways out of an instruction
+ * (stop, slow, io_stopped) are cold: the compiler then keeps the chain's loop
+ * state in registers and spills around these calls instead (3% fewer host
+ * instructions per simulated one). */
+__attribute__((cold, noinline)) static void flush(cx *c)
 {
     regcache *rc = c->rc;
     if (!rc || !rc->dirty)
@@ -86,7 +89,7 @@ static inline uint32_t sxn(uint32_t v, unsigned n)   /* sign-extend the low n bi
     return (v ^ m) - m;
 }
 
-static void stop(cx *c, uint32_t reason, uint32_t info)
+__attribute__((cold, noinline)) static void stop(cx *c, uint32_t reason, uint32_t info)
 {
     flush(c);
     c->h->stop_reason = reason;
@@ -100,7 +103,7 @@ static void stop(cx *c, uint32_t reason, uint32_t info)
  * charged: the block it is in was charged up to its end when it started (the
  * instruction starts the block when chained, or ends Unicorn's), so it is given
  * back from here, whether or not it began the block. */
-static int slow(cx *c, uint32_t kind, uint32_t word)
+__attribute__((cold, noinline)) static int slow(cx *c, uint32_t kind, uint32_t word)
 {
     c->s->slow_kind = kind;
     iss_cut_block(c->h, c->pc);
@@ -124,7 +127,7 @@ static inline __attribute__((always_inline)) uint8_t *direct(iss_hart *h, uint32
 /* An MMIO callback stopped the engine during this instruction's access (the hart
  * sleeps on it, or the program ended): the instruction is left undone, PC on it,
  * and the Python hart retries it on wake. */
-static int io_stopped(cx *c)
+__attribute__((cold, noinline)) static int io_stopped(cx *c)
 {
     if (!c->h->io_stop)
         return 0;
