@@ -6,6 +6,7 @@ MMIO: an access calls the owning model (iss/periph/).
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,7 +66,8 @@ class Memory:
         self.l2 = np.zeros(m.l2_size, dtype=np.uint8)
         self.tcdm_base, self.tcdm_end = TCDM_BASE, TCDM_BASE + m.tcdm_size
         self.l2_base, self.l2_end = L2_BASE, L2_BASE + m.l2_size
-        self.windows: list[Window] = []   # shared windows (cluster and SoC peripherals)
+        self.windows: list[Window] = []   # shared windows (cluster and SoC peripherals), by base
+        self._window_bases: list[int] = []   # their bases, for bisect (34 IMAs make 40 windows)
         self.private: list[Window] = []   # per-core demux windows (offset from DEMUX_BASE)
         # Told of RAM written other than by a hart's store (DMA): fn(addr, size).
         # The code image redecodes rewritten code (iss/hart.py CodeImage.written).
@@ -120,6 +122,7 @@ class Memory:
                 raise ValueError(f"{periph.name} at 0x{base:x} overlaps {w.periph.name}")
         self.windows.append(Window(base, periph))
         self.windows.sort(key=lambda w: w.base)
+        self._window_bases = [w.base for w in self.windows]
 
     def attach_private(self, offset: int, periph) -> None:
         self.private.append(Window(offset, periph))
@@ -147,9 +150,10 @@ class Memory:
 
     def locate(self, addr: int):
         """(the peripheral window at `addr`, the offset of `addr` in it), or None."""
-        for w in self.windows:
-            if w.base <= addr < w.end:
-                return w, addr - w.base
+        i = bisect.bisect_right(self._window_bases, addr) - 1   # windows do not overlap (attach)
+        if i >= 0 and addr < self.windows[i].end:
+            w = self.windows[i]
+            return w, addr - w.base
         if DEMUX_BASE <= addr < DEMUX_BASE + DEMUX_SIZE:
             off = addr - DEMUX_BASE
             for w in self.private:
