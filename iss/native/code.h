@@ -39,11 +39,16 @@ static inline int iss_code_index(const iss_code_map *m, uint32_t addr, uint32_t 
     return 0;
 }
 
+/* Whether `addr` is one of region `r`'s halfwords of code (not its end). */
+static inline int iss_code_region_has(const iss_code_region *r, uint32_t addr)
+{
+    return addr - r->base < 2 * r->halfwords;
+}
 /* The region whose instructions include `addr` (NULL: none). */
 static inline const iss_code_region *iss_code_region_of(const iss_code_map *m, uint32_t addr)
 {
     for (uint32_t k = 0; k < m->n; k++)
-        if (addr - m->r[k].base < 2 * m->r[k].halfwords)
+        if (iss_code_region_has(&m->r[k], addr))
             return &m->r[k];
     return NULL;
 }

@@ -1162,8 +1162,8 @@ static void chain(uc_engine *uc, iss_hart *h, iss_isa *s, uint32_t pc, uint32_t 
      * code region being run (the next instruction's slot needs no lookup while
      * control stays in it), the loop ends to watch (changed only by the
      * hardware-loop instructions and hwloop_end), the dirty-code flag. */
-    const iss_code_region *r = iss_code_region_of(&h->code, pc);
-    uint32_t r_base = r ? r->base : 0, r_bytes = r ? 2 * r->halfwords : 0, r_off = r ? r->offset : 0;
+    const iss_code_region *found = iss_code_region_of(&h->code, pc);
+    iss_code_region r = found ? *found : (iss_code_region){0, 0, 0};   /* a copy: kept in registers */
     uint32_t end0 = loop_end_watch(s, 0), end1 = loop_end_watch(s, 1);
     const uint32_t *dirty = h->code_dirty ? h->code_dirty : &clean;
     const uint32_t limit = h->chain_limit;
@@ -1190,15 +1190,13 @@ static void chain(uc_engine *uc, iss_hart *h, iss_isa *s, uint32_t pc, uint32_t 
         pc = c.npc;
         if (pc & 1)
             break;
-        if (pc - r_base >= r_bytes) {
-            r = iss_code_region_of(&h->code, pc);
-            if (!r)
+        if (!iss_code_region_has(&r, pc)) {
+            found = iss_code_region_of(&h->code, pc);
+            if (!found)
                 break;
-            r_base = r->base;
-            r_bytes = 2 * r->halfwords;
-            r_off = r->offset;
+            r = *found;
         }
-        slot = r_off + ((pc - r_base) >> 1);
+        slot = iss_code_region_slot(&r, pc);
         /* (code rewritten: the next block start redecodes it first) */
         if (__builtin_expect(h->cut_exact, 0))
             iss_settle(h, h->cycles);      /* the budget is met exactly: the clock must be */

@@ -437,7 +437,7 @@ void iss_mem_hook(uc_engine *uc, uc_mem_type type, uint64_t address, int size, i
     if (type == UC_MEM_WRITE)
         iss_watch_store(h, (uint32_t)address, (uint32_t)size);
     iss_access_timing(h, h->timing ? slot_of(h, pc) : ISS_NO_SLOT, h->access_cost, (uint32_t)address, (uint32_t)size,
-                  type == UC_MEM_WRITE);
+                      type == UC_MEM_WRITE);
 }
 
 void iss_div_stall(iss_hart *h, uint32_t slot, uint32_t divisor)
