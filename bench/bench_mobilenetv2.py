@@ -58,9 +58,10 @@ def run_variant(variant: str, input_hw: int, program: str, repeat: int) -> tuple
         # collector frees them.
         del res
         gc.collect()
-    print(f"  network + golden model {t_net:.1f} s (once); median of {repeat}: {statistics.median(walls):.2f} s")
-    figure(f"mobilenetv2.{variant}_seconds", statistics.median(walls), "s", better="lower")
-    return statistics.median(walls), exact
+    wall = statistics.median(walls)
+    print(f"  network + golden model {t_net:.1f} s (once); median of {repeat}: {wall:.2f} s")
+    figure(f"mobilenetv2.{variant}_seconds", wall, "s", better="lower")
+    return wall, exact
 
 
 def main(argv=None) -> int:
