@@ -150,20 +150,18 @@ static int may_cross(const iss_hart *h, uint32_t s, uint32_t e)
  * or jump's, charged to it. */
 static inline void charge_arrival(iss_hart *h, uint32_t start, int known, uint32_t s)
 {
-    if (h->timing && h->prev_flags & (ISS_END_BRANCH | ISS_END_JUMP)) {
-        uint32_t pen = 0;
-        uint32_t mis = (start & 2) && known && (h->info[s] & ISS_I_32);
-        if (h->prev_flags & ISS_END_BRANCH) {
-            if (start != h->prev_end) {
-                pen = 2 + mis;
-                h->branches_taken++;
-            }
-        } else {
-            pen = mis;
-        }
-        if (pen)     /* (block_dyn starts afresh when the block is charged) */
-            iss_stall(h, h->prev_slot, pen, &h->stall_branch);
+    uint32_t flags = h->prev_flags;
+    if (!(flags & (ISS_END_BRANCH | ISS_END_JUMP)) || !h->timing)
+        return;
+    uint32_t pen = (start & 2) && known && (h->info[s] & ISS_I_32);
+    if (flags & ISS_END_BRANCH) {
+        if (start == h->prev_end)
+            return;
+        pen += 2;
+        h->branches_taken++;
     }
+    if (pen)     /* (block_dyn starts afresh when the block is charged) */
+        iss_stall(h, h->prev_slot, pen, &h->stall_branch);
 }
 
 static void stop_before(uc_engine *uc, iss_hart *h, uint32_t reason, uint32_t start)
@@ -242,11 +240,23 @@ static inline void block_runs(iss_hart *h, uint32_t start, uint32_t end)
     iss_remember(h, start, end);
 }
 
-/* Charges a translated block when it starts executing (its arrival penalty, its
- * static cycles), after the checks that stop the engine before it. */
-void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
+/* The cached block b, [start, end), runs now: charged and recorded. */
+static inline __attribute__((always_inline)) void run_cached(iss_hart *h, const iss_block_info *entry,
+                                                             uint32_t start, uint32_t end)
 {
-    iss_hart *h = (iss_hart *)user_data;
+    charge_arrival(h, start, 1, entry->s);
+    charge_block(h, entry->s, entry->e, entry->cycles, entry->insns);
+    h->prev_flags = entry->end_flags;
+    h->prev_slot = entry->last_slot;
+    h->cursor = entry->s;
+    block_runs(h, start, end);
+}
+
+/* The block hook's general case: every check, the block worked out and cached
+ * when it is not (iss_block_hook takes the common case itself). */
+__attribute__((cold, noinline)) static void block_hook_slow(uc_engine *uc, iss_hart *h, uint64_t address,
+                                                            uint32_t size)
+{
     /* A block whose first instruction Unicorn cannot translate (a 0x0000 halfword)
      * has size 0 and runs nothing; Unicorn calls block hooks for it only sometimes
      * (not when a second block hook is registered), so it is never charged: what
@@ -301,12 +311,25 @@ void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_d
         stop_before(uc, h, ISS_STOP_CODE, start);
         return;
     }
-    charge_arrival(h, start, 1, b->s);
-    charge_block(h, b->s, b->e, b->cycles, b->insns);
-    h->prev_flags = b->end_flags;
-    h->prev_slot = b->last_slot;
-    h->cursor = b->s;
-    block_runs(h, start, end);
+    run_cached(h, b, start, end);
+}
+
+/* Charges a translated block when it starts executing (its arrival penalty, its
+ * static cycles), after the checks that stop the engine before it. The common
+ * case is taken here, with the fewest instructions (plain code makes a call per
+ * block): the block cached, no slice end near, no exact cut, no code rewritten
+ * anywhere; anything else goes to block_hook_slow, which decides the same. */
+void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
+{
+    iss_hart *h = (iss_hart *)user_data;
+    uint32_t start = (uint32_t)address;
+    const iss_block_info *b = h->blocks + ((start >> 1) & (ISS_BLOCK_CACHE - 1));
+    if (__builtin_expect(!size || !h->blocks || b->start != start || b->size != size || h->cut_exact ||
+                         h->cycles + ISS_ARRIVAL_MAX >= h->budget || (h->code_dirty && *h->code_dirty), 0)) {
+        block_hook_slow(uc, h, address, size);
+        return;
+    }
+    run_cached(h, b, start, start + size);
 }
 
 void iss_cut_block(iss_hart *h, uint32_t pc)
