@@ -160,8 +160,16 @@ static inline void charge_arrival(iss_hart *h, uint32_t start, int known, uint32
         pen += 2;
         h->branches_taken++;
     }
-    if (pen)     /* (block_dyn starts afresh when the block is charged) */
-        iss_stall(h, h->prev_slot, pen, &h->stall_branch);
+    if (!pen)
+        return;
+    /* As iss_stall, less what it need not do here (once per taken branch): the
+     * block's block_dyn starts afresh when it is charged, and prev_slot is in the
+     * code image (a branch or jump is in prev_flags only as a block's end flags,
+     * which come with its last slot). */
+    h->cycles += pen;
+    h->stall_branch += pen;
+    if (h->stall_at)
+        h->stall_at[h->prev_slot] += pen;
 }
 
 static void stop_before(uc_engine *uc, iss_hart *h, uint32_t reason, uint32_t start)
