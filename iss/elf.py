@@ -180,15 +180,23 @@ class Program:
                              len(data) // _SYM.itemsize)
         strtab = tab.stringtable.data()
         kinds = syms["info"] & 0xF
-        keep = np.nonzero((kinds <= STT_FUNC) & (syms["shndx"] != SHN_UNDEF) & (syms["name"] != 0))[0]
-        for i in keep.tolist():
-            off = int(syms["name"][i])
+        names = syms["name"].astype(np.int64)
+        keep = (kinds <= STT_FUNC) & (syms["shndx"] != SHN_UNDEF) & (names != 0)
+        bad = np.nonzero(keep & (names > strtab.rfind(b"\0")))[0]    # no NUL ends it in the table
+        if bad.size:
+            off = int(names[bad[0]])
+            raise ElfError(f"{self.path}: corrupt ELF (symbol name at {off} beyond the string table "
+                           f"of {len(strtab)} bytes)")
+        # Skipped by their first bytes, all at once (most of a C program's table):
+        # mapping symbols ($x, $d) and local labels (.L*).
+        chars = np.frombuffer(strtab + b"\0", np.uint8)
+        first, second = chars[np.where(keep, names, 0)], chars[np.where(keep, names + 1, 0)]
+        keep &= (first != 0x24) & ~((first == 0x2E) & (second == 0x4C))
+        for i in np.nonzero(keep)[0].tolist():
+            off = int(names[i])
             end = strtab.find(b"\0", off)
-            if off >= len(strtab) or end < 0:
-                raise ElfError(f"{self.path}: corrupt ELF (symbol name at {off} beyond the string table "
-                               f"of {len(strtab)} bytes)")
-            if end == off or strtab[off] == 0x24 or strtab.startswith(b".L", off):
-                continue  # no name, mapping symbols ($x, $d), local labels
+            if end == off:
+                continue  # no name
             name = strtab[off:end].decode("utf-8", errors="replace")
             kind = _KINDS[int(kinds[i])]
             prev = out.get(name)

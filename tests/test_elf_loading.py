@@ -40,6 +40,47 @@ def test_symbols_as_readelf_lists_them(fw, name):
     assert {n: (s.addr, s.size, s.kind) for n, s in prog.symbols.items()} == want
 
 
+def _symtab(path):
+    """(the file's bytes, the file offset of .symtab's entries, of its string
+    table, the string table's size, the file offset of that size in its section
+    header), read with pyelftools."""
+    from elftools.elf.elffile import ELFFile
+    data = bytearray(path.read_bytes())
+    with open(path, "rb") as f:
+        elf = ELFFile(f)
+        tab = elf.get_section_by_name(".symtab")
+        strtab = elf.get_section(tab["sh_link"])
+        sh_size_at = elf.header["e_shoff"] + tab["sh_link"] * elf.header["e_shentsize"] + 20
+        return data, tab["sh_offset"], strtab["sh_offset"], strtab["sh_size"], sh_size_at
+
+
+@pytest.mark.parametrize("where", ["past the end", "no NUL after it"])
+def test_a_symbol_name_outside_the_string_table_is_a_clear_error(fw, tmp_path, where):
+    # Also for an entry of a kind that is skipped, a local label (.L*): every
+    # defined symbol's name must lie in the table.
+    import struct
+
+    from iss.errors import ElfError
+    data, symtab, strtab, size, sh_size_at = _symtab(fw("spine_hello"))
+    label = 1
+    while True:      # the first defined local label
+        name, info, shndx = struct.unpack_from("<I8xB1xH", data, symtab + 16 * label)
+        if (info & 0xF) <= 2 and shndx != 0 and data[strtab + name:strtab + name + 2] == b".L":
+            break
+        label += 1
+    if where == "past the end":
+        off = size + 7
+    else:
+        # The table's last name, its size cut so that the NUL ending it is outside.
+        off = data.rindex(b"\0", strtab, strtab + size - 1) + 1 - strtab
+        struct.pack_into("<I", data, sh_size_at, size - 1)
+    struct.pack_into("<I", data, symtab + 16 * label, off)
+    bad = tmp_path / "bad.elf"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(ElfError, match=f"corrupt ELF \\(symbol name at {off} beyond the string table"):
+        Program(bad)
+
+
 # -- code in the TCDM ------------------------------------------------------------------
 # Hand-computed from tests/firmware_src/l1_code.[cS]: each core's 1^2 + ... + n^2 for
 # n = 10 + core, n(n+1)(2n+1)/6; and the cycles of the timed loops by the CV32E40P
