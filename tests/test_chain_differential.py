@@ -1,6 +1,6 @@
 """Chains change only speed. The CORE-V executor runs back-to-back instructions
-natively ("chains", iss/native/corev.c: chain(), each charged as a block of its
-own); with chain_limit 0 on every hart it runs one per trap (as the GDB server
+natively ("chains", iss/native/corev.c: chain(), straight-line runs charged as
+blocks); with chain_limit 0 on every hart it runs one per trap (as the GDB server
 and the instruction trace set it). Random valid programs (tests/chain_diff_gen.py:
 RV32IMC, CORE-V ALU/SIMD, post-increment memory, hardware loops, branches, loops,
 calls, CSR accesses, atomics, MMIO loads, stores to code) run on all 8 harts of

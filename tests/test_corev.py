@@ -727,3 +727,17 @@ def test_instruction_matches_reference_many(seed):
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", __file__, "-k",
                         "test_instruction_matches_reference and not many"], env=env)
     assert r.returncode == 0
+
+
+@pytest.mark.parametrize("budget", [1, 2, 57, 100, 299])
+def test_a_chain_stops_at_the_first_instruction_boundary_at_its_budget(tmp_path, budget):
+    # 300 one-cycle CORE-V instructions in a straight line: the chain charges them
+    # as one run, yet the hart must stop before the first instruction that would
+    # start at or after its cycle budget, as a block start does (CV32E40P: an ALU
+    # instruction is one cycle, so that is instruction `budget`).
+    src = [".option norvc", ".globl _start", "_start:", *["  cv.add.h a0, a0, a1"] * 300, f"  .word {STOP_WORD:#x}"]
+    code, base = assemble("\n".join(src), tmp_path, "straight")
+    m = StandaloneHart(code, base, chain_limit=1000, chain_standard=True)
+    m.st.budget = budget
+    assert m.run() == native.STOP_BUDGET
+    assert (m.st.cycles, m.st.instret, m.st.stop_pc) == (budget, budget, base + 4 * budget)

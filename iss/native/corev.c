@@ -21,6 +21,14 @@ typedef struct cx {
     uint32_t npc;     /* next PC; semantics change it for taken branches */
     int jumped;       /* a taken branch: no end-of-loop check */
     regcache *rc;     /* NULL: registers go straight to the engine */
+    /* In a chain, instructions that follow one another in the code form a run,
+     * charged as one block when it ends (commit_run), as the block hook charges
+     * a translated block: the chain's view of the hart is exact whenever
+     * anything else can look at it. run_insns 0: not in a run (the trapping
+     * instruction is in Unicorn's block). */
+    uint32_t run_pc, run_slot;            /* its first instruction */
+    uint32_t run_end_pc;                  /* just after its last one so far (in run_pc's code region) */
+    uint32_t run_cycles, run_insns;       /* their static cycles and count, this one's included */
 } cx;
 
 typedef int (*sem_fn)(cx *c);   /* 0: done, 1: stopped the engine */
@@ -54,13 +62,31 @@ static inline void W(cx *c, unsigned r, uint32_t v)
     ISS_UC.reg_write(c->uc, UC_RISCV_REG_X0 + (int)r, &x);
 }
 
-/* Write the chain's registers back to the engine (before anything outside the
- * executor can look at them). This and the other ways out of an instruction
- * (stop, slow, io_stopped) are cold: the compiler then keeps the chain's loop
- * state in registers and spills around these calls instead (3% fewer host
- * instructions per simulated one). */
+/* The run so far is charged to the hart as the block [run_pc, run_end_pc) that
+ * started at block_start_cycles (what iss_charge_slot does per instruction, once
+ * per run), and the next instruction starts a new one. */
+static inline void commit_run(cx *c)
+{
+    iss_hart *h = c->h;
+    if (!c->run_insns)
+        return;
+    h->cycles += c->run_cycles;
+    h->instret += c->run_insns;
+    iss_count_executed(h, c->run_slot, c->run_slot + ((c->run_end_pc - c->run_pc) >> 1));
+    iss_ran_own_block(h, c->run_pc, c->run_end_pc);
+    c->run_insns = 0;
+    c->run_cycles = 0;
+    c->run_end_pc = 1;       /* (odd: no instruction continues it) */
+}
+
+/* Charge the chain's run and write its registers back to the engine (before
+ * anything outside the executor can look at them). This and the other ways out
+ * of an instruction (stop, slow, io_stopped) are cold: the compiler then keeps
+ * the chain's loop state in registers and spills around these calls instead (3%
+ * fewer host instructions per simulated one). */
 __attribute__((cold, noinline)) static void flush(cx *c)
 {
+    commit_run(c);
     regcache *rc = c->rc;
     if (!rc || !rc->dirty)
         return;
@@ -106,6 +132,7 @@ __attribute__((cold, noinline)) static void stop(cx *c, uint32_t reason, uint32_
 __attribute__((cold, noinline)) static int slow(cx *c, uint32_t kind, uint32_t word)
 {
     c->s->slow_kind = kind;
+    commit_run(c);
     iss_cut_block(c->h, c->pc);
     stop(c, ISS_STOP_SLOW, word);
     return 1;
@@ -136,6 +163,23 @@ __attribute__((cold, noinline)) static int io_stopped(cx *c)
     return 1;
 }
 
+/* An access of an instruction in Unicorn's block (the one that trapped, once per
+ * chain, or one executed alone): iss_mem_access_slot works out its place there. */
+__attribute__((noinline)) static void announce_in_block(cx *c, uint32_t a, uint32_t n, int is_store)
+{
+    iss_mem_access_slot(c->h, c->pc, c->slot, a, n, is_store);
+}
+
+/* An access of the instruction: in a run, its static cycles before it there are
+ * known. */
+static inline __attribute__((always_inline)) void announce(cx *c, uint32_t a, uint32_t n, int is_store)
+{
+    if (__builtin_expect(c->run_insns != 0, 1))
+        iss_mem_access_at(c->h, c->pc, c->slot, c->run_cycles - c->h->cost_at[c->slot], a, n, is_store);
+    else
+        announce_in_block(c, a, n, is_store);
+}
+
 /* The access is announced (iss_mem_access) before it is made: an MMIO callback
  * reads the access's PC and cycle. Inlined into each instruction, whose constant
  * size makes the copy a single move. */
@@ -143,7 +187,7 @@ static inline __attribute__((always_inline)) int ld(cx *c, uint32_t a, unsigned 
 {
     uint32_t x = 0;
     uint8_t *p = direct(c->h, a, n);
-    iss_mem_access_slot(c->h, c->pc, c->slot, a, n, 0);
+    announce(c, a, n, 0);
     if (p)
         memcpy(&x, p, n);
     else if ((flush(c), ISS_UC.mem_read(c->uc, a, &x, n) != UC_ERR_OK)) {
@@ -158,7 +202,7 @@ static inline __attribute__((always_inline)) int ld(cx *c, uint32_t a, unsigned 
 static inline __attribute__((always_inline)) int st(cx *c, uint32_t a, unsigned n, uint32_t v)
 {
     uint8_t *p = direct(c->h, a, n);
-    iss_mem_access_slot(c->h, c->pc, c->slot, a, n, 1);
+    announce(c, a, n, 1);
     if (p)
         memcpy(p, &v, n);
     else if ((flush(c), ISS_UC.mem_write(c->uc, a, &v, n) != UC_ERR_OK)) {
@@ -1141,10 +1185,12 @@ _Static_assert(ISS_OP_CV_SETUP - ISS_OP_CV_STARTI == 7, "the hardware-loop ops a
 
 /* Run the trapping CORE-V instruction and what follows it, CORE-V or standard
  * (see std_chainable), without going back to Unicorn (a trap each costs far more
- * than the instruction). Each chained instruction is charged as its own block, so
- * cycle accounting, memory timing and profiles are as if Unicorn had run them; the
- * chain ends at the hart's budget, after chain_limit instructions, or at an
- * instruction Unicorn must run. The first one was charged by the block hook.
+ * than the instruction). Chained instructions that follow one another are charged
+ * as one block (a run: commit_run) when the run ends, so cycle accounting, memory
+ * timing and profiles are as if Unicorn had run them; the chain ends at the first
+ * instruction boundary at or past the hart's budget, after chain_limit
+ * instructions, or at an instruction Unicorn must run. The first one was charged
+ * by the block hook.
  * A chained standard instruction checks the end of a hardware loop even after a
  * jump, as Unicorn's code hook at the loop end does. */
 static void chain(uc_engine *uc, iss_hart *h, iss_isa *s, uint32_t pc, uint32_t slot)
@@ -1168,10 +1214,13 @@ static void chain(uc_engine *uc, iss_hart *h, iss_isa *s, uint32_t pc, uint32_t 
     const uint32_t *dirty = h->code_dirty ? h->code_dirty : &clean;
     const uint32_t limit = h->chain_limit;
     cx c = {uc, h, s, &s->tab[slot], pc, slot, 0, 0, &rc};
+    c.run_end_pc = 1;
     for (uint32_t n = 1;; n++) {
         const iss_insn *in = c.in;
         c.npc = c.pc + in->len;
         c.jumped = 0;
+        if (c.rc != &rc)
+            __builtin_unreachable();   /* (tells the compiler: the registers are the cache's) */
         if (dispatch(&c, in->op))
             return;                     /* stopped: stop() flushed and left PC on it */
         int standard = in->op > ISS_OP_COREV_LAST;
@@ -1198,16 +1247,30 @@ static void chain(uc_engine *uc, iss_hart *h, iss_isa *s, uint32_t pc, uint32_t 
         }
         slot = iss_code_region_slot(&r, pc);
         /* (code rewritten: the next block start redecodes it first) */
-        if (__builtin_expect(h->cut_exact, 0))
+        if (__builtin_expect(h->cut_exact, 0)) {
+            commit_run(&c);
             iss_settle(h, h->cycles);      /* the budget is met exactly: the clock must be */
-        if (n >= limit || h->cycles >= h->budget || *dirty)
+        }
+        if (n >= limit || h->cycles + c.run_cycles >= h->budget || *dirty)
             break;
         c.in = &s->tab[slot];
         c.pc = pc;
         c.slot = slot;
         if (!SEM[c.in->op] || (c.in->op > ISS_OP_COREV_LAST && (!h->chain_standard || !std_chainable(&c))))
             break;
-        iss_charge_slot(h, pc, slot, c.in->len);
+        /* Charged with its run: the same run if it follows the run's last
+         * instruction (then in the same code region, whose slots follow its
+         * PCs: regions never touch, CodeImage merges touching segments). */
+        if (pc != c.run_end_pc) {
+            commit_run(&c);
+            c.run_pc = pc;
+            c.run_slot = slot;
+            h->block_start_cycles = h->cycles;
+            h->block_dyn = 0;
+        }
+        c.run_cycles += h->cost_at[slot];
+        c.run_insns++;
+        c.run_end_pc = pc + c.in->len;
     }
     flush(&c);
     set_pc(uc, pc);

@@ -229,10 +229,7 @@ static inline void charge_block(iss_hart *h, uint32_t s, uint32_t e, uint32_t cy
 {
     iss_block_begins(h);
     h->cycles += cycles;
-    if (h->exec_diff) {
-        h->exec_diff[s]++;
-        h->exec_diff[e]--;
-    }
+    iss_count_executed(h, s, e);
     /* (apart from the clock: loading both as one vector right after a store to the
      * clock, the arrival penalty's, cannot take the stored value; the load waits) */
     h->instret += insns;

@@ -210,8 +210,8 @@ void iss_div_stall(iss_hart *h, uint32_t slot, uint32_t divisor);
 /* Execution leaves the current block at `pc` (before the instruction there): the
  * rest of the block, charged when it started, is given back. */
 void iss_cut_block(iss_hart *h, uint32_t pc);
-/* An instruction executed outside Unicorn (chained by the CORE-V executor) is
- * charged as a block of its own; returns its length in bytes. */
+/* An instruction executed outside Unicorn (by Python) is charged as a block of
+ * its own; returns its length in bytes. */
 uint32_t iss_charge_insn(iss_hart *h, uint32_t pc);
 
 static inline void iss_remember(iss_hart *h, uint32_t start, uint32_t end)
@@ -231,30 +231,47 @@ static inline void iss_block_begins(iss_hart *h)
     h->cursor_cost = 0;
 }
 
+/* Each instruction from code slot s up to e ran once more (the profile's counts). */
+static inline void iss_count_executed(iss_hart *h, uint32_t s, uint32_t e)
+{
+    if (h->exec_diff) {
+        h->exec_diff[s]++;
+        h->exec_diff[e]--;
+    }
+}
+
+/* The code [start, end) ran outside Unicorn, as a block of its own that the
+ * next one follows with no arrival penalty: where it ends, the memory-callback
+ * bookkeeping cleared, and the crash report's record of it (its clock and
+ * counts are the caller's). */
+static inline void iss_ran_own_block(iss_hart *h, uint32_t start, uint32_t end)
+{
+    h->access_left = 0;
+    h->cursor_cost = 0;
+    h->cursor = ISS_NO_SLOT;
+    h->block_start = start;
+    h->block_end = end;
+    h->prev_end = end;
+    h->prev_flags = 0;
+    iss_remember(h, start, end);
+}
+
 /* The instruction at `pc`, `len` bytes, starts a block of its own (its cost is
  * added after). */
 static inline void iss_own_block(iss_hart *h, uint32_t pc, uint32_t len)
 {
-    iss_block_begins(h);
-    h->cursor = ISS_NO_SLOT;
+    h->block_start_cycles = h->cycles;
+    h->block_dyn = 0;
     h->instret++;
-    h->block_start = pc;
-    h->block_end = pc + len;
-    h->prev_end = pc + len;
-    h->prev_flags = 0;
-    iss_remember(h, pc, pc + len);
+    iss_ran_own_block(h, pc, pc + len);
 }
 
-/* iss_charge_insn for the instruction at `pc` in code slot `slot`, `len` bytes
- * (the executor's hot path: it knows both). */
+/* iss_charge_insn for the instruction at `pc` in code slot `slot`, `len` bytes. */
 static inline void iss_charge_slot(iss_hart *h, uint32_t pc, uint32_t slot, uint32_t len)
 {
     iss_own_block(h, pc, len);
     h->cycles += h->cost_at[slot];
-    if (h->exec_diff) {
-        h->exec_diff[slot]++;
-        h->exec_diff[slot + (len >> 1)]--;
-    }
+    iss_count_executed(h, slot, slot + (len >> 1));
 }
 
 /* Run-time cycles charged to the instruction at code slot `slot` (ISS_NO_SLOT:
@@ -318,18 +335,26 @@ static inline __attribute__((always_inline)) void iss_access_timing(iss_hart *h,
     }
 }
 
-/* iss_mem_access by the instruction at `pc` in code slot `slot` (known to the CORE-V
- * executor). */
+/* iss_mem_access by the instruction at `pc` in code slot `slot`, the block's
+ * instructions before it costing `before` static cycles (known to the CORE-V
+ * executor's chain). */
+static inline __attribute__((always_inline)) void iss_mem_access_at(iss_hart *h, uint32_t pc, uint32_t slot,
+                                                                    uint32_t before, uint32_t addr, uint32_t size,
+                                                                    int is_store)
+{
+    h->access_pc = pc;
+    if (is_store)
+        iss_watch_store(h, addr, size);
+    iss_access_timing(h, slot, before, addr, size, is_store);
+}
+
+/* The same, inside the block [block_start, block_end) (Unicorn's). */
 static inline __attribute__((always_inline)) void iss_mem_access_slot(iss_hart *h, uint32_t pc, uint32_t slot,
                                                                       uint32_t addr, uint32_t size, int is_store)
 {
     uint32_t n;
-    h->access_pc = pc;
-    if (is_store)
-        iss_watch_store(h, addr, size);
-    /* A chained instruction is a block of its own; the trapping one is inside
-     * Unicorn's block, after the instructions before it there. */
-    iss_access_timing(h, slot, pc == h->block_start ? 0 : iss_span(h, h->block_start, pc, &n), addr, size, is_store);
+    iss_mem_access_at(h, pc, slot, pc == h->block_start ? 0 : iss_span(h, h->block_start, pc, &n), addr, size,
+                      is_store);
 }
 
 void iss_mem_hook(uc_engine *uc, uc_mem_type type, uint64_t address, int size, int64_t value, void *user_data);
