@@ -88,6 +88,11 @@ class StandaloneHart:
         self.flags = timing.flags
         self.info, self.cost_at = timing_core.halfword_tables(tab, starts.astype(bool), timing.cost)
         st.code.set([(base, hw, 0)])
+        # The block hook's cache, and the dirty-code word it checks (stores to the
+        # code are not watched here: it stays 0).
+        self.blocks = np.zeros(native.lib().iss_block_cache_bytes(), np.uint8)
+        self.code_dirty = np.zeros(1, np.uint32)
+        st.blocks, st.code_dirty = self.blocks.ctypes.data, self.code_dirty.ctypes.data
         st.insn_prefix, st.cycle_prefix = self.ip.ctypes.data, self.cp.ctypes.data
         st.flags, st.info, st.cost_at = self.flags.ctypes.data, self.info.ctypes.data, self.cost_at.ctypes.data
         native.add_hook(uc, UC_HOOK_BLOCK, "iss_block_hook", ctypes.addressof(st), 1, 0)

@@ -1195,7 +1195,6 @@ _Static_assert(ISS_OP_CV_SETUP - ISS_OP_CV_STARTI == 7, "the hardware-loop ops a
  * jump, as Unicorn's code hook at the loop end does. */
 static void chain(uc_engine *uc, iss_hart *h, iss_isa *s, uint32_t pc, uint32_t slot)
 {
-    static const uint32_t clean = 0;
     regcache rc;
     rc.dirty = 0;
     rc.v[0] = 0;
@@ -1211,7 +1210,7 @@ static void chain(uc_engine *uc, iss_hart *h, iss_isa *s, uint32_t pc, uint32_t 
     const iss_code_region *found = iss_code_region_of(&h->code, pc);
     iss_code_region r = found ? *found : (iss_code_region){0, 0, 0};   /* a copy: kept in registers */
     uint32_t end0 = loop_end_watch(s, 0), end1 = loop_end_watch(s, 1);
-    const uint32_t *dirty = h->code_dirty ? h->code_dirty : &clean;
+    const uint32_t *dirty = h->code_dirty;
     const uint32_t limit = h->chain_limit;
     cx c = {uc, h, s, &s->tab[slot], pc, slot, 0, 0, &rc};
     c.run_end_pc = 1;

@@ -93,7 +93,7 @@ void iss_code_written(iss_hart *h, uint32_t addr, uint32_t size)
  * was decoded. */
 static inline int block_dirty(const iss_hart *h, uint32_t s, uint32_t e)
 {
-    return h->code_dirty && *h->code_dirty &&
+    return *h->code_dirty &&
            (h->code_dirty_pages[s >> ISS_CODE_PAGE_SLOTS_SHIFT] ||
             h->code_dirty_pages[(e - 1) >> ISS_CODE_PAGE_SLOTS_SHIFT]);
 }
@@ -279,8 +279,8 @@ __attribute__((cold, noinline)) static void block_hook_slow(uc_engine *uc, iss_h
      * here and cached. (An entry cached while its code is dirty goes with all the
      * others when CodeImage.refresh redecodes that code, which is what clears the
      * dirty mark: until then the check below stops the hart before it.) */
-    iss_block_info *b = h->blocks ? &h->blocks[(start >> 1) & (ISS_BLOCK_CACHE - 1)] : NULL, fresh;
-    if (!(b && b->start == start && b->size == size)) {
+    iss_block_info *b = &h->blocks[(start >> 1) & (ISS_BLOCK_CACHE - 1)];
+    if (!(b->start == start && b->size == size)) {
         uint32_t s, e, bad, n, last;
         if (!block_slots(h, start, end, &s, &e)) {
             /* Code outside the loaded image (not expected from linked firmware): count
@@ -304,12 +304,8 @@ __attribute__((cold, noinline)) static void block_hook_slow(uc_engine *uc, iss_h
         }
         uint32_t cycles = (uint32_t)span_idx(h, s, e, &n, &last);
         uint32_t flags = last == NONE ? h->flags[e] : end_flags(h, last);
-        fresh = (iss_block_info){start, size, s, e, cycles, n, flags,
-                                 last != NONE ? last : e - ((flags & ISS_END_LEN4) ? 2 : 1)};
-        if (b)
-            *b = fresh;
-        else
-            b = &fresh;
+        *b = (iss_block_info){start, size, s, e, cycles, n, flags,
+                              last != NONE ? last : e - ((flags & ISS_END_LEN4) ? 2 : 1)};
     }
     if (block_dirty(h, b->s, b->e)) {
         /* Its code was rewritten: Python redecodes it, then it runs (and is charged). */
@@ -329,8 +325,8 @@ void iss_block_hook(uc_engine *uc, uint64_t address, uint32_t size, void *user_d
     iss_hart *h = (iss_hart *)user_data;
     uint32_t start = (uint32_t)address;
     const iss_block_info *b = h->blocks + ((start >> 1) & (ISS_BLOCK_CACHE - 1));
-    if (__builtin_expect(!size || !h->blocks || b->start != start || b->size != size || h->cut_exact ||
-                         h->cycles + ISS_ARRIVAL_MAX >= h->budget || (h->code_dirty && *h->code_dirty), 0)) {
+    if (__builtin_expect(!size || b->start != start || b->size != size || h->cut_exact ||
+                         h->cycles + ISS_ARRIVAL_MAX >= h->budget || *h->code_dirty, 0)) {
         block_hook_slow(uc, h, address, size);
         return;
     }

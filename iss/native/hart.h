@@ -126,9 +126,10 @@ typedef struct iss_hart {
     /* Self-modifying code (iss/hart.py: CodeImage.refresh). A store to a byte of the
      * code (a region of the code map) marks its page of slots dirty; a block on a
      * dirty page stops the hart before it runs (ISS_STOP_CODE) so that the decode and
-     * cost tables, and every hart's translations, are redone first. NULL: not watched. */
+     * cost tables, and every hart's translations, are redone first. code_dirty_pages
+     * NULL: stores are not watched (code_dirty then stays 0). */
     uint8_t *code_dirty_pages;   /* one byte per 2^ISS_CODE_PAGE_SLOTS_SHIFT slots (shared by the harts) */
-    uint32_t *code_dirty;        /* shared: some page is dirty */
+    uint32_t *code_dirty;        /* shared: some page is dirty (required by the hooks: never NULL) */
     /* Where the hart runs from and when (iss/native/sched.c; Hart.pc, Hart.ready_at). */
     uint64_t ready_at;           /* the cycle a retried instruction waits to act at (0: none) */
     uint32_t pc;                 /* the next instruction, between slices */
@@ -153,7 +154,8 @@ typedef struct iss_hart {
     uint32_t prev_slot;          /* with a branch or jump in prev_flags (set by the block hook
                                     only): the code slot of that instruction */
     uint32_t pad_prev;
-    struct iss_block_info *blocks;   /* ISS_BLOCK_CACHE entries, shared by the harts (NULL: none) */
+    struct iss_block_info *blocks;   /* ISS_BLOCK_CACHE entries, shared by the harts (required by the
+                                        block hook: never NULL) */
 } iss_hart;
 
 /* What the block hook works out for a translated block from the code image's
