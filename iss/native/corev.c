@@ -63,7 +63,7 @@ static inline void W(cx *c, unsigned r, uint32_t v)
 }
 
 /* The run so far is charged to the hart as the block [run_pc, run_end_pc) that
- * started at block_start_cycles (what iss_charge_slot does per instruction, once
+ * started at block_start_cycles (what iss_charge_insn does per instruction, once
  * per run), and the next instruction starts a new one. */
 static inline void commit_run(cx *c)
 {
@@ -72,7 +72,7 @@ static inline void commit_run(cx *c)
         return;
     h->cycles += c->run_cycles;
     h->instret += c->run_insns;
-    iss_count_executed(h, c->run_slot, c->run_slot + ((c->run_end_pc - c->run_pc) >> 1));
+    iss_count_executed(h, c->run_slot, c->run_slot + ((c->run_end_pc - c->run_pc) >> 1), 1);
     iss_ran_own_block(h, c->run_pc, c->run_end_pc);
     c->run_insns = 0;
     c->run_cycles = 0;

@@ -229,7 +229,7 @@ static inline void charge_block(iss_hart *h, uint32_t s, uint32_t e, uint32_t cy
 {
     iss_block_begins(h);
     h->cycles += cycles;
-    iss_count_executed(h, s, e);
+    iss_count_executed(h, s, e, 1);
     /* (apart from the clock: loading both as one vector right after a store to the
      * clock, the arrival penalty's, cannot take the stored value; the load waits) */
     h->instret += insns;
@@ -289,9 +289,7 @@ __attribute__((cold, noinline)) static void block_hook_slow(uc_engine *uc, iss_h
             iss_block_begins(h);
             h->instret += size >> 2;
             h->cycles += size >> 2;
-            h->prev_flags = 0;
-            h->cursor = NONE;
-            block_runs(h, start, end);
+            iss_ran_own_block(h, start, end);
             return;
         }
         if (!(h->info[s] & ISS_I_LINEAR) && off_linear_bad(h, s, e, &bad)) {
@@ -342,10 +340,7 @@ void iss_cut_block(iss_hart *h, uint32_t pc)
         uint32_t n, last;
         h->cycles -= span_idx(h, s, e, &n, &last);
         h->instret -= n;
-        if (h->exec_diff) {
-            h->exec_diff[s]--;
-            h->exec_diff[e]++;
-        }
+        iss_count_executed(h, s, e, -1);
     } else {
         h->instret -= (h->block_end - pc) >> 2;
         h->cycles -= (h->block_end - pc) >> 2;
@@ -364,15 +359,19 @@ void iss_cut_block(iss_hart *h, uint32_t pc)
 
 uint32_t iss_charge_insn(iss_hart *h, uint32_t pc)
 {
-    uint32_t i;
-    if (in_code(h, pc, &i)) {
-        uint32_t len = (h->info[i] & ISS_I_32) ? 4 : 2;
-        iss_charge_slot(h, pc, i, len);
-        return len;
+    uint32_t i, len = 4, cost = 1;     /* outside the code image: one cycle */
+    int known = in_code(h, pc, &i);
+    if (known) {
+        len = (h->info[i] & ISS_I_32) ? 4 : 2;
+        cost = h->cost_at[i];
     }
-    iss_own_block(h, pc, 4);     /* outside the code image: one cycle */
-    h->cycles++;
-    return 4;
+    iss_block_begins(h);
+    h->cycles += cost;
+    h->instret++;
+    if (known)
+        iss_count_executed(h, i, i + (len >> 1), 1);
+    iss_ran_own_block(h, pc, pc + len);
+    return len;
 }
 
 /* The extra cycle of arriving at a 32-bit instruction that is not word-aligned

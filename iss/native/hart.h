@@ -233,12 +233,13 @@ static inline void iss_block_begins(iss_hart *h)
     h->cursor_cost = 0;
 }
 
-/* Each instruction from code slot s up to e ran once more (the profile's counts). */
-static inline void iss_count_executed(iss_hart *h, uint32_t s, uint32_t e)
+/* Each instruction from code slot s up to e ran `times` more times (the
+ * profile's counts; -1: a charge given back). */
+static inline void iss_count_executed(iss_hart *h, uint32_t s, uint32_t e, int32_t times)
 {
     if (h->exec_diff) {
-        h->exec_diff[s]++;
-        h->exec_diff[e]--;
+        h->exec_diff[s] += times;
+        h->exec_diff[e] -= times;
     }
 }
 
@@ -256,24 +257,6 @@ static inline void iss_ran_own_block(iss_hart *h, uint32_t start, uint32_t end)
     h->prev_end = end;
     h->prev_flags = 0;
     iss_remember(h, start, end);
-}
-
-/* The instruction at `pc`, `len` bytes, starts a block of its own (its cost is
- * added after). */
-static inline void iss_own_block(iss_hart *h, uint32_t pc, uint32_t len)
-{
-    h->block_start_cycles = h->cycles;
-    h->block_dyn = 0;
-    h->instret++;
-    iss_ran_own_block(h, pc, pc + len);
-}
-
-/* iss_charge_insn for the instruction at `pc` in code slot `slot`, `len` bytes. */
-static inline void iss_charge_slot(iss_hart *h, uint32_t pc, uint32_t slot, uint32_t len)
-{
-    iss_own_block(h, pc, len);
-    h->cycles += h->cost_at[slot];
-    iss_count_executed(h, slot, slot + (len >> 1));
 }
 
 /* Run-time cycles charged to the instruction at code slot `slot` (ISS_NO_SLOT:
